@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = []
+
+let package = Package(
+    name: "tacet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tacet", targets: ["tacet"]),
+        .library(name: "TacetProbe", targets: ["TacetProbe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The HTTP/1.1 connection: parser, half-close state machine, handler, listener, router.
+        .target(name: "TacetHTTP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        // Route action: static files (pure path/range/conditional logic plus a responder).
+        .target(name: "TacetStatic", dependencies: [
+            "TacetHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
+        // The YAML config model, loading and validation with file:line errors.
+        .target(name: "TacetConfig", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: strict),
+        // The probe: a raw-socket client and the half-close scenarios. No NIO: plain sockets.
+        .target(name: "TacetProbe", swiftSettings: strict),
+        .executableTarget(name: "tacet", dependencies: [
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+        .testTarget(name: "TacetHTTPTests", dependencies: [
+            "TacetHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic"]),
+        .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
+        .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
+        // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
+        .testTarget(name: "TacetIntegrationTests", dependencies: [
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
