@@ -1,0 +1,83 @@
+/// `respond: { status, body, content_type, headers }`.
+enum FixedResponseParser {
+    /// Set by the server from the body and connection state; letting the config set them would
+    /// produce responses whose framing lies.
+    static let reservedHeaders: Set<String> = ["content-length", "transfer-encoding", "connection"]
+
+    static func parse(_ node: ConfigNode) throws(ConfigError) -> FixedResponse {
+        let map = try node.mapping(allowedKeys: ["status", "body", "content_type", "headers"])
+        let status = try map.required("status").integer(in: 200...599, what: "an HTTP status code")
+        var response = FixedResponse(status: status)
+        if let body = map["body"] {
+            response.body = try body.string()
+        }
+        if let contentType = map["content_type"] {
+            response.contentType = try headerValue(contentType, allowEmpty: false)
+        }
+        if let headers = map["headers"] {
+            for entry in try headers.anyMapping().entries {
+                response.headers.append(try header(entry))
+            }
+        }
+        return response
+    }
+
+    private static func header(_ entry: MappingReader.Entry) throws(ConfigError) -> FixedResponse.Header {
+        let name = entry.key
+        guard !name.isEmpty, name.unicodeScalars.allSatisfy(isTokenCharacter) else {
+            throw entry.keyNode.error("invalid header name '\(name)'")
+        }
+        let lowercased = name.lowercased()
+        if reservedHeaders.contains(lowercased) {
+            throw entry.keyNode.error("header '\(name)' is set by the server and cannot be configured")
+        }
+        if lowercased == "content-type" {
+            throw entry.keyNode.error("set the content type with 'content_type', not in headers")
+        }
+        return FixedResponse.Header(name: name, value: try headerValue(entry.value, allowEmpty: true))
+    }
+
+    /// Rejects CR, LF and other controls (tab aside) so a value cannot split the response.
+    private static func headerValue(_ node: ConfigNode, allowEmpty: Bool) throws(ConfigError) -> String {
+        let value = allowEmpty ? try node.string() : try node.nonEmptyString()
+        let isBad: (Unicode.Scalar) -> Bool = { $0 != "\t" && $0.properties.generalCategory == .control }
+        guard !value.unicodeScalars.contains(where: isBad) else {
+            throw node.error("must not contain line breaks or control characters")
+        }
+        return value
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.isASCII else { return false }
+        if ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) {
+            return true
+        }
+        return "!#$%&'*+-.^_`|~".unicodeScalars.contains(scalar)
+    }
+}
+
+/// `static: { root, index }`.
+enum StaticFilesParser {
+    /// The root must exist now: a typo found at startup beats a server that answers 404 forever.
+    static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> StaticFiles {
+        let map = try node.mapping(allowedKeys: ["root", "index"])
+        let rootNode = try map.required("root")
+        let root = context.resolve(try rootNode.nonEmptyString())
+        guard Paths.exists(root) else {
+            throw rootNode.error("directory '\(root)' does not exist")
+        }
+        guard Paths.isDirectory(root) else {
+            throw rootNode.error("'\(root)' is not a directory")
+        }
+        var files = StaticFiles(root: root)
+        if let indexNode = map["index"] {
+            let index = try indexNode.nonEmptyString()
+            guard !index.contains("/"), index != ".", index != ".." else {
+                throw indexNode.error("must be a file name, got '\(index)'")
+            }
+            files.index = index
+        }
+        return files
+    }
+}

@@ -1,0 +1,111 @@
+/// Reads the top level of the document: flat, all keys optional.
+struct DocumentParser {
+    let context: ParseContext
+
+    private static let sizeKeys: [(key: String, field: WritableKeyPath<Limits, Int> & Sendable)] = [
+        ("max_request_line", \.maxRequestLine),
+        ("max_header_size", \.maxHeaderSize),
+        ("max_body_size", \.maxBodySize),
+    ]
+    private static let countKeys: [(key: String, field: WritableKeyPath<Limits, Int> & Sendable)] = [
+        ("max_connections", \.maxConnections),
+        ("keepalive_requests", \.keepaliveRequests),
+    ]
+    private static let durationKeys: [(key: String, field: WritableKeyPath<Timeouts, Duration> & Sendable)] = [
+        ("header_timeout", \.header),
+        ("body_timeout", \.body),
+        ("keepalive_timeout", \.keepalive),
+        ("send_timeout", \.send),
+        ("linger_timeout", \.linger),
+        ("linger_total", \.lingerTotal),
+        ("shutdown_timeout", \.shutdown),
+    ]
+
+    /// Every accepted top-level key, in the order the documentation lists them.
+    static var topLevelKeys: [String] {
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "routes"]
+    }
+
+    func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
+        let top = try document.mapping(allowedKeys: Self.topLevelKeys)
+        var configuration = TacetConfiguration()
+        if let node = top["listen"] {
+            configuration.listen = try listen(node)
+        }
+        for (key, field) in Self.sizeKeys {
+            if let node = top[key] { configuration.limits[keyPath: field] = try node.size() }
+        }
+        for (key, field) in Self.countKeys {
+            if let node = top[key] { configuration.limits[keyPath: field] = try node.positiveInteger() }
+        }
+        for (key, field) in Self.durationKeys {
+            if let node = top[key] { configuration.timeouts[keyPath: field] = try node.duration() }
+        }
+        if let node = top["access_log"] {
+            configuration.accessLog = try accessLog(node)
+        }
+        if let node = top["routes"] {
+            let parser = RouteParser(context: context)
+            for item in try node.sequence() {
+                configuration.routes.append(try parser.route(item))
+            }
+        }
+        return configuration
+    }
+
+    /// A single string or a non-empty list of strings; duplicates are rejected because binding
+    /// the same address twice fails at startup with a less helpful message.
+    func listen(_ node: ConfigNode) throws(ConfigError) -> [ListenAddress] {
+        let items: [ConfigNode]
+        if case .sequence = node.node {
+            items = try node.sequence()
+            guard !items.isEmpty else { throw node.error("must list at least one address") }
+        } else {
+            items = [node]
+        }
+        var addresses: [ListenAddress] = []
+        for item in items {
+            let text = try item.string()
+            let address: ListenAddress
+            do {
+                address = try ListenAddress(parsing: text)
+            } catch {
+                throw item.error(error.description)
+            }
+            guard !addresses.contains(address) else {
+                throw item.error("duplicate listen address '\(address)'")
+            }
+            addresses.append(address)
+        }
+        return addresses
+    }
+
+    /// `off`, `stdout`, a path, or `{ path: ..., format: combined|json }`.
+    func accessLog(_ node: ConfigNode) throws(ConfigError) -> AccessLogConfig {
+        guard case .mapping = node.node else {
+            return AccessLogConfig(destination: try destination(node))
+        }
+        let map = try node.mapping(allowedKeys: ["path", "format"])
+        var config = AccessLogConfig()
+        if let path = map["path"] {
+            config.destination = try destination(path)
+        }
+        if let format = map["format"] {
+            let text = try format.string()
+            guard let value = AccessLogConfig.Format(rawValue: text) else {
+                let names = AccessLogConfig.Format.allCases.map(\.rawValue).joined(separator: ", ")
+                throw format.error("unknown format '\(text)' (expected one of: \(names))")
+            }
+            config.format = value
+        }
+        return config
+    }
+
+    private func destination(_ node: ConfigNode) throws(ConfigError) -> AccessLogConfig.Destination {
+        switch try node.nonEmptyString() {
+        case "off": return .off
+        case "stdout": return .stdout
+        case let path: return .file(context.resolve(path))
+        }
+    }
+}

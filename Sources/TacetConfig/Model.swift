@@ -1,0 +1,197 @@
+/// The whole server configuration, as loaded from one YAML file or built from defaults.
+///
+/// Every type here is a plain value (Sendable, Equatable) so it can be handed to event loops
+/// and compared in tests; all validation happens while loading, never when the server reads it.
+public struct TacetConfiguration: Sendable, Equatable {
+    /// Addresses to bind. Never empty once loaded.
+    public var listen: [ListenAddress]
+    /// Routes in file order; the first match wins.
+    public var routes: [Route]
+    public var limits: Limits
+    public var timeouts: Timeouts
+    public var accessLog: AccessLogConfig
+
+    /// The address used when the file does not say `listen:`.
+    public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
+
+    public init(
+        listen: [ListenAddress] = TacetConfiguration.defaultListen,
+        routes: [Route] = [],
+        limits: Limits = Limits(),
+        timeouts: Timeouts = Timeouts(),
+        accessLog: AccessLogConfig = AccessLogConfig()
+    ) {
+        self.listen = listen
+        self.routes = routes
+        self.limits = limits
+        self.timeouts = timeouts
+        self.accessLog = accessLog
+    }
+}
+
+/// One `routes:` entry: what requests it applies to and what to do with them.
+public struct Route: Sendable, Equatable {
+    public var match: RouteMatch
+    public var action: RouteAction
+    /// Line of the route in the config file (0 when not from a file), so runtime logs can point back at it.
+    public var line: Int
+
+    public init(match: RouteMatch, action: RouteAction, line: Int = 0) {
+        self.match = match
+        self.action = action
+        self.line = line
+    }
+}
+
+/// Which requests a route applies to.
+public struct RouteMatch: Sendable, Equatable {
+    /// Host to match, lowercased and without a port; nil matches any host.
+    public var host: String?
+    /// Path prefix; always starts with "/".
+    public var path: String
+
+    public init(host: String? = nil, path: String = "/") {
+        self.host = host
+        self.path = path
+    }
+}
+
+/// What a matched route does. New kinds (e.g. proxy) are added as cases here and as a
+/// parser in `RouteActionParsers`.
+public enum RouteAction: Sendable, Equatable {
+    case respond(FixedResponse)
+    case staticFiles(StaticFiles)
+}
+
+/// A canned response, e.g. for health checks.
+public struct FixedResponse: Sendable, Equatable {
+    /// One extra response header. Names are validated as HTTP tokens and values carry no CR/LF,
+    /// so a config file cannot inject headers or split the response.
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// 200...599.
+    public var status: Int
+    public var body: String
+    public var contentType: String
+    /// Extra headers in file order.
+    public var headers: [Header]
+
+    public static let defaultContentType = "text/plain; charset=utf-8"
+
+    public init(status: Int, body: String = "", contentType: String = FixedResponse.defaultContentType, headers: [Header] = []) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.headers = headers
+    }
+}
+
+/// Serve files from a directory.
+public struct StaticFiles: Sendable, Equatable {
+    /// Absolute, normalised directory path (relative paths in the file resolve against the file's directory).
+    public var root: String
+    /// File served for a directory request.
+    public var index: String
+
+    public init(root: String, index: String = "index.html") {
+        self.root = root
+        self.index = index
+    }
+}
+
+/// Size and count limits that bound what one client can make the server hold.
+public struct Limits: Sendable, Equatable {
+    /// Bytes in the request line (method, target, version).
+    public var maxRequestLine: Int
+    /// Bytes in the whole header block.
+    public var maxHeaderSize: Int
+    /// Bytes in a request body.
+    public var maxBodySize: Int
+    /// Simultaneous connections across all listeners.
+    public var maxConnections: Int
+    /// Requests served on one connection before it is closed.
+    public var keepaliveRequests: Int
+
+    public init(
+        maxRequestLine: Int = 8 * 1024,
+        maxHeaderSize: Int = 32 * 1024,
+        maxBodySize: Int = 1024 * 1024,
+        maxConnections: Int = 10_000,
+        keepaliveRequests: Int = 1000
+    ) {
+        self.maxRequestLine = maxRequestLine
+        self.maxHeaderSize = maxHeaderSize
+        self.maxBodySize = maxBodySize
+        self.maxConnections = maxConnections
+        self.keepaliveRequests = keepaliveRequests
+    }
+}
+
+/// Timeouts; all strictly positive.
+public struct Timeouts: Sendable, Equatable {
+    /// To receive the complete request head.
+    public var header: Duration
+    /// Between two reads of a request body.
+    public var body: Duration
+    /// Idle time between requests on a kept-alive connection.
+    public var keepalive: Duration
+    /// Between two successful writes of a response.
+    public var send: Duration
+    /// Per read while discarding input after our FIN (lingering close).
+    public var linger: Duration
+    /// Total time a lingering close may take.
+    public var lingerTotal: Duration
+    /// Grace period for in-flight requests on SIGTERM.
+    public var shutdown: Duration
+
+    public init(
+        header: Duration = .seconds(60),
+        body: Duration = .seconds(60),
+        keepalive: Duration = .seconds(75),
+        send: Duration = .seconds(60),
+        linger: Duration = .seconds(5),
+        lingerTotal: Duration = .seconds(30),
+        shutdown: Duration = .seconds(10)
+    ) {
+        self.header = header
+        self.body = body
+        self.keepalive = keepalive
+        self.send = send
+        self.linger = linger
+        self.lingerTotal = lingerTotal
+        self.shutdown = shutdown
+    }
+}
+
+/// Where and how to write the access log.
+public struct AccessLogConfig: Sendable, Equatable {
+    public enum Destination: Sendable, Equatable {
+        case off
+        case stdout
+        /// Absolute path.
+        case file(String)
+    }
+
+    public enum Format: String, Sendable, Equatable, CaseIterable {
+        /// Apache/nginx "combined" line format, for existing log tooling.
+        case combined
+        /// One JSON object per line.
+        case json
+    }
+
+    public var destination: Destination
+    public var format: Format
+
+    public init(destination: Destination = .stdout, format: Format = .combined) {
+        self.destination = destination
+        self.format = format
+    }
+}

@@ -1,0 +1,77 @@
+/// Reads one `routes:` entry: a `match` plus exactly one action key.
+struct RouteParser {
+    let context: ParseContext
+
+    func route(_ node: ConfigNode) throws(ConfigError) -> Route {
+        let actionKeys = RouteActionParsers.all.map(\.key)
+        let map = try node.mapping(allowedKeys: ["match"] + actionKeys)
+        let match = try self.match(map.required("match"))
+
+        let present = map.entries.filter { actionKeys.contains($0.key) }
+        guard let first = present.first else {
+            throw node.error("missing an action (one of: \(actionKeys.joined(separator: ", ")))")
+        }
+        if present.count > 1 {
+            throw present[1].keyNode.error(
+                "a route has exactly one action, but both '\(first.key)' and '\(present[1].key)' are given")
+        }
+        // `first.key` came from `actionKeys`, so the lookup cannot miss.
+        guard let parser = RouteActionParsers.all.first(where: { $0.key == first.key }) else {
+            throw first.keyNode.error("unknown action '\(first.key)'")
+        }
+        return Route(match: match, action: try parser.parse(first.value, context), line: node.line)
+    }
+
+    private func match(_ node: ConfigNode) throws(ConfigError) -> RouteMatch {
+        let map = try node.mapping(allowedKeys: ["path", "host"])
+        let pathNode = try map.required("path")
+        let path = try pathNode.string()
+        guard path.hasPrefix("/") else {
+            throw pathNode.error("must start with '/', got '\(path)'")
+        }
+        let isBad: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
+        guard !path.unicodeScalars.contains(where: isBad) else {
+            throw pathNode.error("must not contain spaces or control characters")
+        }
+        let host = try map.optional("host", default: nil) { node throws(ConfigError) in try matchHost(node) }
+        return RouteMatch(host: host, path: path)
+    }
+
+    /// Host names compare case-insensitively, so they are stored lowercased. A port is rejected
+    /// rather than stripped: routes match on the host only, and silently ignoring `:8080` would
+    /// make the file say something the server does not do. IPv6 literals keep their brackets,
+    /// as they appear in a Host header.
+    private func matchHost(_ node: ConfigNode) throws(ConfigError) -> String? {
+        let host = try node.nonEmptyString().lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]"), host.count > 2,
+           ListenAddress.isIPv6(host.dropFirst().dropLast()) {
+            return host
+        }
+        if host.contains(":") {
+            throw node.error("must be a host name without a port, got '\(host)'")
+        }
+        guard ListenAddress.isHostName(Substring(host)) else {
+            throw node.error("'\(host)' is not a valid host name")
+        }
+        return host
+    }
+}
+
+/// One action key of a route and how to read its value.
+struct RouteActionParser: Sendable {
+    let key: String
+    let parse: @Sendable (ConfigNode, ParseContext) throws(ConfigError) -> RouteAction
+}
+
+/// The action kinds a route may use. Adding one (e.g. `proxy`) means a case in `RouteAction`
+/// and an entry here; "unknown key" messages pick up the new key automatically.
+enum RouteActionParsers {
+    static let all: [RouteActionParser] = [
+        RouteActionParser(key: "respond") { node, _ throws(ConfigError) in
+            .respond(try FixedResponseParser.parse(node))
+        },
+        RouteActionParser(key: "static") { node, context throws(ConfigError) in
+            .staticFiles(try StaticFilesParser.parse(node, context: context))
+        },
+    ]
+}
