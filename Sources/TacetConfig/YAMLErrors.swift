@@ -7,9 +7,15 @@ extension ConfigError {
         var line = 0
         var column = 0
         let message: String
-        func describe(_ problem: String, _ context: YamlError.Context?) -> String {
+        /// libyaml splits messages into a context ("while parsing a flow mapping") and a problem;
+        /// recombine them into one readable sentence, mentioning the context's line only if it differs.
+        func describe(_ problem: String, _ context: YamlError.Context?, at mark: Mark) -> String {
             guard let context, !context.text.isEmpty else { return "invalid YAML: \(problem)" }
-            return "invalid YAML: \(problem) (\(context.text) at line \(context.mark.line))"
+            if problem.hasPrefix("but ") {
+                return "invalid YAML: \(context.text), \(problem)"
+            }
+            let whereText = context.mark.line == mark.line ? "" : " at line \(context.mark.line)"
+            return "invalid YAML: \(problem) (\(context.text)\(whereText))"
         }
         switch yamlError {
         case .scanner(let context, let problem, let mark, _),
@@ -17,7 +23,7 @@ extension ConfigError {
              .composer(let context, let problem, let mark, _):
             line = mark.line
             column = mark.column
-            message = describe(problem, context)
+            message = describe(problem, context, at: mark)
         case .reader(let problem, let offset, _, let yaml):
             if let offset {
                 (line, column) = Self.position(ofCharacterOffset: offset, in: yaml)

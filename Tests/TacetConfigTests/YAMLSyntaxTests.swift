@@ -32,3 +32,14 @@ import Testing
         #expect(ConfigError.position(ofCharacterOffset: 4, in: "ab\r\ncd") == (2, 2))
     }
 }
+
+@Suite struct YAMLMessageTests {
+    @Test func messagesReadAsSentences() {
+        #expect(configError("listen: \":80\"\nrouts: a: b\n")?.description
+            == "tacet.yaml:2:9: invalid YAML: mapping values are not allowed in this context")
+        #expect(configError("routes:\n  - match: { path: /\n\n")?.description
+            == "tacet.yaml:4:1: invalid YAML: did not find expected ',' or '}' (while parsing a flow mapping at line 2)")
+        #expect(configError("listen: \":80\"\n---\nlisten: \":81\"\n")?.description
+            == "tacet.yaml:2:1: invalid YAML: expected a single document in the stream, but found another document")
+    }
+}
