@@ -17,10 +17,12 @@ public enum HTTPDate {
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }
 
     /// Formats seconds since the Unix epoch as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`,
-    /// the only form a sender may generate. Years outside 0...9999 are clamped (not representable).
+    /// the only form a sender may generate. Instants outside years 0...9999 are clamped.
     public static func format(epochSeconds: Int) -> String {
-        let days = floorDiv(epochSeconds, 86_400)
-        let secondsOfDay = epochSeconds - days * 86_400
+        // Clamp to 0000-01-01...9999-12-31 so absurd file times cannot overflow the arithmetic.
+        let t = min(max(epochSeconds, -62_167_219_200), 253_402_300_799)
+        let days = floorDiv(t, 86_400)
+        let secondsOfDay = t - days * 86_400
         let (year, month, day) = civil(fromDays: days)
         let weekday = floorMod(days + 4, 7) // 1970-01-01 was a Thursday.
         var out: [UInt8] = []

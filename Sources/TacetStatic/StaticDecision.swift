@@ -75,6 +75,7 @@ public enum StaticDecision {
     /// The Allow value for files.
     public static let allowedMethods = "GET, HEAD"
 
+    /// Decides the response for `method` on a file described by `info`, given the request headers.
     public static func decide(method: HTTPMethod, headers: HTTPHeaders, info: FileInfo) -> Decision {
         guard method == .GET || method == .HEAD else { return .methodNotAllowed(allow: allowedMethods) }
         let etag = ETag.make(for: info)

@@ -65,6 +65,11 @@ import Testing
         #expect(HTTPDate.parse(value, currentYear: 2025) == nil)
     }
 
+    @Test func extremeInstantsClampInsteadOfTrapping() {
+        #expect(HTTPDate.format(epochSeconds: Int.max) == "Fri, 31 Dec 9999 23:59:59 GMT")
+        #expect(HTTPDate.format(epochSeconds: Int.min) == "Sat, 01 Jan 0000 00:00:00 GMT")
+    }
+
     @Test func leapDayAndLeapSecond() {
         #expect(HTTPDate.parse("Tue, 29 Feb 2000 00:00:00 GMT") == 951_782_400)
         #expect(HTTPDate.parse("Sat, 31 Dec 2016 23:59:60 GMT") == HTTPDate.parse("Sun, 01 Jan 2017 00:00:00 GMT"))
