@@ -37,8 +37,15 @@ let package = Package(
         ], swiftSettings: strict),
         // The probe: a raw-socket client and the half-close scenarios. No NIO: plain sockets.
         .target(name: "TacetProbe", swiftSettings: strict),
+        // Assembles a running server from a configuration: routes, settings, logs, shutdown.
+        .target(name: "TacetServer", dependencies: [
+            "TacetHTTP", "TacetStatic", "TacetConfig",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .executableTarget(name: "tacet", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe",
+            "TacetServer", "TacetConfig", "TacetProbe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -55,7 +62,7 @@ let package = Package(
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `tacet` command: serve, check a config, or probe any server's half-close handling.
 @main
-struct Tacet: ParsableCommand {
+struct Tacet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tacet",
         abstract: "An HTTP/1.1 server and reverse proxy that treats TCP half-close as TCP means it.",

@@ -1,0 +1,139 @@
+import NIOCore
+import NIOHTTP1
+
+/// The response side of a connection, called through `ResponseWriter`. The connection, not the
+/// route, chooses framing (Content-Length, chunked, close-delimited) and the Connection header.
+extension HTTPConnectionHandler {
+    func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
+        guard let current = exchange, current.id == id, !current.responseComplete, current.status == nil,
+              current.request.acceptsInterimResponses, (100..<200).contains(status.code), status.code != 101,
+              let context else { return false }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        ResponseEncoder.writeInterim(status: status, headers: headers, into: &buffer)
+        bytesOut += buffer.readableBytes
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        return true
+    }
+
+    func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool) {
+        guard var current = exchange, current.id == id, current.status == nil, let context else { return }
+        machine.responseStarted()
+        let request = current.request
+        var keepAlive = machine.responseKeepsAlive && !head.close
+        // A client told to wait for 100 Continue that never got it may or may not send its body:
+        // the connection cannot be trusted for another request.
+        if request.expectsContinue && !current.continueSent { keepAlive = false }
+
+        let bodyless = head.status.code < 200 || head.status.code == 204 || head.status.code == 304
+        let framing: ResponseEncoder.Framing
+        switch head.body {
+        case _ where bodyless: framing = .none
+        case .empty: framing = .contentLength(0)
+        case .length(let n): framing = .contentLength(n)
+        case .stream:
+            if request.version.minor >= 1 {
+                framing = .chunked
+            } else {
+                framing = .closeDelimited
+                keepAlive = false
+            }
+        }
+        let connectionHeader: ResponseEncoder.ConnectionHeader =
+            !keepAlive ? .close : (request.version.minor == 0 ? .keepAlive : .none)
+
+        var buffer = context.channel.allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0))
+        ResponseEncoder.writeHead(status: head.status, headers: head.headers, framing: framing,
+                                  connection: connectionHeader, into: &buffer)
+        if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
+            current.bodyBytes += body.readableBytes
+            if framing == .chunked {
+                ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &buffer)
+                buffer.writeBuffer(&body)
+                buffer.writeStaticString("\r\n")
+            } else {
+                buffer.writeBuffer(&body)
+            }
+        }
+        if end && framing == .chunked && !current.suppressBody {
+            buffer.writeStaticString("0\r\n\r\n")
+        }
+        current.status = head.status
+        current.framing = framing
+        current.closeAfter = !keepAlive
+        exchange = current
+        bytesOut += buffer.readableBytes
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        if end { responseFinished() }
+    }
+
+    func writeBody(_ id: UInt64, _ buffer: ByteBuffer) {
+        guard var current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+              let context else { return }
+        guard !current.suppressBody, buffer.readableBytes > 0 else { return }
+        current.bodyBytes += buffer.readableBytes
+        exchange = current
+        switch current.framing {
+        case .none:
+            return
+        case .chunked:
+            var header = context.channel.allocator.buffer(capacity: 12)
+            ResponseEncoder.writeChunkHeader(size: buffer.readableBytes, into: &header)
+            context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
+            bytesOut += header.readableBytes + buffer.readableBytes + 2
+        case .contentLength, .closeDelimited:
+            bytesOut += buffer.readableBytes
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        }
+    }
+
+    func writeFile(_ id: UInt64, _ handle: NIOFileHandle, offset: Int, count: Int) {
+        guard var current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+              let context, !current.suppressBody, count > 0, current.framing != .none else {
+            try? handle.close()
+            return
+        }
+        current.bodyBytes += count
+        exchange = current
+        if current.framing == .chunked {
+            var header = context.channel.allocator.buffer(capacity: 12)
+            ResponseEncoder.writeChunkHeader(size: count, into: &header)
+            context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
+        }
+        let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
+        if current.framing == .chunked {
+            context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
+        }
+        context.flush()
+        bytesOut += count
+        // The file is closed when the kernel has taken it, or when the client is gone.
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            try? handle.close()
+            if case .failure(let error) = result, !(error is ChannelError) {
+                perform(machine.connectionFailed(Self.reason(for: error, writing: true)))
+            }
+        }
+    }
+
+    func endResponse(_ id: UInt64) {
+        guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+              let context else { return }
+        if current.framing == .chunked && !current.suppressBody {
+            bytesOut += 5
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "0\r\n\r\n"))), promise: nil)
+        } else {
+            context.flush()
+        }
+        responseFinished()
+    }
+
+    private func responseFinished() {
+        guard var current = exchange else { return }
+        current.responseComplete = true
+        exchange = current
+        perform(machine.responseEnded(close: current.closeAfter))
+    }
+}

@@ -1,0 +1,427 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Fired into a connection's pipeline to start a graceful shutdown: finish what is in flight,
+/// take no new request, close idle connections (staged).
+public struct QuiesceEvent: Sendable {
+    public init() {}
+}
+
+/// One HTTP/1.1 connection: parses requests, hands them to routes, writes responses, and
+/// carries out what `ConnectionStateMachine` decides about FIN, RST, timeouts and keep-alive.
+///
+/// Needs `ChannelOptions.allowRemoteHalfClosure` on the channel: the client's FIN must arrive as
+/// `ChannelEvent.inputClosed`, not as the end of the connection.
+public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundIn = IOData
+    public typealias OutboundOut = IOData
+
+    /// The request being answered.
+    struct Exchange {
+        let id: UInt64
+        let request: Request
+        let start: NIODeadline
+        var handler: (any RequestHandler)?
+        var status: HTTPResponseStatus?
+        var framing: ResponseEncoder.Framing = .none
+        var closeAfter = false
+        var continueSent = false
+        var responseComplete = false
+        var bodyBytes = 0
+        var suppressBody: Bool { request.method == .HEAD }
+    }
+
+    private let settings: ServerSettings
+    private let responder: any Responder
+    private let accessLog: AccessLog?
+    private var logger: Logger
+
+    var machine: ConnectionStateMachine
+    private var parser: RequestParser
+    private var pending = ByteBuffer()
+    var exchange: Exchange?
+    private var nextExchangeID: UInt64 = 1
+    var context: ChannelHandlerContext?
+    private var processing = false
+    private var readHeld = false
+
+    private var timerKind: ConnectionStateMachine.Timer = .none
+    private var deadline: NIODeadline?
+    private var timerTask: Scheduled<Void>?
+    private var timerFireAt: NIODeadline?
+    private var lingerUntil: NIODeadline?
+    private var sendTimer: Scheduled<Void>?
+
+    private let connectedAt = NIODeadline.now()
+    private var bytesIn = 0
+    var bytesOut = 0
+    private var remoteAddress = "-"
+    private var endLogged = false
+
+    public init(settings: ServerSettings, responder: any Responder, accessLog: AccessLog?, logger: Logger,
+                eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        self.settings = settings
+        self.responder = responder
+        self.accessLog = accessLog
+        self.logger = logger
+        self.machine = ConnectionStateMachine(maxRequestsPerConnection: settings.keepaliveRequests)
+        self.parser = RequestParser(limits: settings.parserLimits)
+    }
+
+    // MARK: for ResponseWriter
+
+    let eventLoop: any EventLoop
+    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func isCurrent(_ id: UInt64) -> Bool {
+        guard let exchange else { return false }
+        return exchange.id == id && !exchange.responseComplete
+    }
+
+    // MARK: channel events
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.channel.remoteAddress {
+            remoteAddress = address.ipAddress ?? "\(address)"
+        }
+        if context.channel.isActive { updateTimer() }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        self.context = nil
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        if let address = context.channel.remoteAddress {
+            remoteAddress = address.ipAddress ?? "\(address)"
+        }
+        updateTimer()
+        context.fireChannelActive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let incoming = unwrapInboundIn(data)
+        bytesIn += incoming.readableBytes
+        switch machine.state {
+        case .lingering:
+            // Staged close: discard, and give the client another linger period to finish.
+            updateTimer(refresh: true)
+            return
+        case .closed:
+            return
+        default:
+            break
+        }
+        if pending.readableBytes == 0 {
+            pending = incoming
+        } else {
+            var incoming = incoming
+            pending.writeBuffer(&incoming)
+        }
+        processInput()
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed:
+            perform(machine.inputClosedReceived(midRequest: parser.isMidRequest(pending: pending)))
+            updateTimer()
+        case is QuiesceEvent:
+            perform(machine.quiesce())
+            updateTimer()
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        perform(machine.connectionFailed(Self.reason(for: error, writing: false)))
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        perform(machine.channelClosed())
+        cancelTimers()
+        logConnectionEnd()
+        context.fireChannelInactive()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        if writable {
+            sendTimer?.cancel()
+            sendTimer = nil
+        } else if sendTimer == nil {
+            sendTimer = context.eventLoop.assumeIsolated().scheduleTask(in: settings.sendTimeout) { [self] in
+                sendTimer = nil
+                perform(machine.sendTimeoutFired())
+            }
+        }
+        exchange?.handler?.writabilityChanged(writable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        if shouldHoldReads {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: input
+
+    private var shouldHoldReads: Bool {
+        if case .lingering = machine.state { return false }
+        return pending.readableBytes > settings.maxBufferedPipelineBytes
+    }
+
+    private func resumeReadingIfHeld() {
+        guard readHeld, !shouldHoldReads, let context else { return }
+        readHeld = false
+        context.read()
+    }
+
+    /// Feeds buffered bytes to the parser while the state machine wants them.
+    private func processInput() {
+        guard !processing else { return }
+        processing = true
+        defer { processing = false }
+        while machine.wantsRequestBytes {
+            let event: RequestParser.Event?
+            do {
+                event = try parser.next(&pending)
+            } catch {
+                perform(machine.requestFailed(error))
+                break
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let request):
+                startExchange(request)
+            case .body(let part):
+                if timerKind == .body { updateTimer(refresh: true) }
+                if let exchange, !exchange.responseComplete { exchange.handler?.requestBodyPart(part) }
+            case .end:
+                if let exchange, !exchange.responseComplete { exchange.handler?.requestEnded() }
+                perform(machine.requestEndReceived())
+            }
+        }
+        if pending.readableBytes == 0 { pending = ByteBuffer() }
+        if machine.inputClosed && machine.wantsRequestBytes {
+            // The buffered requests are used up and the client's FIN is in: that FIN comes now.
+            perform(machine.inputClosedReceived(midRequest: parser.isMidRequest(pending: pending)))
+        } else if case .idle = machine.state, pending.readableBytes > 0 {
+            machine.partialHeadReceived()
+        }
+        updateTimer()
+        resumeReadingIfHeld()
+    }
+
+    private func startExchange(_ request: Request) {
+        guard machine.requestHeadReceived(keepAlive: request.keepAlive) == .dispatch else { return }
+        let id = nextExchangeID
+        nextExchangeID += 1
+        exchange = Exchange(id: id, request: request, start: .now())
+        let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))
+        guard var current = exchange, current.id == id else { return }
+        if let handler, !current.responseComplete {
+            current.handler = handler
+            // The route wants the body: now is when a waiting client should send it.
+            if request.expectsContinue && current.status == nil, let context {
+                var buffer = context.channel.allocator.buffer(capacity: 32)
+                buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                current.continueSent = true
+            }
+        }
+        exchange = current
+    }
+
+    // MARK: actions
+
+    func perform(_ action: ConnectionStateMachine.Action) {
+        switch action {
+        case .none, .dispatch:
+            break
+        case .nextRequest:
+            finishExchange(end: "complete")
+            processInput()
+        case .notifyHalfClose:
+            exchange?.handler?.clientHalfClosed()
+        case .end(let cancelRequest, let error, let mode, let reason):
+            endConnection(cancelRequest: cancelRequest, error: error, mode: mode, reason: reason)
+        }
+    }
+
+    private func endConnection(cancelRequest: Bool, error: RequestError?, mode: ConnectionStateMachine.CloseMode,
+                               reason: ConnectionEndReason) {
+        if var current = exchange {
+            if cancelRequest, let handler = current.handler {
+                current.handler = nil
+                exchange = current
+                handler.cancel(reason)
+            }
+            if let error, current.status == nil {
+                writeErrorResponse(error, suppressBody: current.suppressBody)
+                exchange?.status = error.status
+                finishExchange(end: reason.rawValue)
+            } else if current.responseComplete {
+                finishExchange(end: "complete")
+            } else {
+                finishExchange(end: reason.rawValue, abandoned: true)
+            }
+        } else if let error {
+            writeErrorResponse(error, suppressBody: false)
+            logAccess(request: nil, status: Int(error.status.code), bytes: 0, start: connectedAt, end: reason.rawValue)
+        }
+        guard let context else { return }
+        switch mode {
+        case .staged:
+            context.flush()
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.close(mode: .output, promise: promise)
+            promise.futureResult.assumeIsolated().whenFailure { [self] _ in self.context?.close(promise: nil) }
+            updateTimer()
+            if readHeld { readHeld = false; context.read() }
+        case .afterFlush:
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.context?.close(promise: nil) }
+        case .immediately:
+            context.close(promise: nil)
+        }
+    }
+
+    private func writeErrorResponse(_ error: RequestError, suppressBody: Bool) {
+        guard let context else { return }
+        let body = error.reason + "\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        ResponseEncoder.writeHead(status: error.status, headers: headers, framing: .contentLength(body.utf8.count),
+                                  connection: .close, into: &buffer)
+        if !suppressBody { buffer.writeString(body) }
+        bytesOut += buffer.readableBytes
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+    }
+
+    /// Logs the current exchange and forgets it. `abandoned`: its response never completed.
+    private func finishExchange(end: String, abandoned: Bool = false) {
+        guard let current = exchange else { return }
+        exchange = nil
+        let status: Int
+        if abandoned && current.status == nil {
+            status = 499  // nginx's "client closed request": nothing was sent
+        } else {
+            status = Int(current.status?.code ?? 0)
+        }
+        logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
+    }
+
+    private func logAccess(request: Request?, status: Int, bytes: Int, start: NIODeadline, end: String) {
+        guard let accessLog else { return }
+        let ms = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
+        accessLog.log(AccessLogEntry(
+            remoteAddress: remoteAddress, epochSeconds: Int(time(nil)),
+            method: request?.method.rawValue ?? "-", target: request?.target ?? "-",
+            version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? "-",
+            status: status, bodyBytes: bytes, durationMs: ms,
+            referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
+            end: end))
+    }
+
+    private func logConnectionEnd() {
+        guard !endLogged else { return }
+        endLogged = true
+        let ms = (NIODeadline.now() - connectedAt).nanoseconds / 1_000_000
+        logger.info("connection closed", metadata: [
+            "peer": "\(remoteAddress)",
+            "reason": "\(machine.endReason?.rawValue ?? ConnectionEndReason.clientRST.rawValue)",
+            "requests": "\(machine.requestsServed)",
+            "bytes_in": "\(bytesIn)", "bytes_out": "\(bytesOut)", "duration_ms": "\(ms)",
+        ])
+    }
+
+    static func reason(for error: any Error, writing: Bool) -> ConnectionEndReason {
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNRESET: return writing ? .writeFailed : .clientRST
+            case EPIPE: return .writeFailed
+            case ETIMEDOUT: return .timeout
+            default: break
+            }
+        }
+        return writing ? .writeFailed : .clientRST
+    }
+
+    // MARK: timers
+
+    /// One lazily re-armed timer per connection: moving a deadline later costs no rescheduling,
+    /// which keeps keep-alive traffic off the scheduler.
+    private func updateTimer(refresh: Bool = false) {
+        let kind = machine.timer
+        guard refresh || kind != timerKind else { return }
+        timerKind = kind
+        let now = NIODeadline.now()
+        switch kind {
+        case .none:
+            deadline = nil
+        case .keepAlive:
+            deadline = now + (machine.requestsServed == 0 ? settings.headerTimeout : settings.keepaliveTimeout)
+        case .header:
+            deadline = now + settings.headerTimeout
+        case .body:
+            deadline = now + settings.bodyTimeout
+        case .linger:
+            let total = lingerUntil ?? now + settings.lingerTotal
+            lingerUntil = total
+            deadline = min(now + settings.lingerTimeout, total)
+        }
+        armTimer()
+    }
+
+    private func armTimer() {
+        guard let deadline, let context else { return }
+        if let fireAt = timerFireAt, fireAt <= deadline { return }
+        timerTask?.cancel()
+        timerFireAt = deadline
+        timerTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timerTask = nil
+        timerFireAt = nil
+        guard let deadline else { return }
+        if NIODeadline.now() < deadline {
+            armTimer()
+            return
+        }
+        self.deadline = nil
+        timerKind = .none
+        perform(machine.timeoutFired())
+        updateTimer()
+    }
+
+    private func cancelTimers() {
+        timerTask?.cancel()
+        timerTask = nil
+        timerFireAt = nil
+        deadline = nil
+        sendTimer?.cancel()
+        sendTimer = nil
+    }
+}

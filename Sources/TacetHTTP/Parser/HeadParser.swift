@@ -1,0 +1,224 @@
+import NIOHTTP1
+
+/// Turns a complete request head (request line, header lines, empty line) into a `Request`,
+/// deciding its framing, keep-alive and Host. Pure: no state between calls.
+enum HeadParser {
+    static func parse(_ bytes: UnsafeRawBufferPointer, requestLineEnd: Int,
+                      limits: RequestParser.Limits) -> Result<Request, RequestError> {
+        // Request line: method SP request-target SP HTTP-version
+        var lineEnd = requestLineEnd
+        if lineEnd > 0 && bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
+        guard let sp1 = firstIndex(of: .space, in: bytes, 0, lineEnd), sp1 > 0 else {
+            return .failure(.malformed("malformed request line"))
+        }
+        guard let sp2 = firstIndex(of: .space, in: bytes, sp1 + 1, lineEnd), sp2 > sp1 + 1 else {
+            return .failure(.malformed("malformed request line"))
+        }
+        for i in 0..<sp1 where !CharacterClass.isToken(bytes[i]) {
+            return .failure(.malformed("bad method"))
+        }
+        for i in (sp1 + 1)..<sp2 where !(0x21...0x7E).contains(bytes[i]) {
+            return .failure(.malformed("bad request target"))
+        }
+        guard let version = parseVersion(bytes, sp2 + 1, lineEnd) else {
+            return .failure(.malformed("bad HTTP version"))
+        }
+        guard version.major == 1 else { return .failure(.versionNotSupported) }
+        let method = HTTPMethod(rawValue: string(bytes, 0, sp1))
+        let target = string(bytes, sp1 + 1, sp2)
+
+        var headers = HTTPHeaders()
+        var contentLength: Int?
+        var transferEncoding: [Substring] = []
+        var hasTransferEncoding = false
+        var host: String?
+        var hostCount = 0
+        var connectionClose = false
+        var connectionKeepAlive = false
+        var expectContinue = false
+
+        var lineStart = requestLineEnd + 1
+        while lineStart < bytes.count {
+            guard let lf = firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
+            var end = lf
+            if end > lineStart && bytes[end - 1] == .cr { end -= 1 }
+            if end == lineStart { break }  // the empty line ending the head
+            let first = bytes[lineStart]
+            if first == .space || first == .tab {
+                return .failure(.malformed("obsolete line folding"))
+            }
+            guard let colon = firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
+                return .failure(.malformed("malformed header line"))
+            }
+            for i in lineStart..<colon where !CharacterClass.isToken(bytes[i]) {
+                return .failure(.malformed(bytes[i] == .space || bytes[i] == .tab
+                    ? "whitespace before colon" : "bad header name"))
+            }
+            var valueStart = colon + 1
+            var valueEnd = end
+            while valueStart < valueEnd && (bytes[valueStart] == .space || bytes[valueStart] == .tab) { valueStart += 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab) { valueEnd -= 1 }
+            for i in valueStart..<valueEnd where !CharacterClass.isFieldValue(bytes[i]) {
+                return .failure(.malformed(bytes[i] == .cr ? "bare CR in header" : "bad character in header value"))
+            }
+            let name = string(bytes, lineStart, colon)
+            let value = string(bytes, valueStart, valueEnd)
+
+            switch colon - lineStart {
+            case 4 where name.lowercasedASCIIEquals("host"):
+                hostCount += 1
+                host = hostWithoutPort(value)
+            case 6 where name.lowercasedASCIIEquals("expect"):
+                if value.lowercasedASCIIEquals("100-continue") { expectContinue = true }
+            case 10 where name.lowercasedASCIIEquals("connection"):
+                for token in value.split(separator: ",") {
+                    let t = token.trimmingOWS()
+                    if t.lowercasedASCIIEquals("close") { connectionClose = true }
+                    else if t.lowercasedASCIIEquals("keep-alive") { connectionKeepAlive = true }
+                }
+            case 14 where name.lowercasedASCIIEquals("content-length"):
+                for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+                    guard let n = parseLength(part.trimmingOWS()) else {
+                        return .failure(.malformed("bad Content-Length"))
+                    }
+                    if let existing = contentLength, existing != n {
+                        return .failure(.malformed("conflicting Content-Length"))
+                    }
+                    contentLength = n
+                }
+            case 17 where name.lowercasedASCIIEquals("transfer-encoding"):
+                hasTransferEncoding = true
+                for coding in value.split(separator: ",") {
+                    let c = coding.trimmingOWS()
+                    if !c.isEmpty { transferEncoding.append(c) }
+                }
+            default:
+                break
+            }
+            headers.add(name: name, value: value)
+            lineStart = lf + 1
+        }
+
+        let isHTTP11 = version.minor >= 1
+        if isHTTP11 && hostCount == 0 { return .failure(.malformed("missing Host header")) }
+        if hostCount > 1 { return .failure(.malformed("more than one Host header")) }
+
+        let framing: BodyFraming
+        if hasTransferEncoding {
+            if contentLength != nil { return .failure(.malformed("both Content-Length and Transfer-Encoding")) }
+            if !isHTTP11 { return .failure(.malformed("Transfer-Encoding in an HTTP/1.0 request")) }
+            guard let last = transferEncoding.last, last.lowercasedASCIIEquals("chunked") else {
+                return .failure(.malformed("chunked is not the final transfer coding"))
+            }
+            if transferEncoding.count > 1 {
+                let others = transferEncoding.dropLast()
+                if others.contains(where: { $0.lowercasedASCIIEquals("chunked") }) {
+                    return .failure(.malformed("chunked applied twice"))
+                }
+                return .failure(.unsupportedTransferCoding)
+            }
+            framing = .chunked
+        } else if let contentLength {
+            if contentLength > limits.maxBodySize { return .failure(.bodyTooLarge) }
+            framing = contentLength == 0 ? .none : .length(contentLength)
+        } else {
+            framing = .none
+        }
+
+        let keepAlive = isHTTP11 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        return .success(Request(
+            method: method, target: target, version: HTTPVersion(major: 1, minor: isHTTP11 ? 1 : 0),
+            headers: headers, keepAlive: keepAlive, framing: framing,
+            expectsContinue: expectContinue && isHTTP11 && framing != .none, host: host))
+    }
+
+    private static func parseVersion(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> (major: Int, minor: Int)? {
+        guard end - start == 8,
+              bytes[start] == UInt8(ascii: "H"), bytes[start + 1] == UInt8(ascii: "T"),
+              bytes[start + 2] == UInt8(ascii: "T"), bytes[start + 3] == UInt8(ascii: "P"),
+              bytes[start + 4] == UInt8(ascii: "/"), bytes[start + 6] == UInt8(ascii: "."),
+              let major = digit(bytes[start + 5]), let minor = digit(bytes[start + 7]) else { return nil }
+        return (major, minor)
+    }
+
+    private static func digit(_ b: UInt8) -> Int? {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) ? Int(b - UInt8(ascii: "0")) : nil
+    }
+
+    private static func parseLength(_ s: Substring) -> Int? {
+        guard !s.isEmpty, s.utf8.count <= 18 else { return nil }
+        var n = 0
+        for b in s.utf8 {
+            guard let d = digit(b) else { return nil }
+            n = n * 10 + d
+        }
+        return n
+    }
+
+    private static func hostWithoutPort(_ value: String) -> String {
+        var host = Substring(value)
+        if host.hasPrefix("[") {
+            if let close = host.firstIndex(of: "]") { host = host[...close] }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        return host.lowercased()
+    }
+
+    private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
+        var i = start
+        while i < end {
+            if bytes[i] == byte { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+    }
+}
+
+/// RFC 9110 §5.6.2 token characters and §5.5 field-value characters, as lookup tables.
+enum CharacterClass {
+    private static let tokenTable: [Bool] = (0..<256).map { b in
+        switch UInt8(b) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(b))
+        }
+    }
+
+    @inline(__always) static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
+
+    /// Visible ASCII, space, tab and obs-text; never CR, LF, NUL or other controls.
+    @inline(__always) static func isFieldValue(_ b: UInt8) -> Bool {
+        b == .tab || (b >= 0x20 && b != 0x7F)
+    }
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive equality against a lowercase literal, without allocating.
+    func lowercasedASCIIEquals(_ lower: String) -> Bool {
+        var a = self.utf8.makeIterator()
+        var b = lower.utf8.makeIterator()
+        while true {
+            switch (a.next(), b.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?):
+                let lx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
+                if lx != y { return false }
+            default: return false
+            }
+        }
+    }
+
+    func trimmingOWS() -> Substring {
+        var s = self[...]
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return Substring(s)
+    }
+}

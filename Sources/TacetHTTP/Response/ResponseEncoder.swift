@@ -1,0 +1,80 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serialises response heads and chunk framing. The connection decides framing; this only writes it.
+enum ResponseEncoder {
+    enum Framing: Equatable {
+        case none            // no body bytes follow, no length header (1xx, 204, 304)
+        case contentLength(Int)
+        case chunked
+        case closeDelimited  // HTTP/1.0 with unknown length: the body ends with our FIN
+    }
+
+    enum ConnectionHeader {
+        case none, keepAlive, close
+    }
+
+    static func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders, framing: Framing,
+                          connection: ConnectionHeader, into buffer: inout ByteBuffer) {
+        writeStatusLine(status, into: &buffer)
+        buffer.writeStaticString("Server: tacet\r\n")
+        DateCache.current.write(into: &buffer)
+        for (name, value) in headers where !isFramingHeader(name) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        switch framing {
+        case .none, .closeDelimited:
+            break
+        case .contentLength(let n):
+            buffer.writeStaticString("Content-Length: ")
+            buffer.writeString(String(n))
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+        }
+        switch connection {
+        case .none: break
+        case .keepAlive: buffer.writeStaticString("Connection: keep-alive\r\n")
+        case .close: buffer.writeStaticString("Connection: close\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// A 1xx response: status line and fields only; never Date or framing.
+    static func writeInterim(status: HTTPResponseStatus, headers: HTTPHeaders, into buffer: inout ByteBuffer) {
+        writeStatusLine(status, into: &buffer)
+        for (name, value) in headers {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+    }
+
+    static func writeChunkHeader(size: Int, into buffer: inout ByteBuffer) {
+        buffer.writeString(String(size, radix: 16))
+        buffer.writeStaticString("\r\n")
+    }
+
+    private static func writeStatusLine(_ status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+    }
+
+    /// Framing and connection management belong to the connection, never to a route.
+    private static func isFramingHeader(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 10: return name.lowercasedASCIIEquals("connection") || name.lowercasedASCIIEquals("keep-alive")
+        case 14: return name.lowercasedASCIIEquals("content-length")
+        case 17: return name.lowercasedASCIIEquals("transfer-encoding")
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import NIOHTTP1
+
+/// What a route says about its response; the connection adds framing, Date, Server and Connection.
+public struct ResponseHead: Sendable {
+    /// How the body's length is known. The connection picks Content-Length, chunked, or
+    /// close-delimited (HTTP/1.0) from this, so a route never writes framing headers itself.
+    public enum Body: Sendable, Equatable {
+        /// No body: 204, 304, or an empty response (sent as `Content-Length: 0` where allowed).
+        case empty
+        case length(Int)
+        /// Length unknown in advance: chunked to HTTP/1.1 clients, close-delimited to HTTP/1.0.
+        case stream
+    }
+
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: Body
+    /// Close the connection after this response.
+    public var close: Bool
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Body, close: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.close = close
+    }
+}

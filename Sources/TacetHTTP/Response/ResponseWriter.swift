@@ -1,0 +1,47 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// How a route writes its response. Valid for one request: after the request ends or is
+/// cancelled, writes are ignored. Use on the connection's event loop only.
+public struct ResponseWriter {
+    let connection: HTTPConnectionHandler
+    let exchangeID: UInt64
+
+    public var eventLoop: any EventLoop { connection.eventLoop }
+    public var allocator: ByteBufferAllocator { connection.allocator }
+    /// False while the client is not taking bytes fast enough: pause producing until told.
+    public var isWritable: Bool { connection.isWritable }
+    /// False once the request was cancelled or has been answered.
+    public var isActive: Bool { connection.isCurrent(exchangeID) }
+
+    /// A 1xx interim response. Ignored for HTTP/1.0 requests and after the final head.
+    /// Returns false when it was not sent.
+    @discardableResult
+    public func writeInterim(_ status: HTTPResponseStatus, headers: HTTPHeaders = [:]) -> Bool {
+        connection.writeInterim(exchangeID, status: status, headers: headers)
+    }
+
+    public func writeHead(_ head: ResponseHead) {
+        connection.writeHead(exchangeID, head, body: nil, end: false)
+    }
+
+    public func writeBody(_ buffer: ByteBuffer) {
+        connection.writeBody(exchangeID, buffer)
+    }
+
+    /// Sends `count` bytes of the file from `offset` with sendfile; the handle is closed when done
+    /// or when the write fails.
+    public func writeFile(_ handle: NIOFileHandle, offset: Int, count: Int) {
+        connection.writeFile(exchangeID, handle, offset: offset, count: count)
+    }
+
+    public func end() {
+        connection.endResponse(exchangeID)
+    }
+
+    /// Head, whole body and end in one write.
+    public func respond(_ head: ResponseHead, body: ByteBuffer?) {
+        connection.writeHead(exchangeID, head, body: body, end: true)
+    }
+}

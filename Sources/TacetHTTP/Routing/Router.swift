@@ -1,0 +1,36 @@
+/// Picks the route for a request: the first whose host (if any) and path prefix match, in order,
+/// like nginx's `location` prefixes would if they were listed in priority order. No match: 404.
+public struct Router: Responder {
+    public struct Route: Sendable {
+        /// Lowercased host without port; nil matches any host.
+        public var host: String?
+        public var pathPrefix: String
+        public var responder: any Responder
+
+        public init(host: String?, pathPrefix: String, responder: any Responder) {
+            self.host = host?.lowercased()
+            self.pathPrefix = pathPrefix
+            self.responder = responder
+        }
+    }
+
+    public var routes: [Route]
+    private let notFound = FixedResponder(status: .notFound, body: "not found\n")
+
+    public init(routes: [Route]) {
+        self.routes = routes
+    }
+
+    public func route(for request: Request) -> (any Responder)? {
+        let path = request.path
+        for route in routes {
+            if let host = route.host, host != request.host { continue }
+            if path.hasPrefix(route.pathPrefix) { return route.responder }
+        }
+        return nil
+    }
+
+    public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
+        (route(for: request) ?? notFound).respond(to: request, writer: writer)
+    }
+}

@@ -1,0 +1,23 @@
+import NIOCore
+
+/// Limits and timeouts of the HTTP listener, with nginx-like defaults.
+public struct ServerSettings: Sendable {
+    public var parserLimits = RequestParser.Limits()
+    public var maxConnections = 10_000
+    public var keepaliveRequests = 1000
+    /// Whole head, from its first byte (nginx `client_header_timeout`).
+    public var headerTimeout: TimeAmount = .seconds(60)
+    /// Between two reads of a body (nginx `client_body_timeout`).
+    public var bodyTimeout: TimeAmount = .seconds(60)
+    /// Idle between requests (nginx `keepalive_timeout`).
+    public var keepaliveTimeout: TimeAmount = .seconds(75)
+    /// Client not taking our bytes (nginx `send_timeout`).
+    public var sendTimeout: TimeAmount = .seconds(60)
+    /// Staged close: per read while discarding, and in total (nginx `lingering_timeout`, `lingering_time`).
+    public var lingerTimeout: TimeAmount = .seconds(5)
+    public var lingerTotal: TimeAmount = .seconds(30)
+    /// Pipelined bytes buffered ahead of the request being answered before reading pauses.
+    public var maxBufferedPipelineBytes = 64 * 1024
+
+    public init() {}
+}

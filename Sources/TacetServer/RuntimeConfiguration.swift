@@ -1,0 +1,57 @@
+import NIOCore
+import NIOHTTP1
+import TacetConfig
+import TacetHTTP
+import TacetStatic
+
+/// Turns a validated `TacetConfiguration` into what the listener runs with. `tacet check`,
+/// `tacet serve` and (later) reload all go through here, so they cannot disagree.
+public struct RuntimeConfiguration: Sendable {
+    public var listen: [(host: String, port: Int)]
+    public var settings: ServerSettings
+    public var router: Router
+    public var shutdownGrace: TimeAmount
+    public var accessLog: AccessLogConfig
+
+    public init(_ config: TacetConfiguration) {
+        listen = config.listen.map { ($0.host, $0.port) }
+        var settings = ServerSettings()
+        settings.parserLimits = RequestParser.Limits(
+            maxRequestLine: config.limits.maxRequestLine,
+            maxHeaderSize: config.limits.maxHeaderSize,
+            maxBodySize: config.limits.maxBodySize)
+        settings.maxConnections = config.limits.maxConnections
+        settings.keepaliveRequests = config.limits.keepaliveRequests
+        settings.headerTimeout = TimeAmount(config.timeouts.header)
+        settings.bodyTimeout = TimeAmount(config.timeouts.body)
+        settings.keepaliveTimeout = TimeAmount(config.timeouts.keepalive)
+        settings.sendTimeout = TimeAmount(config.timeouts.send)
+        settings.lingerTimeout = TimeAmount(config.timeouts.linger)
+        settings.lingerTotal = TimeAmount(config.timeouts.lingerTotal)
+        self.settings = settings
+        shutdownGrace = TimeAmount(config.timeouts.shutdown)
+        accessLog = config.accessLog
+        router = Router(routes: config.routes.map { route in
+            Router.Route(host: route.match.host, pathPrefix: route.match.path,
+                         responder: Self.responder(for: route.action))
+        })
+    }
+
+    static func responder(for action: RouteAction) -> any Responder {
+        switch action {
+        case .respond(let fixed):
+            return FixedResponder(
+                status: HTTPResponseStatus(statusCode: fixed.status), body: fixed.body,
+                contentType: fixed.contentType, headers: fixed.headers.map { ($0.name, $0.value) })
+        case .staticFiles(let files):
+            return StaticResponder(root: files.root, index: files.index)
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
