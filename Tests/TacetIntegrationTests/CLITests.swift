@@ -1,0 +1,92 @@
+import Foundation
+import TacetProbe
+import Testing
+
+/// The `tacet` binary as a user runs it: `check` exit codes and messages, `serve` start-up line,
+/// and a graceful stop on SIGTERM.
+@Suite("tacet command line", .serialized)
+struct CLITests {
+    static var binary: String? {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [beside.appendingPathComponent("tacet").path]
+        var dir = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { dir.deleteLastPathComponent() }
+        candidates.append(dir.appendingPathComponent(".build/debug/tacet").path)
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func writeConfig(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "tacet-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(binary))
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    @Test("check: a valid config exits 0")
+    func checkValid() throws {
+        let path = try Self.writeConfig("routes:\n  - match: { path: / }\n    respond: { status: 200, body: \"ok\\n\" }\n")
+        let result = try Self.run(["check", "--config", path])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("is valid"))
+    }
+
+    @Test("check: a bad config exits 1 naming file, line and key")
+    func checkInvalid() throws {
+        let path = try Self.writeConfig("routes:\n  - match: { path: / }\n    static: { roots: /tmp }\n")
+        let result = try Self.run(["check", "--config", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(path):3:15: routes[0].static: unknown key 'roots'"), "\(result.stderr)")
+    }
+
+    @Test("serve: answers, and on SIGTERM closes idle connections with FIN and exits 0")
+    func serveAndStop() throws {
+        let config = try Self.writeConfig("""
+            listen: ["127.0.0.1:0"]
+            access_log: off
+            routes:
+              - match: { path: / }
+                respond: { status: 200, body: "hi\\n" }
+            """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
+        process.arguments = ["serve", "--config", config, "--threads", "1"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The first line says where it listens.
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let port = try #require(text.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) },
+                                "\(text)")
+        let client = try RawClient.connect(host: "127.0.0.1", port: port)
+        try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponses(count: 1, timeout: 5).responses().finalResponses.first?.bodyString == "hi\n")
+        kill(process.processIdentifier, SIGTERM)
+        let end = client.readToEnd(timeout: 10)
+        #expect(end.end == .fin)
+        // The server's close is staged: it waits for our FIN (or its linger timeout) before closing.
+        try client.shutdownWrite()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
