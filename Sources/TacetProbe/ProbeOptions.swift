@@ -1,6 +1,7 @@
 /// Knobs for a probe run; the defaults are what `tacet probe URL` uses.
 public struct ProbeOptions: Sendable {
-    /// Seconds any one scenario may take to connect, and again to read; the probe never waits longer.
+    /// Seconds each blocking step of a scenario (connect, a write, a read) may take: no step waits
+    /// longer, so a scenario ends within a few timeouts plus `finWait`, whatever the server does.
     public var timeout: Double = 5
     /// Seconds to wait for a FIN once the expected responses are in, before calling it "kept open".
     public var finWait: Double = 1

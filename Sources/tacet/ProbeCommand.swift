@@ -19,7 +19,7 @@ struct ProbeCommand: ParsableCommand {
     @Argument(help: "The URL to probe: http://HOST:PORT/PATH (omit with --tcp).")
     var url: String?
 
-    @Option(name: .customLong("tcp"), help: "Probe a TCP proxy at HOST:PORT instead of an HTTP URL.")
+    @Option(name: .customLong("tcp"), help: ArgumentHelp("Probe a TCP proxy at HOST:PORT instead of an HTTP URL.", valueName: "host:port"))
     var tcpAddress: String?
 
     @Flag(help: "Print machine-readable JSON, with every timeline.")
