@@ -1,6 +1,119 @@
 import ArgumentParser
+import Foundation
+import TacetProbe
 
+/// `tacet probe`: shows how a server treats a client that half-closes, one verdict per scenario.
+/// Exit code 0 whenever the probe ran, whatever the verdicts; 2 on a bad argument, a refused
+/// connection, a DNS failure or an https URL.
 struct ProbeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "probe", abstract: "Probe a server's half-close handling.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Probe a server's half-close handling.",
+        discussion: """
+            Runs each scenario on its own connection and prints one plain-words verdict per scenario, \
+            compared with a baseline request. Scenarios: \
+            \(ProbeScenario.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
+            reject-body sends its 2 MiB with --reject-method (POST) to --reject-path (default: the URL's path).
+            """)
+
+    @Argument(help: "The URL to probe: http://HOST:PORT/PATH (omit with --tcp).")
+    var url: String?
+
+    @Option(name: .customLong("tcp"), help: ArgumentHelp("Probe a TCP proxy at HOST:PORT instead of an HTTP URL.", valueName: "host:port"))
+    var tcpAddress: String?
+
+    @Flag(help: "Print machine-readable JSON, with every timeline.")
+    var json = false
+
+    @Option(help: "Run one scenario by name (the baseline runs too, for comparison).")
+    var scenario: String?
+
+    @Option(help: "Seconds each scenario may wait to connect, and again to read.")
+    var timeout: Double = 5
+
+    @Option(name: .customLong("repeat"), help: "Run the suite N times and say when repetitions disagree.")
+    var repetitions: Int = 1
+
+    @Option(name: [.customShort("H"), .customLong("header")], help: "Extra header 'Name: value' (repeatable).")
+    var headers: [String] = []
+
+    @Option(help: "Method of the plain requests.")
+    var method: String = "GET"
+
+    @Option(help: "Body bytes for the body scenario, and bytes sent with --tcp.")
+    var bodySize: Int = 1024
+
+    @Option(help: "Path that rejects a 2 MiB body, for reject-body (default: the URL's path).")
+    var rejectPath: String?
+
+    @Option(help: "Method for reject-body.")
+    var rejectMethod: String = "POST"
+
+    @Flag(help: "Print each scenario's timeline under the table.")
+    var timeline = false
+
+    func run() throws {
+        do {
+            let (probe, scenarios) = try makeProbe()
+            let report = try probe.run(scenarios: scenarios, repetitions: repetitions)
+            print(json ? try ReportRenderer.json(report) : ReportRenderer.table(report, timelines: timeline))
+        } catch let error as ProbeError {
+            FileHandle.standardError.write(Data("tacet probe: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// Turns the arguments into a probe; every mistake is a one-line ProbeError.
+    private func makeProbe() throws -> (Probe, [ProbeScenario]?) {
+        guard timeout > 0, timeout <= 3600 else { throw ProbeError("--timeout must be between 0 and 3600 seconds") }
+        guard (1...1000).contains(repetitions) else { throw ProbeError("--repeat must be between 1 and 1000") }
+        guard bodySize >= 0, bodySize <= 1 << 30 else { throw ProbeError("--body-size must be between 0 and 1 GiB") }
+        guard method.allSatisfy({ $0.isLetter || $0 == "-" }), !method.isEmpty else { throw ProbeError("invalid --method '\(method)'") }
+        var options = ProbeOptions()
+        options.timeout = timeout
+        options.finWait = min(1, timeout)
+        options.method = method.uppercased()
+        options.bodySize = bodySize
+        options.rejectMethod = rejectMethod.uppercased()
+        options.headers = try headers.map(Self.parseHeader)
+
+        let target: ProbeTarget
+        switch (url, tcpAddress) {
+        case (let url?, nil):
+            var http = try HTTPTarget.parse(url)
+            target = .http(http)
+            if let rejectPath {
+                guard rejectPath.hasPrefix("/") else { throw ProbeError("--reject-path must start with /") }
+                http.path = rejectPath
+                options.rejectTarget = http
+            }
+        case (nil, let address?):
+            target = try ProbeTarget.parseTCP(address)
+        case (nil, nil):
+            throw ProbeError("give a URL (http://HOST:PORT/PATH) or --tcp HOST:PORT")
+        case (.some, .some):
+            throw ProbeError("give either a URL or --tcp, not both")
+        }
+        var scenarios: [ProbeScenario]?
+        if let scenario {
+            guard let chosen = ProbeScenario(rawValue: scenario) else {
+                let names = ProbeScenario.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ProbeError("unknown scenario '\(scenario)'; one of: \(names)")
+            }
+            scenarios = [chosen]
+        }
+        return (Probe(target: target, options: options), scenarios)
+    }
+
+    static func parseHeader(_ text: String) throws -> (String, String) {
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+            throw ProbeError("invalid header '\(text)': expected 'Name: value'")
+        }
+        let name = String(text[..<colon])
+        let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard !name.contains(" "), !text.contains("\r"), !text.contains("\n") else {
+            throw ProbeError("invalid header '\(text)'")
+        }
+        return (name, value)
+    }
 }

@@ -1,0 +1,53 @@
+/// One way of ending or shaping a request, run on its own connection. The raw value is the name
+/// `--scenario` takes.
+public enum ProbeScenario: String, CaseIterable, Codable, Sendable {
+    /// A request, no shutdown: what every other scenario is compared with.
+    case baseline
+    /// A request, then SHUT_WR: does the server still answer?
+    case halfClose = "half-close"
+    /// Three requests in one write, then SHUT_WR: are all three answered?
+    case pipelined
+    /// A request with a body (POST unless --method names another body method), then SHUT_WR.
+    case body
+    /// Half a header block, then SHUT_WR: a request that can never complete.
+    case halfHeaders = "half-headers"
+    /// Connect, send nothing, SHUT_WR.
+    case idle
+    /// A 2 MiB body to a path that rejects it: is the rejection destroyed by an RST?
+    case rejectBody = "reject-body"
+    /// A request, then a full close(): nothing can come back.
+    case close
+    /// TCP proxy: N bytes, SHUT_WR, read the reply.
+    case tcp
+
+    /// The suite run against an HTTP URL, baseline first.
+    public static let httpSuite: [ProbeScenario] = [.baseline, .halfClose, .pipelined, .body, .halfHeaders, .idle, .rejectBody, .close]
+    /// The suite run with --tcp.
+    public static let tcpSuite: [ProbeScenario] = [.tcp]
+
+    public var isTCP: Bool { self == .tcp }
+
+    /// How many complete final responses the scenario hopes for.
+    var expectedResponses: Int {
+        switch self {
+        case .baseline, .halfClose, .body, .rejectBody: return 1
+        case .pipelined: return 3
+        case .halfHeaders, .idle, .close, .tcp: return 0
+        }
+    }
+
+    /// One line for `--help` and the table legend.
+    public var summary: String {
+        switch self {
+        case .baseline: return "request, no shutdown"
+        case .halfClose: return "request + SHUT_WR"
+        case .pipelined: return "3 pipelined requests + SHUT_WR"
+        case .body: return "request with a body + SHUT_WR"
+        case .halfHeaders: return "half a header block + SHUT_WR"
+        case .idle: return "idle connection + SHUT_WR"
+        case .rejectBody: return "2 MiB body to a path that rejects it"
+        case .close: return "request + full close"
+        case .tcp: return "N bytes + SHUT_WR through a TCP proxy"
+        }
+    }
+}

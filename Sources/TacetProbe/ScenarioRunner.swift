@@ -1,0 +1,134 @@
+/// Runs one scenario on a fresh connection and records what happened. It never throws: a failure
+/// to connect or write is part of the outcome, so a suite always completes within its timeouts.
+struct ScenarioRunner {
+    var target: ProbeTarget
+    var options: ProbeOptions
+
+    func run(_ scenario: ProbeScenario) -> ScenarioOutcome {
+        let (host, port) = address(for: scenario)
+        let client: RawClient
+        do {
+            client = try RawClient.connect(host: host, port: port, timeout: options.timeout)
+        } catch {
+            return ScenarioOutcome(scenario: scenario, end: .timeout, connectError: "\(error)")
+        }
+        client.writeTimeout = options.timeout
+        var session = Session(client: client, scenario: scenario, options: options)
+        perform(scenario, in: &session)
+        return session.outcome()
+    }
+
+    private func address(for scenario: ProbeScenario) -> (String, Int) {
+        switch target {
+        case .tcp(let host, let port): return (host, port)
+        case .http(let http):
+            if scenario == .rejectBody, let reject = options.rejectTarget { return (reject.host, reject.port) }
+            return (http.host, http.port)
+        }
+    }
+
+    private func perform(_ scenario: ProbeScenario, in session: inout Session) {
+        let builder: RequestBuilder? = {
+            if case .http(let http) = target { return RequestBuilder(target: http, headers: options.headers) }
+            return nil
+        }()
+        let method = options.method.uppercased()
+        switch scenario {
+        case .baseline:
+            guard let builder else { return }
+            session.send(builder.request(method: method), methods: [method])
+            session.readResponses()
+        case .halfClose:
+            guard let builder else { return }
+            session.send(builder.request(method: method), methods: [method])
+            session.shutdownWrite()
+            session.readResponses()
+        case .pipelined:
+            guard let builder else { return }
+            let one = builder.request(method: method)
+            session.send(one + one + one, methods: [method, method, method])
+            session.shutdownWrite()
+            session.readResponses()
+        case .body:
+            guard let builder else { return }
+            let bodyMethod = options.bodyMethod.uppercased()
+            session.send(builder.request(method: bodyMethod, bodySize: options.bodySize) + RequestBuilder.body(size: options.bodySize),
+                         methods: [bodyMethod])
+            session.shutdownWrite()
+            session.readResponses()
+        case .halfHeaders:
+            guard let builder else { return }
+            let whole = builder.request(method: method)
+            session.send(Array(whole.prefix(whole.count / 2)), methods: [method])
+            session.shutdownWrite()
+            session.readResponses()
+        case .idle:
+            session.shutdownWrite()
+            session.readResponses()
+        case .rejectBody:
+            guard let builder else { return }
+            let rejectMethod = options.rejectMethod.uppercased()
+            let head = builder.request(method: rejectMethod, target: options.rejectTarget, bodySize: options.rejectBodySize)
+            session.send(head, methods: [rejectMethod])
+            if session.writeError == nil { session.send(RequestBuilder.body(size: options.rejectBodySize), methods: []) }
+            session.readResponses()
+        case .close:
+            guard let builder else { return }
+            session.send(builder.request(method: method), methods: [method])
+            session.client.close()
+        case .tcp:
+            session.send(RequestBuilder.body(size: options.bodySize), methods: [])
+            session.shutdownWrite()
+            session.read = session.client.readToEnd(timeout: options.timeout)
+        }
+    }
+}
+
+/// The state of one scenario's connection while it runs.
+private struct Session {
+    let client: RawClient
+    let scenario: ProbeScenario
+    let options: ProbeOptions
+    var writeError: RawClientError?
+    var read: ReadResult?
+
+    init(client: RawClient, scenario: ProbeScenario, options: ProbeOptions) {
+        self.client = client
+        self.scenario = scenario
+        self.options = options
+    }
+
+    mutating func send(_ bytes: [UInt8], methods: [String]) {
+        guard writeError == nil else { return }
+        client.requestMethods += methods
+        do { try client.write(bytes) } catch let error as RawClientError { writeError = error } catch {}
+    }
+
+    mutating func shutdownWrite() {
+        guard writeError == nil else { return }
+        do { try client.shutdownWrite() } catch let error as RawClientError { writeError = error } catch {}
+    }
+
+    /// Reads until the expected responses are whole, then waits `finWait` for the FIN that should follow.
+    /// The baseline stops at its response: the connection is expected to stay open there.
+    mutating func readResponses() {
+        let first = client.readResponses(count: max(1, scenario.expectedResponses), timeout: options.timeout)
+        guard first.end == .open, scenario != .baseline else { read = first; return }
+        let tail = client.readToEnd(timeout: options.finWait)
+        read = ReadResult(bytes: first.bytes + tail.bytes, end: tail.end, elapsedMs: tail.elapsedMs)
+    }
+
+    func outcome() -> ScenarioOutcome {
+        let parsed = HTTPResponseParser.parse(client.received, requestMethods: client.requestMethods,
+                                              endedWithFIN: read?.end == .fin)
+        let isHTTP = scenario != .tcp
+        return ScenarioOutcome(
+            scenario: scenario, timeline: client.timeline,
+            responses: isHTTP ? parsed.responses.map(ResponseSummary.init) : [],
+            end: read?.end ?? (scenario == .close ? .open : .timeout),
+            bytesReceived: client.received.count,
+            trailingBytes: isHTTP ? parsed.trailingBytes.count : 0,
+            writeError: writeError?.description,
+            writeFailedByReset: writeError.map { $0.isPeerReset || $0.isBrokenPipe } ?? false)
+    }
+}
