@@ -4,6 +4,10 @@ import NIOHTTP1
 import Testing
 @testable import TacetHTTP
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// RFC 9112 §9.6: a half-close "does not delimit a request message, nor does it imply that the
 /// client is no longer interested in a response".
 @Suite("Connection handler: client FIN")
@@ -110,5 +114,38 @@ struct ConnectionHandlerFINTests {
         w.end()
         #expect(parseResponses(try h.output()).first?.body == "part1 part2")
         #expect(!h.isOpen)
+    }
+
+    @Test("An empty line after a body, then FIN: the response, then close, no 400")
+    func extraCRLFThenFIN() throws {
+        let h = try Harness()
+        try h.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok\r\n")
+        h.fin()
+        #expect(parseResponses(try h.output()).map(\.status) == [200])
+        #expect(!h.isOpen)
+    }
+
+    @Test("RST while the route works: it is cancelled with client_rst, the channel closes at once")
+    func rstCancels() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        h.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+        #expect(later.handlers.first?.cancelled == .clientRST)
+        #expect(!h.isOpen)
+        #expect(h.handler.machine.endReason == .clientRST)
+        later.writers[0].respond(ResponseHead(status: .ok, body: .empty), body: nil)
+        #expect(try h.output() == "", "writes after the cancel are ignored")
+    }
+
+    @Test("The channel going away without an error also cancels the route")
+    func inactiveCancels() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        h.fin()
+        h.channel.pipeline.fireChannelInactive()
+        #expect(later.handlers.first?.cancelled == .clientFIN)
+        #expect(later.writers.first?.isActive == false)
     }
 }

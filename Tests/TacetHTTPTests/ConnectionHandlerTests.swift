@@ -111,4 +111,26 @@ struct ConnectionHandlerTests {
         #expect(!h.isOpen)
         #expect(try h.output() == "")
     }
+
+    @Test("A response sent before the body arrived: the body is read and dropped, the next request served")
+    func earlyResponseKeepAlive() throws {
+        let h = try Harness(responder: EchoTargetResponder())
+        try h.send("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab")
+        #expect(parseResponses(try h.output()).map(\.body) == ["/a"])
+        try h.send("cdeGET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(parseResponses(try h.output()).map(\.body) == ["/b"])
+        #expect(h.isOpen)
+    }
+
+    @Test("Quiesce while a request is answered: that response says Connection: close, then close")
+    func quiesceActive() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        h.channel.pipeline.fireUserInboundEventTriggered(QuiesceEvent())
+        #expect(h.isOpen)
+        later.writers[0].respond(ResponseHead(status: .ok, body: .empty), body: nil)
+        #expect(parseResponses(try h.output()).first?.header("Connection") == "close")
+        #expect(!h.isOpen)
+    }
 }

@@ -62,4 +62,37 @@ struct ConnectionHandlerTimeoutTests {
         #expect(later.handlers.first?.cancelled == .timeout)
         #expect(parseResponses(try h.output()).map(\.status) == [408])
     }
+
+    @Test("A client that stops taking bytes for the send timeout: cancel and close")
+    func sendTimeout() throws {
+        var settings = ServerSettings()
+        settings.sendTimeout = .seconds(60)
+        let later = LaterResponder()
+        let h = try Harness(settings: settings, responder: later)
+        try h.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        later.writers[0].writeHead(ResponseHead(status: .ok, body: .stream))
+        h.channel.isWritable = false
+        h.channel.pipeline.fireChannelWritabilityChanged()
+        h.channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        #expect(h.isOpen)
+        h.channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(later.handlers.first?.cancelled == .timeout)
+        #expect(!h.isOpen)
+        #expect(h.handler.machine.endReason == .timeout)
+    }
+
+    @Test("Writability coming back stops the send timeout")
+    func sendTimeoutCancelled() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        h.channel.isWritable = false
+        h.channel.pipeline.fireChannelWritabilityChanged()
+        h.channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        h.channel.isWritable = true
+        h.channel.pipeline.fireChannelWritabilityChanged()
+        h.channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(h.isOpen)
+        #expect(later.handlers.first?.cancelled == nil)
+    }
 }
