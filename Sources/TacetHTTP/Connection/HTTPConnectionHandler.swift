@@ -286,7 +286,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                 finishExchange(end: reason.rawValue, abandoned: true)
             }
         } else if let error {
-            writeErrorResponse(error, suppressBody: false)
+            writeErrorResponse(error, suppressBody: parser.lastHeadWasHEAD && error != .truncated)
             logAccess(request: nil, status: Int(error.status.code), bytes: 0, start: connectedAt, end: reason.rawValue)
         }
         guard let context else { return }
@@ -378,7 +378,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         guard refresh || kind != timerKind || timerRequest != machine.requestsServed else { return }
         timerKind = kind
         timerRequest = machine.requestsServed
-        let now = NIODeadline.now()
+        // The loop's clock, not the wall clock: the same thing on a real loop, and lets
+        // EmbeddedEventLoop's advanceTime drive the timers in tests.
+        let now = eventLoop.now
         switch kind {
         case .none:
             deadline = nil
@@ -410,7 +412,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         timerTask = nil
         timerFireAt = nil
         guard let deadline else { return }
-        if NIODeadline.now() < deadline {
+        if eventLoop.now < deadline {
             armTimer()
             return
         }

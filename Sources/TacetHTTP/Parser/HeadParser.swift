@@ -25,7 +25,13 @@ enum HeadParser {
         }
         guard version.major == 1 else { return .failure(.versionNotSupported) }
         let method = HTTPMethod(rawValue: string(bytes, 0, sp1))
-        let target = string(bytes, sp1 + 1, sp2)
+        var target = string(bytes, sp1 + 1, sp2)
+        // Absolute-form (RFC 9112 §3.2.2): the target's authority replaces Host.
+        var authority: String?
+        if let split = splitAbsoluteForm(target) {
+            authority = split.authority
+            target = split.originForm
+        }
 
         var headers = HTTPHeaders()
         var contentLength: Int?
@@ -67,6 +73,7 @@ enum HeadParser {
             switch colon - lineStart {
             case 4 where name.lowercasedASCIIEquals("host"):
                 hostCount += 1
+                guard isValidHost(value) else { return .failure(.malformed("invalid Host header")) }
                 host = hostWithoutPort(value)
             case 6 where name.lowercasedASCIIEquals("expect"):
                 if value.lowercasedASCIIEquals("100-continue") { expectContinue = true }
@@ -102,6 +109,10 @@ enum HeadParser {
         let isHTTP11 = version.minor >= 1
         if isHTTP11 && hostCount == 0 { return .failure(.malformed("missing Host header")) }
         if hostCount > 1 { return .failure(.malformed("more than one Host header")) }
+        if let authority {
+            guard isValidHost(authority) else { return .failure(.malformed("invalid authority in request target")) }
+            host = hostWithoutPort(authority)
+        }
 
         let framing: BodyFraming
         if hasTransferEncoding {
@@ -163,6 +174,40 @@ enum HeadParser {
             host = host[..<colon]
         }
         return host.lowercased()
+    }
+
+    /// `http://authority/path?query` → (authority, "/path?query"); nil for origin-form and `*`.
+    private static func splitAbsoluteForm(_ target: String) -> (authority: String, originForm: String)? {
+        let lower = target.prefix(8).lowercased()
+        let schemeLength: Int
+        if lower.hasPrefix("http://") { schemeLength = 7 } else if lower.hasPrefix("https://") { schemeLength = 8 } else { return nil }
+        let rest = target.dropFirst(schemeLength)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let path = rest[end...]
+        return (String(rest[..<end]), path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : String(path)))
+    }
+
+    /// uri-host [ ":" port ] (RFC 9112 §3.2): reg-name or IP-literal characters only. No
+    /// userinfo, spaces, or path characters; an empty Host is allowed.
+    static func isValidHost(_ value: String) -> Bool {
+        for b in value.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"):
+                continue
+            default:
+                if !"-._~!$&'()*+,;=%:[]".utf8.contains(b) { return false }
+            }
+        }
+        return true
+    }
+
+    /// A trailer or header field line: token ":" field-value, nothing else.
+    static func isFieldLine(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard let colon = line.firstIndex(of: .colon), colon > 0 else { return false }
+        for i in 0..<colon where !CharacterClass.isToken(line[i]) { return false }
+        for i in (colon + 1)..<line.count where !CharacterClass.isFieldValue(line[i]) { return false }
+        return true
     }
 
     private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {

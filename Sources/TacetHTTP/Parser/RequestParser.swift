@@ -46,6 +46,9 @@ public struct RequestParser: Sendable {
     private var state: State = .head(scanned: 0, requestLineEnd: nil)
     private var bodyReceived = 0
     public let limits: Limits
+    /// Whether the last head seen (parsed or refused) was a HEAD request: an error response to
+    /// it must carry no body (RFC 9110 §9.3.2).
+    public private(set) var lastHeadWasHEAD = false
 
     public init(limits: Limits) {
         self.limits = limits
@@ -125,6 +128,8 @@ public struct RequestParser: Sendable {
                 }
             }
         }
+        // The head starts at the reader index until it is complete.
+        lastHeadWasHEAD = buffer.readableBytesView.starts(with: "HEAD ".utf8)
         let limits = self.limits
         let scan: HeadScan = buffer.withUnsafeReadableBytes { bytes in
             HeadScan.scan(bytes, from: scanned, requestLineEnd: requestLineEnd, limits: limits)
@@ -176,15 +181,19 @@ public struct RequestParser: Sendable {
                 i += 1
             }
             guard digits > 0 else { return .failure(.malformed("bad chunk size")) }
-            // Skip BWS and chunk extensions; refuse control characters in them.
-            while i < end {
-                let b = bytes[i]
-                if b == .cr || b == 0 || (b < 0x20 && b != .tab) || b == 0x7F {
-                    return .failure(.malformed("bad chunk extension"))
+            // chunk-size = 1*HEXDIG, then only BWS ";" chunk-ext (RFC 9112 §7.1). Anything else
+            // ("0x5", "5 junk") is a framing error: a lenient reading here is how bodies get smuggled.
+            while i < end && (bytes[i] == .space || bytes[i] == .tab) { i += 1 }
+            if i < end {
+                guard bytes[i] == UInt8(ascii: ";") else { return .failure(.malformed("bad chunk size")) }
+                while i < end {
+                    let b = bytes[i]
+                    if b == .cr || b == 0 || (b < 0x20 && b != .tab) || b == 0x7F {
+                        return .failure(.malformed("bad chunk extension"))
+                    }
+                    i += 1
                 }
-                i += 1
             }
-            if i < end { return .failure(.malformed("bad chunk size")) }
             return .success((size, lf + 1))
         }
         guard let found else { return nil }
@@ -210,7 +219,11 @@ public struct RequestParser: Sendable {
                 for i in 0..<lf where bytes[i] == .cr && i != lf - 1 {
                     return .failure(.malformed("bare CR"))
                 }
-                return .success((lf + 1, lf == 0 || (lf == 1 && bytes[0] == .cr)))
+                let empty = lf == 0 || (lf == 1 && bytes[0] == .cr)
+                if !empty && !HeadParser.isFieldLine(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes[lf - 1] == .cr ? lf - 1 : lf)])) {
+                    return .failure(.malformed("malformed trailer field"))
+                }
+                return .success((lf + 1, empty))
             }
             guard let line else {
                 if seen + buffer.readableBytes > limits.maxHeaderSize { throw .headersTooLarge }
