@@ -31,6 +31,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
+        // Route action: the HTTP reverse proxy (upstream pools per event loop, FIN policies).
+        .target(name: "TacetProxy", dependencies: [
+            "TacetHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
         // The YAML config model, loading and validation with file:line errors.
         .target(name: "TacetConfig", dependencies: [
             .product(name: "Yams", package: "Yams"),
@@ -58,6 +65,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic"]),
+        .testTarget(name: "TacetProxyTests", dependencies: ["TacetProxy", "TacetHTTP"]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.

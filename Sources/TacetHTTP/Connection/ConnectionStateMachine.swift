@@ -175,9 +175,11 @@ public struct ConnectionStateMachine: Sendable {
         }
     }
 
-    /// The channel became inactive without an error we saw first.
+    /// The channel became inactive without an error we saw first. Only an RST closes our socket
+    /// without us: a client that merely half-closed cannot. (An RST after a FIN is how a client
+    /// that called close() answers an interim response.)
     public mutating func channelClosed() -> Action {
-        connectionFailed(inputClosed ? .clientFIN : .clientRST)
+        connectionFailed(.clientRST)
     }
 
     // MARK: events from the route
@@ -199,6 +201,15 @@ public struct ConnectionStateMachine: Sendable {
         // connection; otherwise close now, staged, which discards it too.
         if !e.keepAlive || quiescing { return end(cancel: true, error: nil, reason: .serverClose) }
         return .none
+    }
+
+    /// The route gave up on the request: a FIN policy decided the client is gone (`.clientFIN`),
+    /// or its upstream failed mid-response (`.serverClose`). No response, or a truncated one:
+    /// close without pretending the response is whole.
+    public mutating func routeAbandoned(_ reason: ConnectionEndReason) -> Action {
+        guard case .active = state else { return .none }
+        let mode: CloseMode = inputClosed ? .afterFlush : .staged
+        return end(cancel: false, error: nil, mode: mode, reason: reason)
     }
 
     // MARK: events from the server

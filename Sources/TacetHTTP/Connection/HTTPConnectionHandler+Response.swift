@@ -130,10 +130,26 @@ extension HTTPConnectionHandler {
         responseFinished()
     }
 
+    /// The route gives up: see `ConnectionStateMachine.routeAbandoned`. `logStatus` and `logEnd`
+    /// replace what the access log would otherwise say (e.g. 502 `upstream_closed`).
+    func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
+        guard let current = exchange, current.id == id, !current.responseComplete else { return }
+        exchange?.handler = nil
+        abandonLog = (logStatus, logEnd ?? reason.rawValue)
+        perform(machine.routeAbandoned(reason))
+    }
+
     private func responseFinished() {
         guard var current = exchange else { return }
         current.responseComplete = true
         exchange = current
         perform(machine.responseEnded(close: current.closeAfter))
+    }
+}
+
+extension HTTPConnectionHandler {
+    func acceptsInterim(_ id: UInt64) -> Bool {
+        guard let current = exchange, current.id == id else { return false }
+        return current.status == nil && current.request.acceptsInterimResponses
     }
 }

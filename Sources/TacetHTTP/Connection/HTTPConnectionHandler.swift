@@ -52,6 +52,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     var context: ChannelHandlerContext?
     private var processing = false
     private var readHeld = false
+    var routePausedReads = false
+    /// What the access log says for an exchange its route abandoned: status and end.
+    var abandonLog: (Int?, String)?
 
     private var timerKind: ConnectionStateMachine.Timer = .none
     /// `requestsServed` when the timer was last set: a new exchange means a new deadline even if
@@ -187,10 +190,17 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     private var shouldHoldReads: Bool {
         if case .lingering = machine.state { return false }
-        return pending.readableBytes > settings.maxBufferedPipelineBytes
+        return routePausedReads || pending.readableBytes > settings.maxBufferedPipelineBytes
     }
 
-    private func resumeReadingIfHeld() {
+    /// A route that cannot take more body (its upstream is not writable) pauses reading.
+    func setRoutePausedReads(_ id: UInt64, _ paused: Bool) {
+        guard exchange?.id == id else { return }
+        routePausedReads = paused
+        if !paused { resumeReadingIfHeld() }
+    }
+
+    func resumeReadingIfHeld() {
         guard readHeld, !shouldHoldReads, let context else { return }
         readHeld = false
         context.read()
@@ -282,9 +292,12 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                 finishExchange(end: reason.rawValue)
             } else if current.responseComplete {
                 finishExchange(end: "complete")
+            } else if let (status, end) = abandonLog {
+                finishExchange(end: end, abandoned: true, status: status)
             } else {
                 finishExchange(end: reason.rawValue, abandoned: true)
             }
+            abandonLog = nil
         } else if let error {
             writeErrorResponse(error, suppressBody: parser.lastHeadWasHEAD && error != .truncated)
             logAccess(request: nil, status: Int(error.status.code), bytes: 0, start: connectedAt, end: reason.rawValue)
@@ -321,11 +334,17 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     /// Logs the current exchange and forgets it. `abandoned`: its response never completed.
-    private func finishExchange(end: String, abandoned: Bool = false) {
+    func finishExchange(end: String, abandoned: Bool = false, status overrideStatus: Int? = nil) {
         guard let current = exchange else { return }
         exchange = nil
+        if routePausedReads {
+            routePausedReads = false
+            resumeReadingIfHeld()
+        }
         let status: Int
-        if abandoned && current.status == nil {
+        if let overrideStatus {
+            status = overrideStatus
+        } else if abandoned && current.status == nil {
             status = 499  // nginx's "client closed request": nothing was sent
         } else {
             status = Int(current.status?.code ?? 0)

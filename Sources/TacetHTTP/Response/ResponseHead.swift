@@ -25,3 +25,8 @@ public struct ResponseHead: Sendable {
         self.close = close
     }
 }
+
+extension HTTPResponseStatus {
+    /// 103 Early Hints (RFC 8297): the interim response a `probe` FIN policy sends by default.
+    public static let earlyHints = HTTPResponseStatus(statusCode: 103, reasonPhrase: "Early Hints")
+}

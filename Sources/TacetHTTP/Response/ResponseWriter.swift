@@ -40,6 +40,21 @@ public struct ResponseWriter {
         connection.endResponse(exchangeID)
     }
 
+    /// Stop reading the request body (the route's destination is not writable) or start again.
+    public func pauseRequestBody(_ paused: Bool) {
+        connection.setRoutePausedReads(exchangeID, paused)
+    }
+
+    /// Gives up on this request and ends the connection: with no response if none started (a FIN
+    /// policy decided the client is gone), or cut short so the client sees the truncation.
+    /// The access log records `logStatus` (default 499 if nothing was sent) and `logEnd`.
+    public func abandon(_ reason: ConnectionEndReason, logStatus: Int? = nil, logEnd: String? = nil) {
+        connection.abandon(exchangeID, reason: reason, logStatus: logStatus, logEnd: logEnd)
+    }
+
+    /// Whether the client may receive interim (1xx) responses, and none has been refused yet.
+    public var acceptsInterimResponses: Bool { connection.acceptsInterim(exchangeID) }
+
     /// Head, whole body and end in one write.
     public func respond(_ head: ResponseHead, body: ByteBuffer?) {
         connection.writeHead(exchangeID, head, body: body, end: true)

@@ -1,0 +1,67 @@
+import NIOHTTP1
+import TacetHTTP
+
+/// What a proxy changes in the headers it passes on (RFC 9110 §7.6.1): hop-by-hop fields are
+/// the connection's business and stop here; X-Forwarded-* and Via say that a proxy was there.
+enum HeaderRewriting {
+    static let via = "1.1 tacet"
+
+    /// The request head for the upstream.
+    static func upstreamRequestHead(for request: Request, clientAddress: String) -> HTTPRequestHead {
+        var headers = request.headers
+        removeHopByHop(&headers)
+        // Tacet answered (or will answer) Expect itself: the body is coming either way.
+        headers.remove(name: "expect")
+        let forwardedFor = headers["x-forwarded-for"].joined(separator: ", ")
+        headers.replaceOrAdd(name: "X-Forwarded-For",
+                             value: forwardedFor.isEmpty ? clientAddress : forwardedFor + ", " + clientAddress)
+        headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
+        if let host = request.headers.first(name: "host") {
+            headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
+        }
+        headers.add(name: "Via", value: request.version.minor == 0 ? "1.0 tacet" : via)
+        switch request.framing {
+        case .length(let n): headers.replaceOrAdd(name: "Content-Length", value: String(n))
+        case .chunked: headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        case .none:
+            if request.method != .GET && request.method != .HEAD { headers.replaceOrAdd(name: "Content-Length", value: "0") }
+        }
+        // Always HTTP/1.1 upstream, so the connection can be kept alive.
+        return HTTPRequestHead(version: .http1_1, method: request.method, uri: request.target, headers: headers)
+    }
+
+    /// The response head for the client: hop-by-hop fields removed, Via added.
+    static func clientResponseHeaders(_ upstream: HTTPHeaders) -> HTTPHeaders {
+        var headers = upstream
+        removeHopByHop(&headers)
+        headers.add(name: "Via", value: via)
+        return headers
+    }
+
+    /// Connection and every field it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
+    /// Proxy-* (Proxy-Authorization, Proxy-Connection...); Content-Length is re-framed by us.
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        var named: [String] = []
+        for value in headers["connection"] {
+            for token in value.split(separator: ",") {
+                let t = token.trimmingCharacters(in: " \t").lowercased()
+                if !t.isEmpty { named.append(t) }
+            }
+        }
+        for name in named { headers.remove(name: name) }
+        for name in ["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length"] {
+            headers.remove(name: name)
+        }
+        let proxyFields = headers.map(\.name).filter { $0.lowercased().hasPrefix("proxy-") }
+        for name in proxyFields { headers.remove(name: name) }
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
