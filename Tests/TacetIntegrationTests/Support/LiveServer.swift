@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TacetHTTP
+import TacetProbe
+
+/// A Tacet HTTP listener on 127.0.0.1, port 0, in this process, with its access log in a temp file.
+final class LiveServer: Sendable {
+    let server: HTTPServer
+    let group: MultiThreadedEventLoopGroup
+    let port: Int
+    let accessLogPath: String
+
+    private init(server: HTTPServer, group: MultiThreadedEventLoopGroup, port: Int, accessLogPath: String) {
+        self.server = server
+        self.group = group
+        self.port = port
+        self.accessLogPath = accessLogPath
+    }
+
+    static func start(settings: ServerSettings = ServerSettings(), routes: [Router.Route]) async throws -> LiveServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let logPath = NSTemporaryDirectory() + "tacet-access-\(UUID().uuidString).log"
+        let accessLog = try AccessLog(path: logPath)
+        var logger = Logger(label: "tacet-test")
+        logger.logLevel = .warning
+        let server = HTTPServer(group: group, settings: settings, responder: Router(routes: routes),
+                                accessLog: accessLog, logger: logger)
+        let bound = try await server.start(listen: [("127.0.0.1", 0)])
+        guard let port = bound.first?.port else { throw TestFailure("no port bound") }
+        return LiveServer(server: server, group: group, port: port, accessLogPath: logPath)
+    }
+
+    static func start(settings: ServerSettings = ServerSettings(), _ responder: any Responder) async throws -> LiveServer {
+        try await start(settings: settings, routes: [Router.Route(host: nil, pathPrefix: "/", responder: responder)])
+    }
+
+    func connect() throws -> RawClient {
+        try RawClient.connect(host: "127.0.0.1", port: port, timeout: 5)
+    }
+
+    func stop() async {
+        await server.shutdown(gracePeriod: .seconds(1))
+        try? await group.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: accessLogPath)
+    }
+
+    var accessLogLines: [String] {
+        ((try? String(contentsOfFile: accessLogPath, encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+    }
+
+    /// Waits until the server has no open connection (bounded; not a timing assertion).
+    func waitForNoConnections(timeout: Double = 5) async -> Bool {
+        await eventually(timeout: timeout) { self.server.connectionCount == 0 }
+    }
+
+    func waitForAccessLog(containing text: String, timeout: Double = 5) async -> Bool {
+        await eventually(timeout: timeout) { self.accessLogLines.contains { $0.contains(text) } }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass: for state another thread changes.
+func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return condition()
+}
+
+extension RawClient {
+    /// Writes a request and records its method for the response parser.
+    func send(_ request: String) throws {
+        if let method = request.split(separator: " ", maxSplits: 1).first {
+            requestMethods.append(String(method))
+        }
+        try write(request)
+    }
+}
+
+func get(_ path: String, _ extra: String = "") -> String {
+    "GET \(path) HTTP/1.1\r\nHost: test\r\n\(extra)\r\n"
+}
