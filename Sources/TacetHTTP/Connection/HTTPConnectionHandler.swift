@@ -54,6 +54,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var readHeld = false
 
     private var timerKind: ConnectionStateMachine.Timer = .none
+    /// `requestsServed` when the timer was last set: a new exchange means a new deadline even if
+    /// the kind is the same (one read can hold a whole request and its answer).
+    private var timerRequest = -1
     private var deadline: NIODeadline?
     private var timerTask: Scheduled<Void>?
     private var timerFireAt: NIODeadline?
@@ -372,8 +375,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     /// which keeps keep-alive traffic off the scheduler.
     private func updateTimer(refresh: Bool = false) {
         let kind = machine.timer
-        guard refresh || kind != timerKind else { return }
+        guard refresh || kind != timerKind || timerRequest != machine.requestsServed else { return }
         timerKind = kind
+        timerRequest = machine.requestsServed
         let now = NIODeadline.now()
         switch kind {
         case .none:
