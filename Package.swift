@@ -70,7 +70,8 @@ let package = Package(
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

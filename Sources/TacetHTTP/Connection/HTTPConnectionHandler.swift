@@ -70,6 +70,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var bytesIn = 0
     var bytesOut = 0
     private var remoteAddress = "-"
+    var remoteAddressString: String { remoteAddress }
     private var endLogged = false
 
     public init(settings: ServerSettings, responder: any Responder, accessLog: AccessLog?, logger: Logger,

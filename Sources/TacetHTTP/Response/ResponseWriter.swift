@@ -12,6 +12,8 @@ public struct ResponseWriter {
     public var allocator: ByteBufferAllocator { connection.allocator }
     /// False while the client is not taking bytes fast enough: pause producing until told.
     public var isWritable: Bool { connection.isWritable }
+    /// The client's IP address, for X-Forwarded-For and logs.
+    public var remoteAddress: String { connection.remoteAddressString }
     /// False once the request was cancelled or has been answered.
     public var isActive: Bool { connection.isCurrent(exchangeID) }
 

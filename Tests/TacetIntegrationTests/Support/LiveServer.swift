@@ -20,7 +20,14 @@ final class LiveServer: Sendable {
     }
 
     static func start(settings: ServerSettings = ServerSettings(), routes: [Router.Route]) async throws -> LiveServer {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await start(settings: settings, threads: 1) { _ in routes }
+    }
+
+    /// `makeRoutes` gets the server's event loops (a proxy's upstream pools live on them).
+    static func start(settings: ServerSettings = ServerSettings(), threads: Int = 1,
+                      makeRoutes: (MultiThreadedEventLoopGroup) -> [Router.Route]) async throws -> LiveServer {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let routes = makeRoutes(group)
         let logPath = NSTemporaryDirectory() + "tacet-access-\(UUID().uuidString).log"
         let accessLog = try AccessLog(path: logPath)
         var logger = Logger(label: "tacet-test")

@@ -1,0 +1,267 @@
+import NIOCore
+import NIOHTTP1
+import TacetHTTP
+
+/// One proxied request, on the client connection's event loop: gets an upstream connection
+/// (pooled or new), streams the request up and the response down with backpressure both ways,
+/// and carries out what `ProxyExchangeStateMachine` decides.
+final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
+    private let request: Request
+    private let writer: ResponseWriter
+    private let upstream: Upstream
+    private let pool: UpstreamPool?
+    private var machine: ProxyExchangeStateMachine
+
+    private var connection: UpstreamConnection?
+    private var server: Int?
+    private var tried: Set<Int> = []
+    /// Body received before the upstream connection was ready.
+    private var buffered: [ByteBuffer] = []
+    private var bufferedBytes = 0
+    private var requestEndReceived = false
+    private var requestSent = false
+    private var upstreamKeepAlive = true
+    private var readTimer: Scheduled<Void>?
+    private var readDeadline: NIODeadline?
+    private var eventLoop: any EventLoop { writer.eventLoop }
+
+    private static let maxBufferedBody = 64 * 1024
+
+    init(request: Request, writer: ResponseWriter, upstream: Upstream, policy: ClientFINPolicy) {
+        self.request = request
+        self.writer = writer
+        self.upstream = upstream
+        self.pool = upstream.pool(for: writer.eventLoop)
+        let idempotent: Bool
+        switch request.method {
+        case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: idempotent = true
+        default: idempotent = false
+        }
+        self.machine = ProxyExchangeStateMachine(
+            policy: policy, clientAcceptsInterim: request.acceptsInterimResponses,
+            retryable: idempotent && request.framing == .none)
+    }
+
+    func start() {
+        obtainConnection(excluding: [])
+    }
+
+    // MARK: connection
+
+    private func obtainConnection(excluding: Set<Int>) {
+        guard let server = upstream.selector.pick(excluding: excluding) else {
+            perform(machine.connectFailed(moreServers: false))
+            return
+        }
+        self.server = server
+        tried.insert(server)
+        if let pooled = pool?.take(server: server) {
+            attach(pooled, reused: true)
+            return
+        }
+        let address = upstream.selector.addresses[server]
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        UpstreamConnection.connect(host: address.host, port: address.port, server: server,
+                                   on: eventLoop, timeout: upstream.settings.connectTimeout)
+            .whenComplete { result in
+                let exchange = loopBound.value
+                switch result {
+                case .success(let connection):
+                    exchange.attach(connection, reused: false)
+                case .failure:
+                    exchange.connectFailed(server: server)
+                }
+            }
+    }
+
+    private func attach(_ connection: UpstreamConnection, reused: Bool) {
+        guard machine.state == .connecting else {
+            // Cancelled while connecting: nobody needs this connection.
+            if !reused || pool?.put(connection) != true { connection.close() }
+            return
+        }
+        self.connection = connection
+        connection.attach(self)
+        upstream.selector.connectionOpened(connection.server)
+        perform(machine.connected(reused: reused))
+    }
+
+    private func connectFailed(server: Int) {
+        upstream.selector.recordFailure(server)
+        let more = upstream.selector.pick(excluding: tried) != nil
+        perform(machine.connectFailed(moreServers: more))
+    }
+
+    /// Lets go of the upstream connection: back to the pool if `reuse`, else closed.
+    private func releaseConnection(reuse: Bool) {
+        cancelReadTimer()
+        guard let connection else { return }
+        self.connection = nil
+        connection.detach()
+        upstream.selector.connectionClosed(connection.server)
+        if !(reuse && pool?.put(connection) == true) {
+            connection.close()
+        }
+    }
+
+    // MARK: actions
+
+    private func perform(_ action: ProxyExchangeStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .sendRequest:
+            sendRequest()
+        case .connect(let excludingLast):
+            releaseConnection(reuse: false)
+            obtainConnection(excluding: excludingLast ? tried : [])
+        case .respondError(let status):
+            releaseConnection(reuse: false)
+            let body = ByteBuffer(string: status.reasonPhrase.lowercased() + "\n")
+            writer.respond(ResponseHead(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
+                                        body: .length(body.readableBytes)), body: body)
+        case .relayInterim, .relayHead, .relayBody, .relayEnd:
+            break  // carried out where the response part is at hand
+        case .truncateClient(let status, let why):
+            releaseConnection(reuse: false)
+            writer.abandon(.serverClose, logStatus: status, logEnd: why)
+        case .abandonClient:
+            releaseConnection(reuse: false)
+            writer.abandon(.clientFIN)
+        case .sendProbe(let status):
+            writer.writeInterim(status)
+        case .closeUpstream:
+            releaseConnection(reuse: false)
+        }
+    }
+
+    private func sendRequest() {
+        guard let connection else { return }
+        let head = HeaderRewriting.upstreamRequestHead(for: request, clientAddress: writer.remoteAddress)
+        connection.write(.head(head), flush: buffered.isEmpty && !requestEndReceived)
+        for part in buffered {
+            connection.write(.body(.byteBuffer(part)), flush: false)
+        }
+        buffered.removeAll()
+        bufferedBytes = 0
+        if requestEndReceived {
+            connection.write(.end(nil), flush: true)
+            requestSent = true
+        } else {
+            connection.channel.flush()
+        }
+        writer.pauseRequestBody(!connection.isWritable)
+        armReadTimer()
+    }
+
+    // MARK: RequestHandler (the client side)
+
+    func requestBodyPart(_ buffer: ByteBuffer) {
+        if let connection, machine.state != .connecting {
+            connection.write(.body(.byteBuffer(buffer)), flush: true)
+            if !connection.isWritable { writer.pauseRequestBody(true) }
+        } else if machine.state == .connecting {
+            buffered.append(buffer)
+            bufferedBytes += buffer.readableBytes
+            if bufferedBytes > Self.maxBufferedBody { writer.pauseRequestBody(true) }
+        }
+    }
+
+    func requestEnded() {
+        requestEndReceived = true
+        machine.requestEnded()
+        if let connection, machine.state != .connecting, !requestSent {
+            connection.write(.end(nil), flush: true)
+            requestSent = true
+        }
+    }
+
+    func clientHalfClosed() {
+        perform(machine.clientHalfClosed())
+    }
+
+    func cancel(_ reason: ConnectionEndReason) {
+        perform(machine.cancelled())
+    }
+
+    func writabilityChanged(_ isWritable: Bool) {
+        connection?.setReadsPaused(!isWritable)
+    }
+
+    // MARK: UpstreamConnectionDelegate (the upstream side)
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        armReadTimer()
+        switch part {
+        case .head(let head):
+            let action = machine.responseHead(status: head.status)
+            if let server { upstream.selector.recordSuccess(server) }
+            switch action {
+            case .relayInterim:
+                writer.writeInterim(head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers))
+            case .relayHead:
+                upstreamKeepAlive = head.isKeepAlive
+                writer.writeHead(ResponseHead(status: head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers),
+                                              body: Self.bodyKind(head, request: request)))
+                if !writer.isWritable { connection?.setReadsPaused(true) }
+            default:
+                perform(action)
+            }
+        case .body(let buffer):
+            guard machine.responseBodyPart() == .relayBody else { return }
+            writer.writeBody(buffer)
+            if !writer.isWritable { connection?.setReadsPaused(true) }
+        case .end:
+            let action = machine.responseEnd(keepAlive: upstreamKeepAlive, requestSent: requestSent)
+            guard case .relayEnd(let reuse) = action else {
+                perform(action)
+                return
+            }
+            releaseConnection(reuse: reuse)
+            writer.end()
+        }
+    }
+
+    func upstreamFailed() {
+        if let server, machine.state == .awaitingResponse { upstream.selector.recordFailure(server) }
+        perform(machine.upstreamFailed())
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {
+        writer.pauseRequestBody(!writable)
+    }
+
+    // MARK: helpers
+
+    /// How the client's response is framed: the upstream's length if it gave one, else streamed.
+    private static func bodyKind(_ head: HTTPResponseHead, request: Request) -> ResponseHead.Body {
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init) { return .length(length) }
+        if head.status == .noContent || head.status == .notModified || request.method == .HEAD { return .empty }
+        return .stream
+    }
+
+    private func armReadTimer() {
+        let deadline = NIODeadline.now() + upstream.settings.readTimeout
+        readDeadline = deadline
+        guard readTimer == nil else { return }
+        scheduleReadTimer(at: deadline)
+    }
+
+    private func scheduleReadTimer(at deadline: NIODeadline) {
+        readTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            readTimer = nil
+            guard let readDeadline else { return }
+            if NIODeadline.now() < readDeadline {
+                scheduleReadTimer(at: readDeadline)
+            } else {
+                perform(machine.readTimedOut())
+            }
+        }
+    }
+
+    private func cancelReadTimer() {
+        readDeadline = nil
+        readTimer?.cancel()
+        readTimer = nil
+    }
+}

@@ -1,0 +1,42 @@
+import NIOCore
+
+/// An upstream as the proxy routes use it: how to pick a server, its timeouts, and one
+/// keep-alive pool per event loop, so an upstream connection always lives on the loop of the
+/// client connection that uses it (no thread hops, no locks on the hot path).
+public final class Upstream: Sendable {
+    public struct Settings: Sendable {
+        public var connectTimeout: TimeAmount = .seconds(5)
+        /// To the first response byte, and between two reads.
+        public var readTimeout: TimeAmount = .seconds(60)
+        /// Idle pooled connections per server per event loop.
+        public var keepalive = 32
+        public init() {}
+    }
+
+    public let name: String
+    public let selector: any UpstreamSelector
+    public let settings: Settings
+    private let pools: [ObjectIdentifier: UpstreamPool]
+
+    /// `group`: the event loops client connections run on; each gets its own pool.
+    public init(name: String, selector: any UpstreamSelector, settings: Settings, group: any EventLoopGroup) {
+        self.name = name
+        self.selector = selector
+        self.settings = settings
+        var pools: [ObjectIdentifier: UpstreamPool] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, maxIdlePerServer: settings.keepalive)
+        }
+        self.pools = pools
+    }
+
+    /// The pool of `loop`, or nil for a loop outside the group (then nothing is pooled).
+    func pool(for loop: any EventLoop) -> UpstreamPool? {
+        pools[ObjectIdentifier(loop)]
+    }
+
+    /// Idle pooled connections across all loops (for tests and metrics; approximate while loops run).
+    public var idleConnectionCount: Int {
+        pools.values.reduce(0) { $0 + $1.idleCountSnapshot }
+    }
+}

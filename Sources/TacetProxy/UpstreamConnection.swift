@@ -1,0 +1,183 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// What an upstream connection reports to the exchange using it.
+protocol UpstreamConnectionDelegate: AnyObject {
+    func upstreamReceived(_ part: HTTPClientResponsePart)
+    /// The connection closed, was reset, or sent bytes that are not HTTP.
+    func upstreamFailed()
+    func upstreamWritabilityChanged(_ writable: Bool)
+}
+
+/// One HTTP/1.1 connection to an upstream server, on a client connection's event loop: serving
+/// one exchange at a time, or idle in its loop's pool. Only touched on that loop.
+final class UpstreamConnection {
+    let channel: any Channel
+    let server: Int
+    private let handler: UpstreamChannelHandler
+    private weak var pool: UpstreamPool?
+    /// The exchange using the connection; nil while idle.
+    private var delegate: (any UpstreamConnectionDelegate)?
+    private var closed = false
+
+    private init(channel: any Channel, server: Int, handler: UpstreamChannelHandler) {
+        self.channel = channel
+        self.server = server
+        self.handler = handler
+    }
+
+    /// Connects on `eventLoop` (the client connection's loop).
+    static func connect(host: String, port: Int, server: Int, on eventLoop: any EventLoop,
+                        timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.allowRemoteHalfClosure, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(HTTPRequestEncoder())
+                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)))
+                    try sync.addHandler(UpstreamChannelHandler())
+                }
+            }
+            .connect(host: host, port: port)
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamChannelHandler.self)
+                let connection = UpstreamConnection(channel: channel, server: server, handler: handler)
+                handler.connection = connection
+                return connection
+            }
+    }
+
+    /// Open, idle-clean, and not closed by the server while it waited in the pool.
+    var isReusable: Bool { !closed && channel.isActive }
+
+    func attach(_ delegate: any UpstreamConnectionDelegate) {
+        self.delegate = delegate
+        pool = nil
+        handler.setReadsPaused(false)
+    }
+
+    func detach() {
+        delegate = nil
+    }
+
+    func becameIdle(in pool: UpstreamPool) {
+        delegate = nil
+        self.pool = pool
+    }
+
+    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+        if flush {
+            channel.writeAndFlush(part, promise: nil)
+        } else {
+            channel.write(part, promise: nil)
+        }
+    }
+
+    var isWritable: Bool { channel.isWritable }
+
+    /// Stop reading the response while the client is not taking it (backpressure downstream).
+    func setReadsPaused(_ paused: Bool) {
+        handler.setReadsPaused(paused)
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        delegate = nil
+        channel.close(promise: nil)
+    }
+
+    // MARK: from the channel handler
+
+    fileprivate func received(_ part: HTTPClientResponsePart) {
+        if let delegate {
+            delegate.upstreamReceived(part)
+        } else {
+            // Bytes on an idle connection: the server is confused or closing; never reuse it.
+            pool?.remove(self)
+            close()
+        }
+    }
+
+    fileprivate func failed() {
+        let wasClosed = closed
+        closed = true
+        pool?.remove(self)
+        pool = nil
+        if let delegate {
+            self.delegate = nil
+            delegate.upstreamFailed()
+        }
+        if !wasClosed { channel.close(promise: nil) }
+    }
+
+    fileprivate func writabilityChanged(_ writable: Bool) {
+        delegate?.upstreamWritabilityChanged(writable)
+    }
+}
+
+/// The last handler of an upstream channel: hands response parts to the connection, and
+/// holds reads while the client is not writable.
+final class UpstreamChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    fileprivate var connection: UpstreamConnection?
+    private var readsPaused = false
+    private var readHeld = false
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        connection?.received(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        connection?.failed()
+        connection = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        connection?.failed()
+        connection = nil
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            connection?.failed()
+            connection = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        connection?.writabilityChanged(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    fileprivate func setReadsPaused(_ paused: Bool) {
+        readsPaused = paused
+        if !paused && readHeld, let context {
+            readHeld = false
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import NIOConcurrencyHelpers
+
+/// Where a proxied request may go. `TacetUpstream.UpstreamGroup` (balancing, health) is one;
+/// `SingleServer` is a route's `to: host:port`.
+public protocol UpstreamSelector: Sendable {
+    /// host and port of each server, by index.
+    var addresses: [(host: String, port: Int)] { get }
+    /// A server that is up and not in `excluding`; nil when there is none (502 at once).
+    func pick(excluding: Set<Int>) -> Int?
+    func connectionOpened(_ server: Int)
+    func connectionClosed(_ server: Int)
+    func recordFailure(_ server: Int)
+    func recordSuccess(_ server: Int)
+}
+
+/// One fixed server: always picked unless excluded; no health state.
+public struct SingleServer: UpstreamSelector {
+    public let addresses: [(host: String, port: Int)]
+
+    public init(host: String, port: Int) {
+        addresses = [(host, port)]
+    }
+
+    public func pick(excluding: Set<Int>) -> Int? { excluding.contains(0) ? nil : 0 }
+    public func connectionOpened(_ server: Int) {}
+    public func connectionClosed(_ server: Int) {}
+    public func recordFailure(_ server: Int) {}
+    public func recordSuccess(_ server: Int) {}
+}
