@@ -44,6 +44,13 @@ let package = Package(
         ], swiftSettings: strict),
         // The probe: a raw-socket client and the half-close scenarios. No NIO: plain sockets.
         .target(name: "TacetProbe", swiftSettings: strict),
+        // Upstream groups: server selection (round robin, least_conn, random), passive and
+        // active health. Plain values in, no config types: shared by the HTTP and stream proxies.
+        .target(name: "TacetUpstream", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: strict),
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig",
@@ -68,6 +75,11 @@ let package = Package(
         .testTarget(name: "TacetProxyTests", dependencies: ["TacetProxy", "TacetHTTP"]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
+        .testTarget(name: "TacetUpstreamTests", dependencies: [
+            "TacetUpstream",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy",

@@ -54,6 +54,8 @@ public enum ConfigLoader {
 struct ParseContext: Sendable {
     /// Absolute directory that relative paths in the file resolve against.
     let baseDirectory: String
+    /// Names under `upstreams:`, read before anything that may refer to them.
+    var upstreamNames: Set<String> = []
 
     func resolve(_ path: String) -> String {
         Paths.absolute(path, relativeTo: baseDirectory)

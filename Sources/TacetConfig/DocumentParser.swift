@@ -23,14 +23,23 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "routes"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "routes", "upstreams", "streams"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
         let top = try document.mapping(allowedKeys: Self.topLevelKeys)
         var configuration = TacetConfiguration()
+        // Upstreams first, whatever their place in the file: routes and streams refer to them.
+        var context = self.context
+        if let node = top["upstreams"] {
+            configuration.upstreams = try UpstreamParser().upstreams(node)
+            context.upstreamNames = Set(configuration.upstreams.map(\.name))
+        }
         if let node = top["listen"] {
             configuration.listen = try listen(node)
+        } else if top["streams"] != nil {
+            // A file with streams and no `listen` is a pure TCP proxy: no HTTP listener.
+            configuration.listen = []
         }
         for (key, field) in Self.sizeKeys {
             if let node = top[key] { configuration.limits[keyPath: field] = try node.size() }
@@ -49,6 +58,9 @@ struct DocumentParser {
             for item in try node.sequence() {
                 configuration.routes.append(try parser.route(item))
             }
+        }
+        if let node = top["streams"] {
+            configuration.streams = try streams(node, context: context, configuration: configuration)
         }
         return configuration
     }
@@ -78,6 +90,22 @@ struct DocumentParser {
             addresses.append(address)
         }
         return addresses
+    }
+
+    /// Stream entries; an address bound twice (by two streams, or by a stream and `listen`) is
+    /// refused here rather than as a bind failure at startup. Port 0 ("any free port") may repeat.
+    private func streams(_ node: ConfigNode, context: ParseContext, configuration: TacetConfiguration) throws(ConfigError) -> [StreamConfig] {
+        let parser = StreamParser(context: context, upstreams: configuration.upstreams)
+        var streams: [StreamConfig] = []
+        for item in try node.sequence() {
+            let stream = try parser.stream(item)
+            if stream.listen.port != 0,
+               streams.contains(where: { $0.listen == stream.listen }) || configuration.listen.contains(stream.listen) {
+                throw item.error("address '\(stream.listen)' is already used by another listener")
+            }
+            streams.append(stream)
+        }
+        return streams
     }
 
     /// `off`, `stdout`, a path, or `{ path: ..., format: combined|json }`.

@@ -3,13 +3,18 @@
 /// Every type here is a plain value (Sendable, Equatable) so it can be handed to event loops
 /// and compared in tests; all validation happens while loading, never when the server reads it.
 public struct TacetConfiguration: Sendable, Equatable {
-    /// Addresses to bind. Never empty once loaded.
+    /// HTTP addresses to bind. Empty only when the file has `streams` and no `listen`: a pure
+    /// TCP proxy then runs without an HTTP listener.
     public var listen: [ListenAddress]
     /// Routes in file order; the first match wins.
     public var routes: [Route]
     public var limits: Limits
     public var timeouts: Timeouts
     public var accessLog: AccessLogConfig
+    /// Backend groups in file order; names are unique.
+    public var upstreams: [UpstreamConfig]
+    /// TCP stream listeners in file order.
+    public var streams: [StreamConfig]
 
     /// The address used when the file does not say `listen:`.
     public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
@@ -19,13 +24,22 @@ public struct TacetConfiguration: Sendable, Equatable {
         routes: [Route] = [],
         limits: Limits = Limits(),
         timeouts: Timeouts = Timeouts(),
-        accessLog: AccessLogConfig = AccessLogConfig()
+        accessLog: AccessLogConfig = AccessLogConfig(),
+        upstreams: [UpstreamConfig] = [],
+        streams: [StreamConfig] = []
     ) {
         self.listen = listen
         self.routes = routes
         self.limits = limits
         self.timeouts = timeouts
         self.accessLog = accessLog
+        self.upstreams = upstreams
+        self.streams = streams
+    }
+
+    /// The upstream called `name`, if configured.
+    public func upstream(named name: String) -> UpstreamConfig? {
+        upstreams.first { $0.name == name }
     }
 }
 
@@ -61,6 +75,7 @@ public struct RouteMatch: Sendable, Equatable {
 public enum RouteAction: Sendable, Equatable {
     case respond(FixedResponse)
     case staticFiles(StaticFiles)
+    case proxy(ProxyConfig)
 }
 
 /// A canned response, e.g. for health checks.

@@ -73,5 +73,8 @@ enum RouteActionParsers {
         RouteActionParser(key: "static") { node, context throws(ConfigError) in
             .staticFiles(try StaticFilesParser.parse(node, context: context))
         },
+        RouteActionParser(key: "proxy") { node, context throws(ConfigError) in
+            .proxy(try ProxyParser.parse(node, context: context))
+        },
     ]
 }

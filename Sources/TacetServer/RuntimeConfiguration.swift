@@ -45,6 +45,10 @@ public struct RuntimeConfiguration: Sendable {
                 contentType: fixed.contentType, headers: fixed.headers.map { ($0.name, $0.value) })
         case .staticFiles(let files):
             return StaticResponder(root: files.root, index: files.index)
+        case .proxy:
+            // Placeholder until TacetProxy provides the proxy responder.
+            return FixedResponder(status: .badGateway, body: "proxy not available\n",
+                                  contentType: "text/plain; charset=utf-8", headers: [])
         }
     }
 }

@@ -37,10 +37,10 @@ import Testing
         let yaml = """
             routes:
               - match: { path: / }
-                proxy: { to: "http://x" }
+                redirect: { to: "http://x" }
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:3:5: routes[0]: unknown key 'proxy' (expected one of: match, respond, static)")
+            == "tacet.yaml:3:5: routes[0]: unknown key 'redirect' (expected one of: match, respond, static, proxy)")
     }
 
     @Test func missingRequiredKeyNamesParentLine() {
@@ -54,7 +54,7 @@ import Testing
 
     @Test func routeNeedsExactlyOneAction() {
         #expect(configError("routes:\n  - match: { path: / }\n")?.description
-            == "tacet.yaml:2:5: routes[0]: missing an action (one of: respond, static)")
+            == "tacet.yaml:2:5: routes[0]: missing an action (one of: respond, static, proxy)")
         let both = """
             routes:
               - match: { path: / }

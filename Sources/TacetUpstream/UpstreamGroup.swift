@@ -1,0 +1,76 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// One configured upstream, shared by every event loop and by the HTTP and stream proxies.
+///
+/// A thin lock around `BalancerState`: each call holds the lock for a few array operations
+/// and never across I/O, so contention stays negligible next to a connect.
+public final class UpstreamGroup: Sendable {
+    public let name: String
+    public let servers: [UpstreamServer]
+    private let state: NIOLockedValueBox<BalancerState>
+    private let clock: @Sendable () -> NIODeadline
+
+    /// `clock` is injectable so tests can step over `failTimeout` without waiting.
+    public init(name: String, servers: [UpstreamServer], balance: BalanceMethod, maxFails: Int,
+                failTimeout: TimeAmount, clock: @escaping @Sendable () -> NIODeadline = { .now() }) {
+        self.name = name
+        self.servers = servers
+        self.clock = clock
+        self.state = NIOLockedValueBox(BalancerState(
+            weights: servers.map(\.weight), method: balance, maxFails: maxFails, failTimeout: failTimeout))
+    }
+
+    /// Picks a server that is up and not in `excluding` (indexes); nil when none is: the caller
+    /// answers 502 / resets at once.
+    public func pick(excluding: Set<Int> = []) -> Int? {
+        let now = clock()
+        return state.withLockedValue { state in
+            var generator = SystemRandomNumberGenerator()
+            return state.pick(excluding: excluding, now: now, using: &generator)
+        }
+    }
+
+    /// Counts for `least_conn` and `random`: call once per connection opened to `server`, and
+    /// `connectionClosed` once when it ends.
+    public func connectionOpened(_ server: Int) {
+        state.withLockedValue { $0.connectionOpened(server) }
+    }
+
+    public func connectionClosed(_ server: Int) {
+        state.withLockedValue { $0.connectionClosed(server) }
+    }
+
+    /// Passive health: `max_fails` failures within `fail_timeout` take the server out for
+    /// `fail_timeout` (nginx semantics).
+    public func recordFailure(_ server: Int) {
+        let now = clock()
+        state.withLockedValue { $0.recordFailure(server, now: now) }
+    }
+
+    public func recordSuccess(_ server: Int) {
+        let now = clock()
+        state.withLockedValue { $0.recordSuccess(server, now: now) }
+    }
+
+    /// From active checks.
+    public func markHealth(_ server: Int, up: Bool) {
+        state.withLockedValue { $0.markHealth(server, up: up) }
+    }
+
+    public func isUp(_ server: Int) -> Bool {
+        let now = clock()
+        return state.withLockedValue { $0.isAvailable(server, now: now) }
+    }
+
+    /// For metrics and logs.
+    public var snapshot: [ServerState] {
+        let now = clock()
+        return state.withLockedValue { state in
+            servers.indices.map { index in
+                ServerState(server: servers[index], up: state.isAvailable(index, now: now),
+                            activeConnections: state.activeConnections(index), fails: state.fails(index))
+            }
+        }
+    }
+}
