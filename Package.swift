@@ -53,7 +53,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -30,10 +30,13 @@ enum HeaderRewriting {
         return HTTPRequestHead(version: .http1_1, method: request.method, uri: request.target, headers: headers)
     }
 
-    /// The response head for the client: hop-by-hop fields removed, Via added.
+    /// The response head for the client: hop-by-hop fields removed, Via added; Server and Date
+    /// are the proxy's own (nginx hides the upstream's too).
     static func clientResponseHeaders(_ upstream: HTTPHeaders) -> HTTPHeaders {
         var headers = upstream
         removeHopByHop(&headers)
+        headers.remove(name: "server")
+        headers.remove(name: "date")
         headers.add(name: "Via", value: via)
         return headers
     }

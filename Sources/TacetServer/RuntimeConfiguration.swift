@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import TacetConfig
 import TacetHTTP
+import TacetProxy
 import TacetStatic
 
 /// Turns a validated `TacetConfiguration` into what the listener runs with. `tacet check`,
@@ -9,7 +10,7 @@ import TacetStatic
 public struct RuntimeConfiguration: Sendable {
     public var listen: [(host: String, port: Int)]
     public var settings: ServerSettings
-    public var router: Router
+    public let config: TacetConfiguration
     public var shutdownGrace: TimeAmount
     public var accessLog: AccessLogConfig
 
@@ -31,13 +32,18 @@ public struct RuntimeConfiguration: Sendable {
         self.settings = settings
         shutdownGrace = TimeAmount(config.timeouts.shutdown)
         accessLog = config.accessLog
-        router = Router(routes: config.routes.map { route in
+        self.config = config
+    }
+
+    /// The routes, with proxy routes bound to `upstreams` (built on the server's event loops).
+    public func makeRouter(upstreams: UpstreamSet) -> Router {
+        Router(routes: config.routes.map { route in
             Router.Route(host: route.match.host, pathPrefix: route.match.path,
-                         responder: Self.responder(for: route.action))
+                         responder: Self.responder(for: route.action, upstreams: upstreams))
         })
     }
 
-    static func responder(for action: RouteAction) -> any Responder {
+    static func responder(for action: RouteAction, upstreams: UpstreamSet) -> any Responder {
         switch action {
         case .respond(let fixed):
             return FixedResponder(
@@ -45,10 +51,8 @@ public struct RuntimeConfiguration: Sendable {
                 contentType: fixed.contentType, headers: fixed.headers.map { ($0.name, $0.value) })
         case .staticFiles(let files):
             return StaticResponder(root: files.root, index: files.index)
-        case .proxy:
-            // Placeholder until TacetProxy provides the proxy responder.
-            return FixedResponder(status: .badGateway, body: "proxy not available\n",
-                                  contentType: "text/plain; charset=utf-8", headers: [])
+        case .proxy(let proxy):
+            return ProxyResponder(upstream: upstreams.upstream(for: proxy.target), policy: proxy.policy)
         }
     }
 }

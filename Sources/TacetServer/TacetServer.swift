@@ -11,6 +11,7 @@ public final class TacetServer: Sendable {
     private let runtime: RuntimeConfiguration
     private let ownsGroup: Bool
     public let logger: Logger
+    public let upstreams: UpstreamSet
 
     public init(configuration: TacetConfiguration, threads: Int = System.coreCount,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
@@ -25,20 +26,25 @@ public final class TacetServer: Sendable {
         case .stdout: accessLog = AccessLog(standardOutputWithFormat: format)
         case .file(let path): accessLog = try AccessLog(path: path, format: format)
         }
-        self.http = HTTPServer(group: self.group, settings: runtime.settings, responder: runtime.router,
+        self.upstreams = UpstreamSet(config: configuration, eventLoopGroup: self.group)
+        self.http = HTTPServer(group: self.group, settings: runtime.settings,
+                               responder: runtime.makeRouter(upstreams: upstreams),
                                accessLog: accessLog, logger: logger)
     }
 
     /// Binds every listen address; returns what was bound.
     @discardableResult
     public func start() async throws -> [SocketAddress] {
-        try await http.start(listen: runtime.listen)
+        let bound = try await http.start(listen: runtime.listen)
+        upstreams.startHealthChecks()
+        return bound
     }
 
     public var connectionCount: Int { http.connectionCount }
 
     /// Graceful stop: no new connections, in-flight requests finish within the shutdown timeout.
     public func shutdown() async {
+        upstreams.stopHealthChecks()
         await http.shutdown(gracePeriod: runtime.shutdownGrace)
         if ownsGroup { try? await group.shutdownGracefully() }
     }
