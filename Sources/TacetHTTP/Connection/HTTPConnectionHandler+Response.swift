@@ -16,7 +16,7 @@ extension HTTPConnectionHandler {
     }
 
     func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool) {
-        guard var current = exchange, current.id == id, current.status == nil, let context else { return }
+        guard let current = exchange, current.id == id, current.status == nil, let context else { return }
         machine.responseStarted()
         let request = current.request
         var keepAlive = machine.responseKeepsAlive && !head.close
@@ -67,7 +67,7 @@ extension HTTPConnectionHandler {
     }
 
     func writeBody(_ id: UInt64, _ buffer: ByteBuffer) {
-        guard var current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+        guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
               let context else { return }
         guard !current.suppressBody, buffer.readableBytes > 0 else { return }
         current.bodyBytes += buffer.readableBytes
@@ -89,7 +89,7 @@ extension HTTPConnectionHandler {
     }
 
     func writeFile(_ id: UInt64, _ handle: NIOFileHandle, offset: Int, count: Int) {
-        guard var current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+        guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
               let context, !current.suppressBody, count > 0, current.framing != .none else {
             try? handle.close()
             return
@@ -140,7 +140,7 @@ extension HTTPConnectionHandler {
     }
 
     private func responseFinished() {
-        guard var current = exchange else { return }
+        guard let current = exchange else { return }
         current.responseComplete = true
         exchange = current
         perform(machine.responseEnded(close: current.closeAfter))

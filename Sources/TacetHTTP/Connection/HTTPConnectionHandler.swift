@@ -24,8 +24,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     public typealias OutboundIn = IOData
     public typealias OutboundOut = IOData
 
-    /// The request being answered.
-    struct Exchange {
+    /// The request being answered. A class: it is read and updated on every event of the
+    /// exchange, and copying a struct holding the request would retain all of its fields each time.
+    final class Exchange {
         let id: UInt64
         let request: Request
         let start: NIODeadline
@@ -36,7 +37,14 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var continueSent = false
         var responseComplete = false
         var bodyBytes = 0
-        var suppressBody: Bool { request.method == .HEAD }
+        let suppressBody: Bool
+
+        init(id: UInt64, request: Request, start: NIODeadline) {
+            self.id = id
+            self.request = request
+            self.start = start
+            self.suppressBody = request.method == .HEAD
+        }
     }
 
     private let settings: ServerSettings
@@ -249,7 +257,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         nextExchangeID += 1
         exchange = Exchange(id: id, request: request, start: .now())
         let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))
-        guard var current = exchange, current.id == id else { return }
+        guard let current = exchange, current.id == id else { return }
         if let handler, !current.responseComplete {
             current.handler = handler
             // The route wants the body: now is when a waiting client should send it.
@@ -281,7 +289,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     private func endConnection(cancelRequest: Bool, error: RequestError?, mode: ConnectionStateMachine.CloseMode,
                                reason: ConnectionEndReason) {
-        if var current = exchange {
+        if let current = exchange {
             if cancelRequest, let handler = current.handler {
                 current.handler = nil
                 exchange = current

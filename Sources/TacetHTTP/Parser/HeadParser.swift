@@ -28,7 +28,7 @@ enum HeadParser {
         var target = string(bytes, sp1 + 1, sp2)
         // Absolute-form (RFC 9112 §3.2.2): the target's authority replaces Host.
         var authority: String?
-        if let split = splitAbsoluteForm(target) {
+        if bytes[sp1 + 1] != UInt8(ascii: "/"), let split = splitAbsoluteForm(target) {
             authority = split.authority
             target = split.originForm
         }
@@ -73,8 +73,10 @@ enum HeadParser {
             switch colon - lineStart {
             case 4 where name.lowercasedASCIIEquals("host"):
                 hostCount += 1
-                guard isValidHost(value) else { return .failure(.malformed("invalid Host header")) }
-                host = hostWithoutPort(value)
+                guard let parsed = hostWithoutPort(UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])) else {
+                    return .failure(.malformed("invalid Host header"))
+                }
+                host = parsed
             case 6 where name.lowercasedASCIIEquals("expect"):
                 if value.lowercasedASCIIEquals("100-continue") { expectContinue = true }
             case 10 where name.lowercasedASCIIEquals("connection"):
@@ -110,8 +112,9 @@ enum HeadParser {
         if isHTTP11 && hostCount == 0 { return .failure(.malformed("missing Host header")) }
         if hostCount > 1 { return .failure(.malformed("more than one Host header")) }
         if let authority {
-            guard isValidHost(authority) else { return .failure(.malformed("invalid authority in request target")) }
-            host = hostWithoutPort(authority)
+            let parsed = Array(authority.utf8).withUnsafeBytes { hostWithoutPort($0) }
+            guard let parsed else { return .failure(.malformed("invalid authority in request target")) }
+            host = parsed
         }
 
         let framing: BodyFraming
@@ -166,16 +169,6 @@ enum HeadParser {
         return n
     }
 
-    private static func hostWithoutPort(_ value: String) -> String {
-        var host = Substring(value)
-        if host.hasPrefix("[") {
-            if let close = host.firstIndex(of: "]") { host = host[...close] }
-        } else if let colon = host.lastIndex(of: ":") {
-            host = host[..<colon]
-        }
-        return host.lowercased()
-    }
-
     /// `http://authority/path?query` → (authority, "/path?query"); nil for origin-form and `*`.
     private static func splitAbsoluteForm(_ target: String) -> (authority: String, originForm: String)? {
         let lower = target.prefix(8).lowercased()
@@ -187,19 +180,34 @@ enum HeadParser {
         return (String(rest[..<end]), path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : String(path)))
     }
 
-    /// uri-host [ ":" port ] (RFC 9112 §3.2): reg-name or IP-literal characters only. No
-    /// userinfo, spaces, or path characters; an empty Host is allowed.
-    static func isValidHost(_ value: String) -> Bool {
-        for b in value.utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"):
-                continue
-            default:
-                if !"-._~!$&'()*+,;=%:[]".utf8.contains(b) { return false }
-            }
+    /// uri-host [ ":" port ] (RFC 9112 §3.2), lowercased and without the port; nil when the
+    /// value has characters no host can have (userinfo, spaces, path characters). Works on the
+    /// bytes: this runs for every request.
+    static func hostWithoutPort(_ value: UnsafeRawBufferPointer) -> String? {
+        var end = value.count
+        var sawBracket = false
+        for i in 0..<value.count {
+            let b = value[i]
+            guard hostTable[Int(b)] else { return nil }
+            if b == UInt8(ascii: "]") { sawBracket = true }
+            if b == .colon && (value.first != UInt8(ascii: "[") || sawBracket) && end == value.count { end = i }
         }
-        return true
+        var lowered = [UInt8](repeating: 0, count: end)
+        for i in 0..<end {
+            let b = value[i]
+            lowered[i] = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+        }
+        return String(decoding: lowered, as: UTF8.self)
+    }
+
+    private static let hostTable: [Bool] = (0..<256).map { b in
+        switch UInt8(b) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "-._~!$&'()*+,;=%:[]".utf8.contains(UInt8(b))
+        }
     }
 
     /// A trailer or header field line: token ":" field-value, nothing else.

@@ -24,14 +24,16 @@ public struct Request: Sendable {
 
     /// The path part of the target (before `?`), still percent-encoded.
     public var path: Substring {
-        if let q = target.firstIndex(of: "?") { return target[..<q] }
+        let utf8 = target.utf8
+        if let q = utf8.firstIndex(of: UInt8(ascii: "?")) { return Substring(utf8[..<q]) }
         return target[...]
     }
 
     /// The query part of the target, without `?`, or nil.
     public var query: Substring? {
-        guard let q = target.firstIndex(of: "?") else { return nil }
-        return target[target.index(after: q)...]
+        let utf8 = target.utf8
+        guard let q = utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return Substring(utf8[utf8.index(after: q)...])
     }
 
     /// Interim (1xx) responses may only go to HTTP/1.1 and later clients (RFC 9110 §15.2).

@@ -30,7 +30,7 @@ enum ResponseEncoder {
             break
         case .contentLength(let n):
             buffer.writeStaticString("Content-Length: ")
-            buffer.writeString(String(n))
+            writeDecimal(n, into: &buffer)
             buffer.writeStaticString("\r\n")
         case .chunked:
             buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
@@ -61,11 +61,40 @@ enum ResponseEncoder {
     }
 
     private static func writeStatusLine(_ status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
-        buffer.writeStaticString("HTTP/1.1 ")
-        buffer.writeString(String(status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        if case .custom = status {
+            buffer.writeStaticString("HTTP/1.1 ")
+            writeDecimal(Int(status.code), into: &buffer)
+            buffer.writeStaticString(" ")
+            buffer.writeString(status.reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        } else if let line = statusLines[Int(status.code)] {
+            buffer.writeBytes(line)
+        }
+    }
+
+    /// "HTTP/1.1 200 OK\r\n" for every standard status, built once.
+    private static let statusLines: [[UInt8]?] = (0..<600).map { code in
+        guard code >= 100 else { return nil }
+        let status = HTTPResponseStatus(statusCode: code)
+        return Array("HTTP/1.1 \(code) \(status.reasonPhrase)\r\n".utf8)
+    }
+
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        guard value > 0 else {
+            buffer.writeInteger(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var n = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while n > 0 && count < 24 {
+                raw[23 - count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
+        }
     }
 
     /// Framing and connection management belong to the connection, never to a route.

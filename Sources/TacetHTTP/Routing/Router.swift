@@ -25,7 +25,8 @@ public struct Router: Responder {
         let path = request.path
         for route in routes {
             if let host = route.host, host != request.host { continue }
-            if path.hasPrefix(route.pathPrefix) { return route.responder }
+            // Byte comparison: String.hasPrefix compares Characters, far slower, same answer for paths.
+            if path.utf8.starts(with: route.pathPrefix.utf8) { return route.responder }
         }
         return nil
     }
