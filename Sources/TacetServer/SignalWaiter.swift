@@ -7,28 +7,53 @@ import Glibc
 import Darwin
 #endif
 
-/// Waits for a process signal (SIGINT, SIGTERM) without a signal handler's restrictions.
-public enum SignalWaiter {
-    /// Suspends until one of `signals` arrives, and returns it.
-    public static func wait(for signals: [Int32]) async -> Int32 {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
-            let state = NIOLockedValueBox<(resumed: Bool, sources: [any DispatchSourceSignal])>((false, []))
-            for number in signals {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
-                    let sources: [any DispatchSourceSignal]? = state.withLockedValue { s in
-                        guard !s.resumed else { return nil }
-                        s.resumed = true
-                        return s.sources
+/// Process signals (SIGINT, SIGTERM, SIGHUP, SIGUSR1) as an async sequence of numbers, without a
+/// signal handler's restrictions. Handling starts in `init`: create it before announcing that the
+/// server is ready, so a signal sent right after the announcement is never lost.
+public final class SignalWaiter: Sendable {
+    private struct State {
+        var pending: [Int32] = []
+        var waiter: CheckedContinuation<Int32, Never>?
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let sources: NIOLockedValueBox<[any DispatchSourceSignal]>
+
+    public init(signals: [Int32]) {
+        sources = NIOLockedValueBox([])
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let state = self.state
+            source.setEventHandler {
+                let waiter: CheckedContinuation<Int32, Never>? = state.withLockedValue { s in
+                    if let waiter = s.waiter {
+                        s.waiter = nil
+                        return waiter
                     }
-                    guard let sources else { return }
-                    for source in sources { source.cancel() }
-                    continuation.resume(returning: number)
+                    s.pending.append(number)
+                    return nil
                 }
-                state.withLockedValue { $0.sources.append(source) }
-                source.resume()
+                waiter?.resume(returning: number)
             }
+            source.resume()
+            sources.withLockedValue { $0.append(source) }
         }
+    }
+
+    /// The next signal: one that already arrived, or the next to arrive.
+    public func next() async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            let ready: Int32? = state.withLockedValue { s in
+                if !s.pending.isEmpty { return s.pending.removeFirst() }
+                s.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    deinit {
+        for source in sources.withLockedValue({ $0 }) { source.cancel() }
     }
 }

@@ -89,9 +89,14 @@ public enum MimeTypes {
     /// The extension is what follows the last `.` of the last path component; a leading dot
     /// (`.htaccess`) starts a hidden name, not an extension.
     public static func contentType(forPath path: String) -> String {
-        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path)
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return defaultType }
-        let ext = name[name.index(after: dot)...].lowercased()
-        return table[ext] ?? defaultType
+        // Bytes, not Characters: this runs for every file served.
+        let utf8 = path.utf8
+        let nameStart = utf8.lastIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) } ?? utf8.startIndex
+        guard let dot = utf8[nameStart...].lastIndex(of: UInt8(ascii: ".")), dot != nameStart else { return defaultType }
+        let extBytes = utf8[utf8.index(after: dot)...]
+        if extBytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) {
+            return table[String(decoding: extBytes, as: UTF8.self).lowercased()] ?? defaultType
+        }
+        return table[String(decoding: extBytes, as: UTF8.self)] ?? defaultType
     }
 }

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TacetHTTP
 
 /// The response a static file request gets, with every header value it needs precomputed.
 ///
@@ -78,8 +79,11 @@ public enum StaticDecision {
     /// Decides the response for `method` on a file described by `info`, given the request headers.
     public static func decide(method: HTTPMethod, headers: HTTPHeaders, info: FileInfo) -> Decision {
         guard method == .GET || method == .HEAD else { return .methodNotAllowed(allow: allowedMethods) }
-        let etag = ETag.make(for: info)
-        let lastModified = HTTPDate.format(epochSeconds: info.mtimeSeconds)
+        let (etag, lastModified) = Validators.current.values(for: info)
+        // Most requests carry no conditional or range field: one pass over the names settles it.
+        guard headers.contains(where: { Self.isConditionalOrRange($0.name) }) else {
+            return .full(size: info.size, etag: etag, lastModified: lastModified)
+        }
 
         // 1-2: state-changing preconditions; for GET/HEAD they still apply (RFC 9110 §13.2.2).
         let ifMatch = headers["If-Match"]
@@ -114,6 +118,20 @@ public enum StaticDecision {
         case .unsatisfiable: return .rangeNotSatisfiable(size: info.size)
         case .satisfiable(let start, let end):
             return .partial(start: start, end: end, size: info.size, etag: etag, lastModified: lastModified)
+        }
+    }
+
+    /// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range, Range.
+    private static func isConditionalOrRange(_ name: String) -> Bool {
+        guard let first = name.utf8.first else { return false }
+        switch first | 0x20 {
+        case UInt8(ascii: "i"):
+            return name.utf8.count >= 3 && name.utf8.dropFirst().first.map { $0 | 0x20 == UInt8(ascii: "f") } == true
+                && name.utf8.dropFirst(2).first == UInt8(ascii: "-")
+        case UInt8(ascii: "r"):
+            return name.lowercasedASCIIEquals("range")
+        default:
+            return false
         }
     }
 

@@ -201,7 +201,7 @@ public enum StaticPath {
     /// The client's own encoded path plus `/` (and the query), so the redirect names exactly what
     /// was asked. Leading slashes are collapsed because `//host/` would be a protocol-relative URL
     /// (an open redirect); non-ASCII bytes are percent-encoded to keep the header ASCII.
-    private static func redirectLocation(_ requestPath: String, query: String?) -> String {
+    static func redirectLocation(_ requestPath: String, query: String?) -> String {
         var out: [UInt8] = [UInt8(ascii: "/")]
         var leading = true
         for b in requestPath.utf8 {

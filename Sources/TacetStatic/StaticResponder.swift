@@ -26,8 +26,24 @@ public struct StaticResponder: Responder {
         guard let root else {
             return Self.error(.notFound, "not found", writer: writer)
         }
-        switch StaticPath.resolve(requestPath: String(request.path), root: root, index: index,
-                                  query: request.query.map(String.init)) {
+        let path = String(request.path)
+        let query = request.query.map(String.init)
+        switch BeneathOpen.open(requestPath: path, root: root.path, index: index, query: query) {
+        case .file(let fd, let info, let name):
+            serveFile(fd: fd, info: info, path: name, request: request, writer: writer)
+            return nil
+        case .redirect(let location):
+            return Self.redirect(location, writer: writer)
+        case .badRequest:
+            return Self.error(.badRequest, "bad request path", writer: writer)
+        case .forbidden:
+            return Self.error(.forbidden, "forbidden", writer: writer)
+        case .notFound:
+            return Self.error(.notFound, "not found", writer: writer)
+        case .unsupported:
+            break
+        }
+        switch StaticPath.resolve(requestPath: path, root: root, index: index, query: query) {
         case .badRequest:
             return Self.error(.badRequest, "bad request path", writer: writer)
         case .forbidden:
@@ -35,30 +51,33 @@ public struct StaticResponder: Responder {
         case .notFound:
             return Self.error(.notFound, "not found", writer: writer)
         case .redirect(let location):
-            let body = ByteBuffer(string: "moved permanently\n")
-            writer.respond(ResponseHead(status: .movedPermanently,
-                                        headers: HTTPHeaders([("Location", location), ("Content-Type", "text/plain; charset=utf-8")]),
-                                        body: .length(body.readableBytes)), body: body)
-            return nil
+            return Self.redirect(location, writer: writer)
         case .file(let path, _):
-            serveFile(path, request: request, writer: writer)
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                return Self.error(errno == ENOENT ? .notFound : .forbidden, errno == ENOENT ? "not found" : "forbidden", writer: writer)
+            }
+            // Decide from the descriptor's own metadata: the file may have changed since the path was resolved.
+            var st = stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                return Self.error(.forbidden, "forbidden", writer: writer)
+            }
+            serveFile(fd: fd, info: st, path: path, request: request, writer: writer)
             return nil
         }
     }
 
-    private func serveFile(_ path: String, request: Request, writer: ResponseWriter) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            _ = Self.error(errno == ENOENT ? .notFound : .forbidden, errno == ENOENT ? "not found" : "forbidden", writer: writer)
-            return
-        }
-        // Decide from the descriptor's own metadata: the file may have changed since the path was resolved.
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
-            _ = Self.error(.forbidden, "forbidden", writer: writer)
-            return
-        }
+    private static func redirect(_ location: String, writer: ResponseWriter) -> (any RequestHandler)? {
+        let body = ByteBuffer(string: "moved permanently\n")
+        writer.respond(ResponseHead(status: .movedPermanently,
+                                    headers: HTTPHeaders([("Location", location), ("Content-Type", "text/plain; charset=utf-8")]),
+                                    body: .length(body.readableBytes)), body: body)
+        return nil
+    }
+
+    /// Answers from an open regular file `fd` (ownership passes here) with metadata `st`.
+    private func serveFile(fd: Int32, info st: stat, path: String, request: Request, writer: ResponseWriter) {
         let info = FileInfo(size: Int(st.st_size), mtimeSeconds: Int(st.st_mtim.tv_sec),
                             mtimeNanoseconds: Int(st.st_mtim.tv_nsec),
                             device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
@@ -79,7 +98,7 @@ public struct StaticResponder: Responder {
         }
         var headers = decision.headers
         headers.add(name: "Content-Type", value: MimeTypes.contentType(forPath: path))
-        writer.writeHead(ResponseHead(status: decision.status, headers: headers, body: .length(range.count)))
+        writer.writeHead(ResponseHead(status: decision.status, headers: headers, body: .length(range.count)), flush: false)
         writer.writeFile(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset: range.lowerBound, count: range.count)
         writer.end()
     }

@@ -58,6 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
             printError("tacet: \(error)")
             throw ExitCode(1)
         }
+        // Before anything is announced: a signal sent as soon as we say "listening" must count.
+        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
         let server = try TacetServer(configuration: configuration, threads: threads)
         let bound: [SocketAddress]
         do {
@@ -70,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         for address in bound {
             writeLine("tacet listening on http://\(Self.describe(address))", to: STDOUT_FILENO)
         }
-        let signal = await SignalWaiter.wait(for: [SIGINT, SIGTERM])
+        let signal = await signals.next()
         server.logger.info("shutting down", metadata: ["signal": "\(signal)"])
         await server.shutdown()
     }

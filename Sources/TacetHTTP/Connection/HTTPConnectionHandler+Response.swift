@@ -15,7 +15,7 @@ extension HTTPConnectionHandler {
         return true
     }
 
-    func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool) {
+    func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool = true) {
         guard let current = exchange, current.id == id, current.status == nil, let context else { return }
         machine.responseStarted()
         let request = current.request
@@ -62,7 +62,11 @@ extension HTTPConnectionHandler {
         current.closeAfter = !keepAlive
         exchange = current
         bytesOut += buffer.readableBytes
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        if flush || end {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        }
         if end { responseFinished() }
     }
 
@@ -125,6 +129,7 @@ extension HTTPConnectionHandler {
             bytesOut += 5
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "0\r\n\r\n"))), promise: nil)
         } else {
+            // Nothing may be left unflushed: a head written with `flush: false` and no body after it.
             context.flush()
         }
         responseFinished()

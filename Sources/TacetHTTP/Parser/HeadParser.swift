@@ -254,7 +254,7 @@ enum CharacterClass {
 
 extension StringProtocol {
     /// ASCII case-insensitive equality against a lowercase literal, without allocating.
-    func lowercasedASCIIEquals(_ lower: String) -> Bool {
+    public func lowercasedASCIIEquals(_ lower: String) -> Bool {
         var a = self.utf8.makeIterator()
         var b = lower.utf8.makeIterator()
         while true {

@@ -24,8 +24,9 @@ public struct ResponseWriter {
         connection.writeInterim(exchangeID, status: status, headers: headers)
     }
 
-    public func writeHead(_ head: ResponseHead) {
-        connection.writeHead(exchangeID, head, body: nil, end: false)
+    /// `flush: false` when the body follows at once (a file): head and body leave together.
+    public func writeHead(_ head: ResponseHead, flush: Bool = true) {
+        connection.writeHead(exchangeID, head, body: nil, end: false, flush: flush)
     }
 
     public func writeBody(_ buffer: ByteBuffer) {

@@ -1,0 +1,139 @@
+import CTacetSys
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Opens a request's file under the root with openat2(RESOLVE_BENEATH): the kernel refuses any
+/// resolution, through `..` or a symlink, that leaves the root. Two system calls per request
+/// (openat2, fstat) instead of stat, realpath's readlinks and access; nginx does the same two.
+enum BeneathOpen {
+    enum Result {
+        /// `name`: the file's own name (the index file for a directory), for its Content-Type.
+        case file(fd: Int32, info: stat, name: String)
+        case redirect(location: String)
+        case notFound, forbidden, badRequest
+        /// openat2 is not available here: use `StaticPath.resolve`.
+        case unsupported
+    }
+
+    static func open(requestPath: String, root: String, index: String, query: String?) -> Result {
+        // A path relative to the root, whether it ended in a slash, and the name it ends with.
+        let relative: String
+        let trailingSlash: Bool
+        if let plain = plainPath(requestPath) {
+            (relative, trailingSlash) = plain
+        } else {
+            switch StaticPath.normalize(requestPath) {
+            case .success(let n):
+                relative = n.segments.isEmpty ? "." : n.segments.joined(separator: "/")
+                trailingSlash = n.trailingSlash || n.segments.isEmpty
+            case .failure(.badRequest): return .badRequest
+            case .failure(.forbidden): return .forbidden
+            case .failure(.notFound): return .notFound
+            }
+        }
+        guard let rootFD = RootDirectories.current.descriptor(for: root) else { return .notFound }
+        var fd = tacet_openat_beneath(rootFD, relative, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd == -ENOSYS { return .unsupported }
+        guard fd >= 0 else { return failure(-fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            close(fd)
+            return .forbidden
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            close(fd)
+            guard trailingSlash else {
+                return .redirect(location: StaticPath.redirectLocation(requestPath, query: query))
+            }
+            // Like nginx without autoindex: a directory without its index is forbidden.
+            fd = tacet_openat_beneath(rootFD, relative == "." ? index : relative + "/" + index, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            guard fd >= 0 else { return .forbidden }
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                close(fd)
+                return .forbidden
+            }
+            return .file(fd: fd, info: info, name: index)
+        case S_IFREG:
+            if trailingSlash {
+                close(fd)
+                return .notFound
+            }
+            return .file(fd: fd, info: info, name: relative)
+        default:
+            close(fd)
+            return .forbidden
+        }
+    }
+
+    /// The common case, without decoding or splitting into strings: visible ASCII, no `%`, no
+    /// backslash, no empty, `.` or `..` segment. Anything else goes through `StaticPath.normalize`
+    /// and its stricter refusals. Returns the path relative to the root ("." for the root itself).
+    static func plainPath(_ path: String) -> (relative: String, trailingSlash: Bool)? {
+        let utf8 = path.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
+        if utf8.count == 1 { return (".", true) }
+        var segmentLength = 0
+        var segmentAllDots = true
+        for b in utf8.dropFirst() {
+            if b == UInt8(ascii: "/") {
+                if segmentLength == 0 || (segmentAllDots && segmentLength <= 2) { return nil }
+                segmentLength = 0
+                segmentAllDots = true
+                continue
+            }
+            guard b > 0x20, b < 0x7F, b != UInt8(ascii: "%"), b != UInt8(ascii: "\\") else { return nil }
+            segmentLength += 1
+            if b != UInt8(ascii: ".") { segmentAllDots = false }
+        }
+        if segmentLength > 0 && segmentAllDots && segmentLength <= 2 { return nil }
+        let trailingSlash = segmentLength == 0
+        var relative = Substring(path.utf8.dropFirst())
+        if trailingSlash { relative = relative.dropLast() }
+        return (String(relative), trailingSlash)
+    }
+
+    private static func failure(_ error: Int32) -> Result {
+        switch error {
+        case ENOENT, ENOTDIR, ENAMETOOLONG: return .notFound
+        default: return .forbidden  // EXDEV, ELOOP: a way out of the root; EACCES, EPERM
+        }
+    }
+}
+
+/// Descriptors of static roots, per event-loop thread, reopened each second so a root that is
+/// a symlink swapped on deploy is followed, as nginx follows it.
+final class RootDirectories: @unchecked Sendable {
+    // @unchecked: each instance lives in a thread-specific slot and is only touched by its thread.
+    private var entries: [String: (fd: Int32, opened: Int)] = [:]
+    private static let perThread = ThreadSpecificVariable<RootDirectories>()
+
+    static var current: RootDirectories {
+        if let directories = perThread.currentValue { return directories }
+        let directories = RootDirectories()
+        perThread.currentValue = directories
+        return directories
+    }
+
+    func descriptor(for root: String) -> Int32? {
+        let now = Int(time(nil))
+        if let entry = entries[root], entry.opened == now { return entry.fd }
+        let fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if let old = entries[root] { close(old.fd) }
+        guard fd >= 0 else {
+            entries[root] = nil
+            return nil
+        }
+        entries[root] = (fd, now)
+        return fd
+    }
+
+    deinit {
+        for entry in entries.values { close(entry.fd) }
+    }
+}
