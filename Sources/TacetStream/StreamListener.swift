@@ -33,8 +33,8 @@ public final class StreamListener: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let client = channel.remoteAddress.map(Self.describe) ?? "-"
-                    let session = StreamSession(loop: channel.eventLoop, settings: settings, clientAddress: client, logger: logger)
+                    let session = StreamSession(loop: channel.eventLoop, settings: settings,
+                                                clientAddress: channel.remoteAddress, logger: logger)
                     let handler = GlueHandler(side: .client, session: session)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     session.attachClient(handler)
@@ -54,11 +54,5 @@ public final class StreamListener: Sendable {
             return channel
         }
         try? await channel?.close()
-    }
-
-    static func describe(_ address: SocketAddress) -> String {
-        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
-        if case .v6 = address { return "[\(ip)]:\(port)" }
-        return "\(ip):\(port)"
     }
 }

@@ -27,7 +27,7 @@ final class StreamSession {
     private(set) var clientGoneWhileConnecting = false
     private var logged = false
 
-    init(loop: any EventLoop, settings: StreamSettings, clientAddress: String, logger: Logger) {
+    init(loop: any EventLoop, settings: StreamSettings, clientAddress: SocketAddress?, logger: Logger) {
         self.loop = loop
         self.settings = settings
         self.logger = logger
@@ -38,12 +38,12 @@ final class StreamSession {
     func attachClient(_ handler: GlueHandler) { client = handler }
 
     /// The upstream connected: glue the two sides and start reading both.
-    func glue(upstream handler: GlueHandler, server: Int, address: String) {
+    func glue(upstream handler: GlueHandler, server: Int) {
         self.upstream = handler
         self.server = server
-        record.upstream = address
-        handler.context?.channel.setOption(.autoRead, value: true).whenFailure { _ in }
-        client?.context?.channel.setOption(.autoRead, value: true).whenFailure { _ in }
+        record.upstream = settings.group.servers[server]
+        try? handler.context?.channel.syncOptions?.setOption(.autoRead, value: true)
+        try? client?.context?.channel.syncOptions?.setOption(.autoRead, value: true)
         handler.startForwarding()
         client?.startForwarding()
     }

@@ -9,6 +9,16 @@ import TacetUpstream
 struct UpstreamConnector {
     let settings: StreamSettings
     let logger: Logger
+    /// Each server's address when its host is an IP literal, resolved once here: NIO's
+    /// `connect(host:port:)` runs getaddrinfo for every connection, which costs more than
+    /// the rest of a short connection.
+    private let addresses: [SocketAddress?]
+
+    init(settings: StreamSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        self.addresses = settings.group.servers.map { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
+    }
 
     func connect(session: StreamSession, loop: any EventLoop, tried: Set<Int> = []) {
         loop.assertInEventLoop()
@@ -25,7 +35,7 @@ struct UpstreamConnector {
         group.connectionOpened(index)
         let bound = NIOLoopBound(session, eventLoop: loop)
         let handlerBox = NIOLoopBoundBox<GlueHandler?>(nil, eventLoop: loop)
-        ClientBootstrap(group: loop)
+        let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(settings.connectTimeout)
             .channelOption(.autoRead, value: false)
             .channelOption(.allowRemoteHalfClosure, value: true)
@@ -37,7 +47,13 @@ struct UpstreamConnector {
                     handlerBox.value = handler
                 }
             }
-            .connect(host: server.host, port: server.port)
+        let connected: EventLoopFuture<any Channel>
+        if let address = addresses[index] {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: server.host, port: server.port)
+        }
+        connected
             .assumeIsolated()
             .whenComplete { result in
                 let session = bound.value
@@ -50,7 +66,7 @@ struct UpstreamConnector {
                         session.finishAbandoned()
                         return
                     }
-                    session.glue(upstream: handler, server: index, address: server.description)
+                    session.glue(upstream: handler, server: index)
                 case .failure(let error):
                     group.recordFailure(index)
                     group.connectionClosed(index)
