@@ -92,6 +92,7 @@ let package = Package(
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]
