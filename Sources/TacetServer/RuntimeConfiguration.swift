@@ -4,6 +4,8 @@ import TacetConfig
 import TacetHTTP
 import TacetProxy
 import TacetStatic
+import TacetStream
+import TacetUpstream
 
 /// Turns a validated `TacetConfiguration` into what the listener runs with. `tacet check`,
 /// `tacet serve` and (later) reload all go through here, so they cannot disagree.
@@ -13,6 +15,13 @@ public struct RuntimeConfiguration: Sendable {
     public let config: TacetConfiguration
     public var shutdownGrace: TimeAmount
     public var accessLog: AccessLogConfig
+    /// One group per configured upstream, keyed by name: shared by proxy routes and streams, so
+    /// counts and health are one view of each server.
+    public var upstreamGroups: [String: UpstreamGroup]
+    /// Active checks to run: the group and how to check it.
+    public var healthChecks: [(group: UpstreamGroup, check: HealthCheck, interval: TimeAmount)]
+    /// One per `streams:` entry, in file order.
+    public var streams: [StreamSettings]
 
     public init(_ config: TacetConfiguration) {
         listen = config.listen.map { ($0.host, $0.port) }
@@ -33,6 +42,31 @@ public struct RuntimeConfiguration: Sendable {
         shutdownGrace = TimeAmount(config.timeouts.shutdown)
         accessLog = config.accessLog
         self.config = config
+        var groups: [String: UpstreamGroup] = [:]
+        var checks: [(group: UpstreamGroup, check: HealthCheck, interval: TimeAmount)] = []
+        for upstream in config.upstreams {
+            let group = Self.group(for: upstream)
+            groups[upstream.name] = group
+            if let health = upstream.health {
+                checks.append((group, .http(path: health.path, expectStatus: health.expectStatus,
+                                            timeout: TimeAmount(health.timeout)), TimeAmount(health.interval)))
+            }
+        }
+        upstreamGroups = groups
+        healthChecks = checks
+        streams = config.streams.map { stream in
+            let group: UpstreamGroup
+            switch stream.target {
+            case .upstream(let name):
+                // The loader refuses unknown names; a one-off group keeps this total anyway.
+                group = groups[name] ?? StreamSettings.singleServer(host: "invalid", port: 1)
+            case .address(let address):
+                group = StreamSettings.singleServer(host: address.host, port: address.port)
+            }
+            return StreamSettings(host: stream.listen.host, port: stream.listen.port, group: group,
+                                  connectTimeout: TimeAmount(stream.connectTimeout),
+                                  halfCloseTimeout: TimeAmount(stream.halfCloseTimeout))
+        }
     }
 
     /// The routes, with proxy routes bound to `upstreams` (built on the server's event loops).
@@ -41,6 +75,19 @@ public struct RuntimeConfiguration: Sendable {
             Router.Route(host: route.match.host, pathPrefix: route.match.path,
                          responder: Self.responder(for: route.action, upstreams: upstreams))
         })
+    }
+
+    static func group(for upstream: UpstreamConfig) -> UpstreamGroup {
+        let balance: BalanceMethod
+        switch upstream.balance {
+        case .roundRobin: balance = .roundRobin
+        case .leastConn: balance = .leastConnections
+        case .random: balance = .randomTwoChoices
+        }
+        return UpstreamGroup(
+            name: upstream.name,
+            servers: upstream.servers.map { UpstreamServer(host: $0.address.host, port: $0.address.port, weight: $0.weight) },
+            balance: balance, maxFails: upstream.maxFails, failTimeout: TimeAmount(upstream.failTimeout))
     }
 
     static func responder(for action: RouteAction, upstreams: UpstreamSet) -> any Responder {

@@ -7,33 +7,25 @@ import TacetUpstream
 
 /// The upstreams of a running configuration: one `UpstreamGroup` (balancing, passive and active
 /// health) per configured upstream, shared by every route and stream naming it, and one proxy
-/// `Upstream` (per-event-loop keep-alive pools) on the server's event loops.
+/// `Upstream` (per-event-loop keep-alive pools) on the server's event loops. Health checks run
+/// from `TacetServer`.
 public final class UpstreamSet: Sendable {
     public let groups: [String: UpstreamGroup]
     private let proxies: [String: Upstream]
-    private let configs: [String: UpstreamConfig]
     private let eventLoopGroup: any EventLoopGroup
-    private let checkers = NIOLockedValueBox<[HealthChecker]>([])
 
-    public init(config: TacetConfiguration, eventLoopGroup: any EventLoopGroup) {
+    /// `groups`: the configuration's upstream groups (`RuntimeConfiguration.upstreamGroups`),
+    /// which streams use too.
+    public init(config: TacetConfiguration, groups: [String: UpstreamGroup], eventLoopGroup: any EventLoopGroup) {
         self.eventLoopGroup = eventLoopGroup
-        var groups: [String: UpstreamGroup] = [:]
+        self.groups = groups
         var proxies: [String: Upstream] = [:]
-        var configs: [String: UpstreamConfig] = [:]
         for upstream in config.upstreams {
-            let group = UpstreamGroup(
-                name: upstream.name,
-                servers: upstream.servers.map { UpstreamServer(host: $0.address.host, port: $0.address.port, weight: $0.weight) },
-                balance: upstream.balance.method, maxFails: upstream.maxFails,
-                failTimeout: TimeAmount(upstream.failTimeout))
-            groups[upstream.name] = group
-            configs[upstream.name] = upstream
+            guard let group = groups[upstream.name] else { continue }
             proxies[upstream.name] = Upstream(name: upstream.name, selector: group,
                                               settings: upstream.proxySettings, group: eventLoopGroup)
         }
-        self.groups = groups
         self.proxies = proxies
-        self.configs = configs
     }
 
     /// The proxy upstream for a route's target: a named upstream, or a one-server `to:`.
@@ -48,24 +40,6 @@ public final class UpstreamSet: Sendable {
                             settings: Upstream.Settings(), group: eventLoopGroup)
         }
     }
-
-    /// Starts the active health checks that the configuration asks for.
-    public func startHealthChecks() {
-        var started: [HealthChecker] = []
-        for (name, config) in configs {
-            guard let health = config.health, let group = groups[name] else { continue }
-            let checker = HealthChecker()
-            checker.start(group: group, eventLoopGroup: eventLoopGroup,
-                          check: .http(path: health.path, expectStatus: health.expectStatus, timeout: TimeAmount(health.timeout)),
-                          interval: TimeAmount(health.interval))
-            started.append(checker)
-        }
-        checkers.withLockedValue { $0.append(contentsOf: started) }
-    }
-
-    public func stopHealthChecks() {
-        for checker in checkers.withLockedValue({ c in defer { c.removeAll() }; return c }) { checker.stop() }
-    }
 }
 
 extension UpstreamGroup: UpstreamSelector {
@@ -79,16 +53,6 @@ private struct NoServers: UpstreamSelector {
     func connectionClosed(_ server: Int) {}
     func recordFailure(_ server: Int) {}
     func recordSuccess(_ server: Int) {}
-}
-
-extension UpstreamConfig.Balance {
-    var method: BalanceMethod {
-        switch self {
-        case .roundRobin: return .roundRobin
-        case .leastConn: return .leastConnections
-        case .random: return .randomTwoChoices
-        }
-    }
 }
 
 extension UpstreamConfig {

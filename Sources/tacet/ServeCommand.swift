@@ -72,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
         for address in bound {
             writeLine("tacet listening on http://\(Self.describe(address))", to: STDOUT_FILENO)
         }
+        for address in server.streamAddresses {
+            writeLine("tacet listening on tcp://\(Self.describe(address))", to: STDOUT_FILENO)
+        }
         let signal = await signals.next()
         server.logger.info("shutting down", metadata: ["signal": "\(signal)"])
         await server.shutdown()

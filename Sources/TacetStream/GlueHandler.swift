@@ -1,0 +1,104 @@
+import NIOCore
+
+/// One side of a proxied stream: what it reads goes to the other side's socket, and it reads
+/// only while the other side can take more (NIO's GlueHandler pattern), so memory per stream is
+/// bounded by one read plus the other channel's write watermark, whatever the two speeds.
+///
+/// FIN, RST and close are not handled here: they go to the `StreamSession`, which asks the
+/// state machine what to do.
+final class GlueHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let side: StreamProxyStateMachine.Side
+    private let session: StreamSession
+    private(set) var context: ChannelHandlerContext?
+    /// A read was asked for while the partner was not writable; issue it when it is.
+    private var pendingRead = false
+    /// Until the session is glued (the upstream connect is in progress) bytes and a FIN that
+    /// arrive are held here; NIO reads out an early FIN's data even with autoRead off.
+    private var held: [ByteBuffer] = []
+    private var heldEOF = false
+    var isGlued = false
+
+    init(side: StreamProxyStateMachine.Side, session: StreamSession) {
+        self.side = side
+        self.session = session
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        guard isGlued else {
+            held.append(bytes)
+            return
+        }
+        session.forward(bytes, from: side)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if isGlued { session.flush(to: side.other) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            if isGlued { session.inputClosed(side) } else { heldEOF = true }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        session.failed(side)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session.channelClosed(side)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { session.becameWritable(side) }
+    }
+
+    // MARK: outbound
+
+    func read(context: ChannelHandlerContext) {
+        if isGlued, session.isWritable(side.other) {
+            context.read()
+        } else {
+            pendingRead = true
+        }
+    }
+
+    // MARK: called by the session
+
+    /// The partner can take bytes again: resume a read that was held back.
+    func partnerBecameWritable() {
+        guard pendingRead, let context else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    /// Glued: pass on what arrived while connecting, then read.
+    func startForwarding() {
+        isGlued = true
+        let bytes = held
+        held = []
+        for buffer in bytes { session.forward(buffer, from: side) }
+        if !bytes.isEmpty { session.flush(to: side.other) }
+        if heldEOF {
+            heldEOF = false
+            session.inputClosed(side)
+        }
+        partnerBecameWritable()
+    }
+}

@@ -1,0 +1,31 @@
+import NIOCore
+import TacetUpstream
+
+/// What one stream listener needs, as plain values (TacetServer builds it from the config).
+public struct StreamSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Where connections go; a fixed `to:` address is a group of one.
+    public var group: UpstreamGroup
+    public var connectTimeout: TimeAmount
+    /// After the first FIN, how long the other direction may stay open.
+    public var halfCloseTimeout: TimeAmount
+
+    public init(host: String, port: Int, group: UpstreamGroup, connectTimeout: TimeAmount = .seconds(5),
+                halfCloseTimeout: TimeAmount = .seconds(60)) {
+        self.host = host
+        self.port = port
+        self.group = group
+        self.connectTimeout = connectTimeout
+        self.halfCloseTimeout = halfCloseTimeout
+    }
+
+    var listenDescription: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// A group for a fixed `to:` address: one server, no passive health (a single server is
+    /// never taken out anyway).
+    public static func singleServer(host: String, port: Int) -> UpstreamGroup {
+        UpstreamGroup(name: "\(host):\(port)", servers: [UpstreamServer(host: host, port: port)],
+                      balance: .roundRobin, maxFails: 0, failTimeout: .seconds(10))
+    }
+}

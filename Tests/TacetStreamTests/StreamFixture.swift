@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import TacetStream
+import TacetUpstream
+
+/// A `StreamListener` on 127.0.0.1:0 in front of the given servers, with its log lines captured.
+final class StreamFixture: @unchecked Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let listener: StreamListener
+    let port: Int
+    let logs: LogCapture
+
+    init(servers: [Int], halfCloseTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5)) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        logs = LogCapture()
+        let capture = logs
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(capture: capture) }
+        let upstream = UpstreamGroup(name: "test", servers: servers.map { UpstreamServer(host: "127.0.0.1", port: $0) },
+                                     balance: .roundRobin, maxFails: 1, failTimeout: .seconds(10))
+        listener = StreamListener(group: group, settings: StreamSettings(
+            host: "127.0.0.1", port: 0, group: upstream, connectTimeout: connectTimeout, halfCloseTimeout: halfCloseTimeout),
+            logger: logger)
+        port = try await listener.start().port ?? 0
+    }
+
+    func stop() async throws {
+        await listener.stop()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Log records, with a wait for the next "stream closed" line (a semaphore, not a sleep).
+final class LogCapture: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let records = NIOLockedValueBox<[Record]>([])
+    private let closed = DispatchSemaphore(value: 0)
+
+    func append(_ record: Record) {
+        records.withLockedValue { $0.append(record) }
+        if record.message == "stream closed" { closed.signal() }
+    }
+
+    var all: [Record] { records.withLockedValue { $0 } }
+
+    /// The metadata of the first "stream closed" line, waiting up to 30 s for it.
+    func streamClosed() throws -> [String: String] {
+        guard closed.wait(timeout: .now() + 30) == .success else { throw TestFailure("no 'stream closed' line") }
+        closed.signal()
+        guard let record = all.first(where: { $0.message == "stream closed" }) else { throw TestFailure("no record") }
+        return record.metadata
+    }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let capture: LogCapture
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var flat: [String: String] = [:]
+        for (key, value) in event.metadata ?? [:] { flat[key] = "\(value)" }
+        capture.append(.init(level: event.level, message: "\(event.message)", metadata: flat))
+    }
+}
