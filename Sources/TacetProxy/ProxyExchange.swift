@@ -129,7 +129,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
             releaseConnection(reuse: false)
             writer.abandon(.clientFIN)
         case .sendProbe(let status):
-            writer.writeInterim(status)
+            if writer.writeInterim(status) { writer.observer.probeSent(route: writer.routeLabel) }
         case .closeUpstream:
             releaseConnection(reuse: false)
         }
@@ -181,6 +181,9 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     }
 
     func cancel(_ reason: ConnectionEndReason) {
+        if machine.probesSent > 0 && (reason == .clientRST || reason == .writeFailed) {
+            writer.observer.probeAnsweredByReset(route: writer.routeLabel)
+        }
         perform(machine.cancelled())
     }
 

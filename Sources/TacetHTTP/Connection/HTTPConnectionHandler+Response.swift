@@ -158,3 +158,15 @@ extension HTTPConnectionHandler {
         return current.status == nil && current.request.acceptsInterimResponses
     }
 }
+
+extension HTTPConnectionHandler {
+    func setRouteLabel(_ id: UInt64, _ label: String) {
+        guard let current = exchange, current.id == id else { return }
+        current.routeLabel = label
+    }
+
+    func routeLabel(_ id: UInt64) -> String {
+        guard let current = exchange, current.id == id else { return "-" }
+        return current.routeLabel
+    }
+}

@@ -37,6 +37,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var continueSent = false
         var responseComplete = false
         var bodyBytes = 0
+        /// The matched route's label, for metrics ("-" until a router names it).
+        var routeLabel = "-"
         let suppressBody: Bool
 
         init(id: UInt64, request: Request, start: NIODeadline) {
@@ -50,6 +52,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private let settings: ServerSettings
     private let responder: any Responder
     private let accessLog: AccessLog?
+    let observer: any HTTPObserver
     private var logger: Logger
 
     var machine: ConnectionStateMachine
@@ -81,8 +84,17 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     var remoteAddressString: String { remoteAddress }
     private var endLogged = false
 
-    public init(settings: ServerSettings, responder: any Responder, accessLog: AccessLog?, logger: Logger,
-                eventLoop: any EventLoop) {
+    public convenience init(settings: ServerSettings, responder: any Responder, accessLog: AccessLog?, logger: Logger,
+                            eventLoop: any EventLoop) {
+        self.init(state: ListenerState(settings: settings, responder: responder, accessLog: accessLog),
+                  logger: logger, eventLoop: eventLoop)
+    }
+
+    public init(state: ListenerState, logger: Logger, eventLoop: any EventLoop) {
+        let settings = state.settings
+        let responder = state.responder
+        let accessLog = state.accessLog
+        self.observer = state.observer
         self.eventLoop = eventLoop
         self.settings = settings
         self.responder = responder
@@ -119,6 +131,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     public func channelActive(context: ChannelHandlerContext) {
+        observer.connectionOpened()
         if let address = context.channel.remoteAddress {
             remoteAddress = address.ipAddress ?? "\(address)"
         }
@@ -358,6 +371,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         } else {
             status = Int(current.status?.code ?? 0)
         }
+        observer.requestFinished(route: current.routeLabel, status: status,
+                                 durationNanoseconds: (NIODeadline.now() - current.start).nanoseconds, end: end)
         logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
     }
 
@@ -376,6 +391,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private func logConnectionEnd() {
         guard !endLogged else { return }
         endLogged = true
+        observer.connectionClosed(reason: machine.endReason ?? .clientRST, bytesIn: bytesIn, bytesOut: bytesOut)
         let ms = (NIODeadline.now() - connectedAt).nanoseconds / 1_000_000
         logger.info("connection closed", metadata: [
             "peer": "\(remoteAddress)",

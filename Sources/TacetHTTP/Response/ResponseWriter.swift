@@ -58,6 +58,17 @@ public struct ResponseWriter {
     /// Whether the client may receive interim (1xx) responses, and none has been refused yet.
     public var acceptsInterimResponses: Bool { connection.acceptsInterim(exchangeID) }
 
+    /// Names the route answering this request, for metrics.
+    public func setRouteLabel(_ label: String) {
+        connection.setRouteLabel(exchangeID, label)
+    }
+
+    /// The route label set by the router, for a route's own metrics.
+    public var routeLabel: String { connection.routeLabel(exchangeID) }
+
+    /// Where a route reports what only it knows (probes sent, probes answered by an RST).
+    public var observer: any HTTPObserver { connection.observer }
+
     /// Head, whole body and end in one write.
     public func respond(_ head: ResponseHead, body: ByteBuffer?) {
         connection.writeHead(exchangeID, head, body: body, end: true)

@@ -7,20 +7,27 @@ import NIOPosix
 /// connection an `HTTPConnectionHandler`, and shuts down gracefully.
 public final class HTTPServer: Sendable {
     private let group: any EventLoopGroup
-    private let settings: ServerSettings
-    private let responder: any Responder
-    private let accessLog: AccessLog?
+    private let state: NIOLockedValueBox<ListenerState>
     private let logger: Logger
     private let registry = ConnectionRegistry()
     private let listeners = NIOLockedValueBox<[any Channel]>([])
 
-    public init(group: any EventLoopGroup, settings: ServerSettings, responder: any Responder,
-                accessLog: AccessLog?, logger: Logger) {
+    public convenience init(group: any EventLoopGroup, settings: ServerSettings, responder: any Responder,
+                            accessLog: AccessLog?, logger: Logger) {
+        self.init(group: group, state: ListenerState(settings: settings, responder: responder, accessLog: accessLog),
+                  logger: logger)
+    }
+
+    public init(group: any EventLoopGroup, state: ListenerState, logger: Logger) {
         self.group = group
-        self.settings = settings
-        self.responder = responder
-        self.accessLog = accessLog
+        self.state = NIOLockedValueBox(state)
         self.logger = logger
+    }
+
+    /// New connections get `state`; open ones keep theirs (reload without dropping anything).
+    /// Limits on the listening socket itself (max connections) keep their first value.
+    public func update(_ state: ListenerState) {
+        self.state.withLockedValue { $0 = state }
     }
 
     /// Binds every address; returns the bound addresses (useful with port 0).
@@ -63,9 +70,8 @@ public final class HTTPServer: Sendable {
     }
 
     private func makeBootstrap() -> ServerBootstrap {
-        let settings = self.settings
-        let responder = self.responder
-        let accessLog = self.accessLog
+        let state = self.state
+        let maxConnections = state.withLockedValue { $0.settings.maxConnections }
         let logger = self.logger
         let registry = self.registry
         return ServerBootstrap(group: group)
@@ -73,17 +79,17 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(maxConnections: settings.maxConnections))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(maxConnections: maxConnections))
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let current = state.withLockedValue { $0 }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(
-                        settings: settings, responder: responder, accessLog: accessLog, logger: logger,
-                        eventLoop: channel.eventLoop))
+                        state: current, logger: logger, eventLoop: channel.eventLoop))
                     registry.add(channel)
                 }
             }
