@@ -50,8 +50,8 @@ mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/latest.txt"
 exec > >(tee "$OUT") 2>&1
 
-log() { printf '%s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 # ---------------------------------------------------------------- prerequisites
 SUDO=""
@@ -103,7 +103,6 @@ chmod -R a+rX "$WWW"
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 TACET_PORT="$(free_port)"
 NGINX_PORT="$(free_port)"
 while [ "$NGINX_PORT" = "$TACET_PORT" ]; do NGINX_PORT="$(free_port)"; done
@@ -286,25 +285,6 @@ if [ "$RUN_IDLE" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------- wrk runs
-parse_wrk() { # file -> "rps p50ms p99ms non2xx sockerrs requests"
-    awk '
-    function ms(v) {
-        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-        if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
-        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-        return v + 0
-    }
-    /^Requests\/sec:/ { rps = $2 }
-    /^ +50%/ { p50 = ms($2) }
-    /^ +99%/ { p99 = ms($2) }
-    /Non-2xx or 3xx responses:/ { non2xx = $NF }
-    /Socket errors:/ { gsub(",", ""); sock = $4 + $6 + $8 + $10 }
-    / requests in / { reqs = $1 }
-    END { printf "%s %s %s %d %d %s\n", rps ? rps : 0, p50 ? p50 : 0, p99 ? p99 : 0, non2xx, sock, reqs ? reqs : 0 }
-    ' "$1"
-}
-
 run_wrk() { # server scenario path conns round
     local s=$1 scen=$2 path=$3 c=$4 r=$5 f="$WORK/wrk.$1.$2.$4.$5.txt" c0 c1 tf="$WORK/time.txt"
     if ! alive "$s"; then

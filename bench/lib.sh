@@ -1,0 +1,71 @@
+# Helpers shared by bench/run.sh and bench/proxy.sh (sourced, not run).
+
+log() { printf '%s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# install_missing CMD-OR-PACKAGE... : apt-get install the Debian packages whose command is missing.
+install_missing() {
+    local sudo="" need=() p
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
+    for p in "$@"; do
+        case "$p" in
+            nginx) command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx) ;;
+            *) command -v "$p" >/dev/null || need+=("$p") ;;
+        esac
+    done
+    [ ${#need[@]} -eq 0 ] && return 0
+    log "installing: ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! $sudo apt-get install -y "${need[@]}" >/dev/null; then
+        $sudo apt-get update >/dev/null
+        $sudo apt-get install -y "${need[@]}" >/dev/null || die "could not install ${need[*]}"
+    fi
+}
+
+# build_tacet REPO LOGFILE: swift build -c release --product tacet, tail of the log on failure.
+build_tacet() {
+    log "building tacet (release)... (log: $2)"
+    if ! (cd "$1" && swift build -c release --product tacet) >"$2" 2>&1; then
+        tail -n 30 "$2"
+        die "swift build failed"
+    fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+CLK_TCK="$(getconf CLK_TCK)"
+# pids_cpu_ticks PID...: sum of utime+stime (all threads) over the processes.
+pids_cpu_ticks() {
+    local total=0 p f
+    for p in "$@"; do
+        f="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+        f="${f##*) }"                   # fields after "pid (comm) "
+        set -- $f                       # $1 = state (field 3), utime = field 14 -> $12
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+ticks_to_s() { awk -v a="$1" -v b="$2" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }'; }
+
+# nginx_pids MASTER_PID: the master and its workers.
+nginx_pids() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' '; }
+
+# parse_wrk FILE -> "rps p50ms p99ms non2xx sockerrs requests"
+parse_wrk() {
+    awk '
+    function ms(v) {
+        if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+        if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+        if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
+        if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+        return v + 0
+    }
+    /^Requests\/sec:/ { rps = $2 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    /Socket errors:/ { gsub(",", ""); sock = $4 + $6 + $8 + $10 }
+    / requests in / { reqs = $1 }
+    END { printf "%s %s %s %d %d %s\n", rps ? rps : 0, p50 ? p50 : 0, p99 ? p99 : 0, non2xx, sock, reqs ? reqs : 0 }
+    ' "$1"
+}
