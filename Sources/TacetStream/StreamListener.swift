@@ -4,14 +4,25 @@ import NIOCore
 import NIOPosix
 import TacetUpstream
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A `streams:` listener: accepts TCP connections and glues each to an upstream server,
-/// forwarding FIN, RST and backpressure per direction. Both channels allow half-closure; the
-/// upstream channel lives on the client's event loop, so the pair never crosses threads.
+/// forwarding FIN, RST and backpressure per direction. Both channels allow half-closure.
+///
+/// One listening socket, bound once (so a port in use is still an error), and one server
+/// channel per event loop on a duplicate of its descriptor: each loop accepts for itself and
+/// keeps what it accepts, and the upstream channel lives on that same loop, so a stream never
+/// crosses threads. (One acceptor handing accepted channels to the other loops cost three
+/// cross-thread wake-ups per connection, the largest part of a short connection's price.)
 public final class StreamListener: Sendable {
     private let group: any EventLoopGroup
     private let settings: StreamSettings
     private let logger: Logger
-    private let listener = NIOLockedValueBox<(any Channel)?>(nil)
+    private let listeners = NIOLockedValueBox<[any Channel]>([])
 
     public init(group: any EventLoopGroup, settings: StreamSettings, logger: Logger) {
         self.group = group
@@ -23,36 +34,81 @@ public final class StreamListener: Sendable {
     public func start() async throws -> SocketAddress {
         let settings = self.settings
         let logger = self.logger
-        let connector = UpstreamConnector(settings: settings, logger: logger)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // Nothing is read until the upstream is connected (then the glue turns it on).
-            .childChannelOption(.autoRead, value: false)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let session = StreamSession(loop: channel.eventLoop, settings: settings,
-                                                clientAddress: channel.remoteAddress, logger: logger)
-                    let handler = GlueHandler(side: .client, session: session)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    session.attachClient(handler)
-                    connector.connect(session: session, loop: channel.eventLoop)
-                }
+        let address = try SocketAddress.makeAddressResolvingHost(settings.host, port: settings.port)
+        let base = try Self.listeningSocket(address, description: settings.listenDescription)
+        defer { close(base) }
+        var channels: [any Channel] = []
+        do {
+            for loop in group.makeIterator() {
+                // Built on its loop: the connector's bootstrap is bound to it.
+                let connector = try await loop.submit {
+                    UpstreamConnector(settings: settings, logger: logger, loop: loop)
+                }.get()
+                let listenName = connector.listen
+                let fd = dup(base)
+                guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
+                let channel = try await ServerBootstrap(group: loop, childGroup: loop)
+                    // Nothing is read until the upstream is connected (then the glue turns it on).
+                    // TCP_NODELAY is inherited from the listening socket (NIO sets it there).
+                    .childChannelOption(.autoRead, value: false)
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let session = StreamSession(loop: channel.eventLoop, settings: settings, listen: listenName,
+                                                        clientAddress: channel.remoteAddress, logger: logger)
+                            let handler = GlueHandler(side: .client, session: session)
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            session.attachClient(handler)
+                            connector.connect(session: session, loop: channel.eventLoop)
+                        }
+                    }
+                    .withBoundSocket(fd).get()
+                channels.append(channel)
             }
-            .bind(host: settings.host, port: settings.port).get()
-        listener.withLockedValue { $0 = channel }
-        guard let address = channel.localAddress else { throw ChannelError.inappropriateOperationForState }
-        return address
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        // NIO listens with its default backlog when it adopts a socket; ask for ours again.
+        _ = listen(base, Self.backlog)
+        listeners.withLockedValue { $0 = channels }
+        guard let bound = channels.first?.localAddress else { throw ChannelError.inappropriateOperationForState }
+        return bound
     }
 
     /// Stops accepting. Streams in progress keep running until they end or the event loops stop.
     public func stop() async {
-        let channel = listener.withLockedValue { channel in
-            defer { channel = nil }
-            return channel
+        let channels = listeners.withLockedValue { channels in
+            defer { channels = [] }
+            return channels
         }
-        try? await channel?.close()
+        for channel in channels { try? await channel.close() }
+    }
+
+    private static let backlog: Int32 = 1024
+
+    /// socket, SO_REUSEADDR, bind, listen: the one socket every loop accepts from.
+    private static func listeningSocket(_ address: SocketAddress, description: String) throws -> Int32 {
+        let domain: Int32 = address.protocol == .inet6 ? AF_INET6 : AF_INET
+        #if canImport(Glibc)
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        #else
+        let type = SOCK_STREAM
+        #endif
+        let fd = socket(domain, type, 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var one: Int32 = 1
+        let failed: (String) -> IOError = { call in
+            let code = errno
+            close(fd)
+            return IOError(errnoCode: code, reason: call)
+        }
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw failed("setsockopt(SO_REUSEADDR)")
+        }
+        let rc = address.withSockAddr { pointer, length in bind(fd, pointer, socklen_t(length)) }
+        guard rc == 0 else { throw failed("bind(\(description))") }
+        guard listen(fd, backlog) == 0 else { throw failed("listen(\(description))") }
+        return fd
     }
 }

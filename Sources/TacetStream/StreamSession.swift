@@ -27,12 +27,12 @@ final class StreamSession {
     private(set) var clientGoneWhileConnecting = false
     private var logged = false
 
-    init(loop: any EventLoop, settings: StreamSettings, clientAddress: SocketAddress?, logger: Logger) {
+    init(loop: any EventLoop, settings: StreamSettings, listen: String, clientAddress: SocketAddress?, logger: Logger) {
         self.loop = loop
         self.settings = settings
         self.logger = logger
         self.started = .now()
-        self.record = StreamLogRecord(listen: settings.listenDescription, client: clientAddress)
+        self.record = StreamLogRecord(listen: listen, client: clientAddress)
     }
 
     func attachClient(_ handler: GlueHandler) { client = handler }

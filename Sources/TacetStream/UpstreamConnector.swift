@@ -6,18 +6,35 @@ import TacetUpstream
 /// Connects a session's upstream side: picks a server, connects on the client's event loop
 /// with the connect timeout, and on failure tries the next server not tried yet. When none is
 /// left the client is reset at once.
-struct UpstreamConnector {
+///
+/// One connector per listener and event loop: its `ClientBootstrap` is built once and reused
+/// for every connection on that loop (a bootstrap is only configuration), and the upstream's
+/// `GlueHandler` is added when the connect completes, on the same loop, before any event can
+/// reach the channel (it does not read until glued).
+struct UpstreamConnector: Sendable {
     let settings: StreamSettings
     let logger: Logger
+    /// `HOST:PORT` of the listener, formatted once for the log lines.
+    let listen: String
     /// Each server's address when its host is an IP literal, resolved once here: NIO's
     /// `connect(host:port:)` runs getaddrinfo for every connection, which costs more than
     /// the rest of a short connection.
     private let addresses: [SocketAddress?]
+    /// Not Sendable, and used on its loop only.
+    private let bootstrap: NIOLoopBound<ClientBootstrap>
 
-    init(settings: StreamSettings, logger: Logger) {
+    init(settings: StreamSettings, logger: Logger, loop: any EventLoop) {
         self.settings = settings
         self.logger = logger
+        self.listen = settings.listenDescription
         self.addresses = settings.group.servers.map { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
+        // TCP_NODELAY: ClientBootstrap sets it by default. (`.socketOption(.tcp_nodelay)` would
+        // be SOL_SOCKET level, i.e. SO_DEBUG.)
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(settings.connectTimeout)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+        self.bootstrap = NIOLoopBound(bootstrap, eventLoop: loop)
     }
 
     func connect(session: StreamSession, loop: any EventLoop, tried: Set<Int> = []) {
@@ -33,20 +50,7 @@ struct UpstreamConnector {
         }
         let server = group.servers[index]
         group.connectionOpened(index)
-        let bound = NIOLoopBound(session, eventLoop: loop)
-        let handlerBox = NIOLoopBoundBox<GlueHandler?>(nil, eventLoop: loop)
-        let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(settings.connectTimeout)
-            .channelOption(.autoRead, value: false)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = GlueHandler(side: .upstream, session: bound.value)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    handlerBox.value = handler
-                }
-            }
+        let bootstrap = self.bootstrap.value
         let connected: EventLoopFuture<any Channel>
         if let address = addresses[index] {
             connected = bootstrap.connect(to: address)
@@ -56,11 +60,12 @@ struct UpstreamConnector {
         connected
             .assumeIsolated()
             .whenComplete { result in
-                let session = bound.value
                 switch result {
                 case .success(let channel):
                     group.recordSuccess(index)
-                    guard !session.clientGoneWhileConnecting, let handler = handlerBox.value else {
+                    let handler = GlueHandler(side: .upstream, session: session)
+                    guard !session.clientGoneWhileConnecting,
+                          (try? channel.pipeline.syncOperations.addHandler(handler)) != nil else {
                         group.connectionClosed(index)
                         StreamSession.reset(channel)
                         session.finishAbandoned()
@@ -71,7 +76,7 @@ struct UpstreamConnector {
                     group.recordFailure(index)
                     group.connectionClosed(index)
                     logger.warning("stream upstream connect failed", metadata: [
-                        "listen": "\(settings.listenDescription)", "upstream": "\(server)", "error": "\(error)",
+                        "listen": "\(listen)", "upstream": "\(server)", "error": "\(error)",
                     ])
                     connect(session: session, loop: loop, tried: tried.union([index]))
                 }

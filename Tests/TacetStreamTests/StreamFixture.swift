@@ -13,8 +13,9 @@ final class StreamFixture: @unchecked Sendable {
     let port: Int
     let logs: LogCapture
 
-    init(servers: [Int], halfCloseTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5)) async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    init(servers: [Int], halfCloseTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5),
+         threads: Int = 1) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         logs = LogCapture()
         let capture = logs
         let logger = Logger(label: "test") { _ in CapturingLogHandler(capture: capture) }
