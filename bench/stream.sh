@@ -79,7 +79,8 @@ WORK="$(mktemp -d /tmp/tacet-stream-bench.XXXXXX)"
 chmod 755 "$WORK"
 LOAD="$WORK/streamload"
 gcc -O2 -pthread -o "$LOAD" "$BENCH_DIR/streamload.c" || die "could not build streamload"
-ulimit -n 65536 2>/dev/null || true
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE="$(ulimit -n)"; [ "$NOFILE" = unlimited ] && NOFILE=1048576
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ports=()
@@ -119,7 +120,7 @@ mkdir -p "$WORK/nginx"
 cat >"$WORK/nginx/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
 worker_processes $THREADS;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $NOFILE;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log warn;
 events { worker_connections 20000; }
@@ -222,7 +223,7 @@ for scen in down both short; do
 done
 
 log ""
-python3 - "$RESULTS" <<'PY'
+python3 - "$RESULTS" "$SHORT_SECONDS" <<'PY'
 import sys, statistics
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 data = {}
@@ -239,6 +240,11 @@ for scen in ("down", "both", "short"):
     tr, nr = max(x[2] for x in t), max(x[2] for x in n)
     print("%-6s %-11s %10.0f %10.0f %7.2f %12.2f %12.2f %10d K %10d K" % (
         scen, units[scen], tv, nv, tv / nv if nv else 0, tc, nc, tr, nr))
+t, n = data.get(("short", "tacet"), []), data.get(("short", "nginx"), [])
+if t and n:
+    secs = float(sys.argv[2])
+    per = lambda runs: 1e6 * sum(c for _, c, _ in runs) / sum(v * secs for v, _, _ in runs)
+    print("short: proxy CPU per connection: tacet %.0f us, nginx %.0f us" % (per(t), per(n)))
 print()
 print("down = 1 transfer backend->client; both = both directions at once (MB/s counts both);")
 print("short = connections per second ('ping', FIN, 'pong', FIN). Medians over rounds.")
