@@ -20,7 +20,7 @@ usage() {
 Usage: bench/proxy.sh [options]
   --threads N       Tacet event-loop threads and nginx proxy workers (default $THREADS)
   --duration D      wrk duration per run, e.g. 10s, 5s (default $DURATION)
-  --rounds R        interleaved rounds; the table shows medians (default $ROUNDS)
+  --rounds R        interleaved rounds; the table shows medians; 0 = memory test only (default $ROUNDS)
   --conns "A B"     wrk connection counts (default "$CONNS")
   --warmup D        wrk warm-up per proxy before measuring, 0 to skip (default $WARMUP)
   --size MIB        size of the upload and download for the memory test (default $SIZE_MIB)
@@ -69,6 +69,7 @@ chmod 755 "$WORK"
 mkdir -p "$WORK/www" "$WORK/up" "$WORK/nginx"
 SIZE=$((SIZE_MIB * 1024 * 1024))
 truncate -s "$SIZE" "$WORK/www/big.bin"          # sparse: costs no disk
+cat "$WORK/www/big.bin" >/dev/null               # warm: the first read of a sparse file is slow
 chmod -R a+rX "$WORK/www"
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
@@ -280,7 +281,7 @@ done
 
 # ---------------------------------------------------------------- report
 log ""
-python3 - "$RESULTS" "$DURATION" "$(nproc)" <<'PY'
+[ -s "$RESULTS" ] && python3 - "$RESULTS" "$DURATION" "$(nproc)" <<'PY'
 import sys, statistics
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 data, dead = {}, set()
@@ -343,7 +344,7 @@ PY
 if [ "$RUN_MEMORY" = 1 ]; then
     log ""
     log "== Tacet memory through the proxy (VmHWM = peak RSS; reset before each transfer)"
-    printf '%-36s %12s %12s %14s %8s\n' "" "peak MiB" "RSS MiB" "peak before" "MB/s"
+    printf '%-36s %12s %12s %14s %8s\n' "" "peak MiB" "RSS MiB" "RSS before" "MB/s"
     for l in "${MEM_LINES[@]}"; do
         IFS=$'\t' read -r what hwm rss before mbs <<<"$l"
         mib() { [ "$1" = - ] && echo - || awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
