@@ -167,8 +167,7 @@ final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPClientRequestPart
 
     fileprivate var connection: UpstreamConnection?
-    private var readsPaused = false
-    private var readHeld = false
+    private var gate = ReadGate()
     private var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -204,19 +203,11 @@ final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readHeld = true
-        } else {
-            context.read()
-        }
+        gate.read(context)
     }
 
     fileprivate func setReadsPaused(_ paused: Bool) {
-        readsPaused = paused
-        if !paused && readHeld, let context {
-            readHeld = false
-            context.read()
-        }
+        gate.setPaused(paused, context)
     }
 }
 
@@ -241,8 +232,7 @@ final class UpstreamTunnelHandler: ChannelDuplexHandler {
     private var sawError = false
     /// We sent our FIN: NIO then reports the upstream's FIN as the channel closing.
     var outputShut = false
-    private(set) var readsPaused = false
-    private var readHeld = false
+    private var gate = ReadGate()
     private var context: ChannelHandlerContext?
 
     init(delegate: any UpstreamTunnelDelegate) {
@@ -290,17 +280,32 @@ final class UpstreamTunnelHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
-            readHeld = true
+        gate.read(context)
+    }
+
+    func setReadsPaused(_ paused: Bool) {
+        gate.setPaused(paused, context)
+    }
+}
+
+/// Backpressure on one channel: while paused, a `read` is held instead of passed on, and the
+/// held one goes out on resume.
+struct ReadGate {
+    private var paused = false
+    private var held = false
+
+    mutating func read(_ context: ChannelHandlerContext) {
+        if paused {
+            held = true
         } else {
             context.read()
         }
     }
 
-    func setReadsPaused(_ paused: Bool) {
-        readsPaused = paused
-        if !paused && readHeld, let context {
-            readHeld = false
+    mutating func setPaused(_ paused: Bool, _ context: ChannelHandlerContext?) {
+        self.paused = paused
+        if !paused && held, let context {
+            held = false
             context.read()
         }
     }
