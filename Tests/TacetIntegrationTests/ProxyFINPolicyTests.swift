@@ -23,13 +23,21 @@ struct ProxyFINPolicyTests {
 
     @Test("(B) GET + SHUT_WR: the full 200, then FIN", arguments: [ClientFINPolicy.serve, probe])
     func getThenShutdown(_ policy: ClientFINPolicy) async throws {
-        let backend = try await TestBackend(timing: .delay(.milliseconds(300)))
+        let backend = try await TestBackend(timing: .gated)
         let live = try await Self.proxy(to: backend, policy: policy)
         defer { Task { await live.stop(); await backend.stop() } }
         let client = try live.connect()
         try client.send(get("/api/x"))
+        #expect(await eventually { backend.recorder.contains("body 0") })
         try client.shutdownWrite()
-        let result = client.readToEnd(timeout: 10)
+        if case .probe = policy {
+            // The FIN has been seen when the probe arrives; only then may the backend answer.
+            let interim = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 10)
+            #expect(interim.string.hasPrefix("HTTP/1.1 103 Early Hints\r\n"))
+        }
+        backend.release()
+        let rest = client.readToEnd(timeout: 10)
+        let result = ReadResult(bytes: client.received, end: rest.end, elapsedMs: rest.elapsedMs)
         let responses = result.responses()
         #expect(result.end == .fin)
         #expect(responses.finalResponses.map(\.status) == [200])
