@@ -25,6 +25,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     var tunnel = (pending: false, active: false, clientFIN: false, upstreamFIN: false)
     private var readTimer: Scheduled<Void>?
     private var readDeadline: NIODeadline?
+    private var sendTimer: Scheduled<Void>?
     private var eventLoop: any EventLoop { writer.eventLoop }
 
     private static let maxBufferedBody = 64 * 1024
@@ -253,6 +254,16 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     func upstreamWritabilityChanged(_ writable: Bool) {
         writer.pauseRequestBody(!writable)
+        if writable {
+            sendTimer?.cancel()
+            sendTimer = nil
+        } else if sendTimer == nil {
+            // The upstream stopped taking the request: 504 like a read timeout (nginx's proxy_send_timeout).
+            sendTimer = eventLoop.assumeIsolated().scheduleTask(in: upstream.settings.sendTimeout) { [self] in
+                sendTimer = nil
+                perform(machine.readTimedOut())
+            }
+        }
     }
 
     // MARK: helpers
@@ -284,6 +295,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     }
 
     func cancelReadTimer() {
+        sendTimer?.cancel()
+        sendTimer = nil
         readDeadline = nil
         readTimer?.cancel()
         readTimer = nil

@@ -8,6 +8,8 @@ public final class Upstream: Sendable {
         public var connectTimeout: TimeAmount = .seconds(5)
         /// To the first response byte, and between two reads.
         public var readTimeout: TimeAmount = .seconds(60)
+        /// How long the upstream may refuse our request bytes (not writable) before 504.
+        public var sendTimeout: TimeAmount = .seconds(60)
         /// Idle pooled connections per server per event loop.
         public var keepalive = 32
         public init() {}

@@ -60,6 +60,7 @@ extension UpstreamConfig {
         var settings = Upstream.Settings()
         settings.connectTimeout = TimeAmount(connectTimeout)
         settings.readTimeout = TimeAmount(readTimeout)
+        settings.sendTimeout = TimeAmount(sendTimeout)
         settings.keepalive = keepalive
         return settings
     }
