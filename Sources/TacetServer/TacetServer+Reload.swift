@@ -55,10 +55,8 @@ extension TacetServer {
         }
         for (listener, settings) in plan.updated { listener.update(settings) }
         streams.withLockedValue { $0 = plan.listeners }
-        for (listener, address) in plan.removed {
-            if let address { summary.closed.append(address) }
-            await listener.stop()
-        }
+        summary.closed += plan.removed.compactMap(\.address)
+        for (listener, _) in plan.removed { await listener.stop() }
         current.withLockedValue { $0 = next }
         old.healthChecker.stop()
         Self.startHealthChecks(next, on: group)

@@ -45,6 +45,12 @@ public final class UpstreamSet: Sendable {
         }
     }
 
+    /// Idle pooled connections of every proxy upstream (tests, metrics; approximate while loops run).
+    public var idleConnectionCount: Int {
+        proxies.values.reduce(0) { $0 + $1.idleConnectionCount }
+            + adHoc.withLockedValue { $0 }.reduce(0) { $0 + $1.idleConnectionCount }
+    }
+
     /// A reload replaced this set: idle pooled connections close now, busy ones when their
     /// request ends (nothing is pooled any more). Requests in flight are not disturbed.
     public func retire() {

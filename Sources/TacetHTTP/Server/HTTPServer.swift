@@ -85,13 +85,15 @@ public final class HTTPServer: Sendable {
         }
         let now = kept + added
         listeners.withLockedValue { $0 = now }
+        // Addresses first: a closed channel no longer reports its own.
+        let closed = unused.compactMap(\.channel.localAddress)
         for listener in unused { try? await listener.channel.close() }
         return ListenChanges(
             addresses: addresses.compactMap { host, port in
                 now.first { $0.host == host && $0.port == port }?.channel.localAddress
             },
             added: added.compactMap(\.channel.localAddress),
-            closed: unused.compactMap(\.channel.localAddress))
+            closed: closed)
     }
 
     /// Open connections right now.
