@@ -111,6 +111,28 @@ struct SignalCLITests {
         #expect(await tacet.terminate() == 0)
     }
 
+    @Test("log_level from the file, applied again on reload; --log-level wins over it")
+    func logLevel() async throws {
+        let path = try CLITests.writeConfig(Self.respondConfig(body: "x", extra: "log_level: warning"))
+        let tacet = try RunningTacet.start(config: path)
+        // Signals are handled in order: once "reloaded" shows, the SIGUSR1 before it was handled
+        // at level warning, which hides its info line.
+        tacet.signal(SIGUSR1)
+        try Self.respondConfig(body: "x", extra: "log_level: info").write(toFile: path, atomically: true, encoding: .utf8)
+        tacet.signal(SIGHUP)
+        #expect(await tacet.waitForStderr("reloaded"))
+        #expect(!tacet.stderr.contains("access log reopened"))
+        tacet.signal(SIGUSR1)
+        #expect(await tacet.waitForStderr("access log reopened"))
+        #expect(await tacet.terminate() == 0)
+
+        let overridden = try CLITests.writeConfig(Self.respondConfig(body: "x", extra: "log_level: error"))
+        let loud = try RunningTacet.start(arguments: ["serve", "--config", overridden, "--log-level", "debug"])
+        loud.signal(SIGUSR1)
+        #expect(await loud.waitForStderr("access log reopened"))
+        #expect(await loud.terminate() == 0)
+    }
+
     static func lines(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
