@@ -38,7 +38,7 @@ extension TacetServer {
         var summary = ReloadSummary()
         let plan = try await prepareStreams(runtime.streams, summary: &summary)
         do {
-            let changes = try await http.listen(runtime.listen)
+            let changes = try await http.listen(runtime.listen, maxConnections: runtime.settings.maxConnections)
             summary.bound += changes.added
             summary.closed += changes.closed
         } catch {

@@ -33,7 +33,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// New connections get `state`; open ones keep theirs (reload without dropping anything).
-    /// Limits on the listening socket itself (max connections) keep their first value.
+    /// Listeners already bound keep the `maxConnections` they were bound with.
     public func update(_ state: ListenerState) {
         self.state.withLockedValue { $0 = state }
     }
@@ -64,9 +64,12 @@ public final class HTTPServer: Sendable {
     /// a reload), new ones are bound, and only then are the ones no longer listed closed. If a
     /// bind fails, the ones bound by this call are closed again and nothing else changes.
     /// Connections accepted on a closed listener carry on. Returns the bound addresses in
-    /// `addresses` order. Not reentrant: one call at a time.
+    /// `addresses` order. Not reentrant: one call at a time. New listeners stop accepting at
+    /// `maxConnections` (default: the current state's), which a reload passes before it swaps
+    /// the state.
     @discardableResult
-    public func listen(_ addresses: [(host: String, port: Int)]) async throws -> ListenChanges {
+    public func listen(_ addresses: [(host: String, port: Int)], maxConnections: Int? = nil) async throws -> ListenChanges {
+        let limit = maxConnections ?? state.withLockedValue { $0.settings.maxConnections }
         var unused = listeners.withLockedValue { $0 }
         var kept: [Listener] = []
         var added: [Listener] = []
@@ -76,7 +79,7 @@ public final class HTTPServer: Sendable {
                 continue
             }
             do {
-                let channel = try await makeBootstrap().bind(host: host, port: port).get()
+                let channel = try await makeBootstrap(maxConnections: limit).bind(host: host, port: port).get()
                 added.append(Listener(host: host, port: port, channel: channel))
             } catch {
                 for listener in added { try? await listener.channel.close() }
@@ -123,9 +126,8 @@ public final class HTTPServer: Sendable {
         for channel in registry.all { try? await channel.close() }
     }
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(maxConnections: Int) -> ServerBootstrap {
         let state = self.state
-        let maxConnections = state.withLockedValue { $0.settings.maxConnections }
         let logger = self.logger
         let registry = self.registry
         return ServerBootstrap(group: group)
