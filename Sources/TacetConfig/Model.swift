@@ -15,6 +15,9 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// TCP stream listeners in file order.
     public var streams: [StreamConfig]
+    /// The error log's level; nil when the file does not say (the server then uses `info`,
+    /// and `--log-level` overrides either).
+    public var logLevel: LogLevel?
 
     /// The address used when the file does not say `listen:`.
     public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
@@ -26,7 +29,8 @@ public struct TacetConfiguration: Sendable, Equatable {
         timeouts: Timeouts = Timeouts(),
         accessLog: AccessLogConfig = AccessLogConfig(),
         upstreams: [UpstreamConfig] = [],
-        streams: [StreamConfig] = []
+        streams: [StreamConfig] = [],
+        logLevel: LogLevel? = nil
     ) {
         self.listen = listen
         self.routes = routes
@@ -35,6 +39,7 @@ public struct TacetConfiguration: Sendable, Equatable {
         self.accessLog = accessLog
         self.upstreams = upstreams
         self.streams = streams
+        self.logLevel = logLevel
     }
 
     /// The upstream called `name`, if configured.

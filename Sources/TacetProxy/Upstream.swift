@@ -37,6 +37,14 @@ public final class Upstream: Sendable {
         pools[ObjectIdentifier(loop)]
     }
 
+    /// After a reload replaced this upstream: closes its idle connections on each loop, and
+    /// closes the busy ones as their requests finish instead of pooling them.
+    public func retire() {
+        for pool in pools.values {
+            pool.eventLoop.execute { pool.retire() }
+        }
+    }
+
     /// Idle pooled connections across all loops (for tests and metrics; approximate while loops run).
     public var idleConnectionCount: Int {
         pools.values.reduce(0) { $0 + $1.idleCountSnapshot }
