@@ -15,6 +15,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// TCP stream listeners in file order.
     public var streams: [StreamConfig]
+    /// The admin listener (metrics, health); nil: none, and no metrics are kept.
+    public var admin: AdminConfig?
 
     /// The address used when the file does not say `listen:`.
     public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
@@ -26,7 +28,8 @@ public struct TacetConfiguration: Sendable, Equatable {
         timeouts: Timeouts = Timeouts(),
         accessLog: AccessLogConfig = AccessLogConfig(),
         upstreams: [UpstreamConfig] = [],
-        streams: [StreamConfig] = []
+        streams: [StreamConfig] = [],
+        admin: AdminConfig? = nil
     ) {
         self.listen = listen
         self.routes = routes
@@ -35,6 +38,7 @@ public struct TacetConfiguration: Sendable, Equatable {
         self.accessLog = accessLog
         self.upstreams = upstreams
         self.streams = streams
+        self.admin = admin
     }
 
     /// The upstream called `name`, if configured.

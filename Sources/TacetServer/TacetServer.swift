@@ -17,6 +17,8 @@ public final class TacetServer: Sendable {
     private let streamListeners: [StreamListener]
     private let healthChecker = HealthChecker()
     private let boundStreams = NIOLockedValueBox<[SocketAddress]>([])
+    private let admin: AdminListener?
+    private let boundAdmin = NIOLockedValueBox<SocketAddress?>(nil)
     public let logger: Logger
     public let upstreams: UpstreamSet
 
@@ -34,11 +36,24 @@ public final class TacetServer: Sendable {
         case .file(let path): accessLog = try AccessLog(path: path, format: format)
         }
         self.upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: self.group)
-        self.http = HTTPServer(group: self.group, settings: runtime.settings,
-                               responder: runtime.makeRouter(upstreams: upstreams),
-                               accessLog: accessLog, logger: logger)
+        let router = runtime.makeRouter(upstreams: upstreams)
         let group = self.group
-        self.streamListeners = runtime.streams.map { StreamListener(group: group, settings: $0, logger: logger) }
+        let upstreams = self.upstreams
+        // Without `admin:` nothing observes: no metrics work on the hot path at all.
+        let admin = configuration.admin.map {
+            AdminListener(config: $0, routeLabels: router.routes.map(\.label), upstreams: upstreams,
+                          group: group, logger: logger)
+        }
+        self.admin = admin
+        self.http = HTTPServer(group: group,
+                               state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
+                                                    observer: admin?.metrics ?? NoObserver()),
+                               logger: logger)
+        self.streamListeners = runtime.streams.map { settings in
+            var settings = settings
+            if let metrics = admin?.metrics { settings.observer = metrics }
+            return StreamListener(group: group, settings: settings, logger: logger)
+        }
     }
 
     /// Binds every HTTP listen address and every stream listener, and starts health checks;
@@ -50,6 +65,10 @@ public final class TacetServer: Sendable {
             let address = try await listener.start()
             boundStreams.withLockedValue { $0.append(address) }
         }
+        if let admin {
+            let address = try await admin.start()
+            boundAdmin.withLockedValue { $0 = address }
+        }
         for (upstream, check, interval) in runtime.healthChecks {
             healthChecker.start(group: upstream, eventLoopGroup: group, check: check, interval: interval)
         }
@@ -58,6 +77,9 @@ public final class TacetServer: Sendable {
 
     /// The addresses the stream listeners bound, in config order (useful with port 0).
     public var streamAddresses: [SocketAddress] { boundStreams.withLockedValue { $0 } }
+
+    /// The admin listener's address (`admin:`), once started; nil without one.
+    public var adminAddress: SocketAddress? { boundAdmin.withLockedValue { $0 } }
 
     /// The upstream groups, by name (the same objects the proxies use).
     public var upstreamGroups: [String: UpstreamGroup] { runtime.upstreamGroups }
@@ -69,6 +91,8 @@ public final class TacetServer: Sendable {
         healthChecker.stop()
         for listener in streamListeners { await listener.stop() }
         await http.shutdown(gracePeriod: runtime.shutdownGrace)
+        // Last: metrics stay scrapable while the public listeners drain.
+        await admin?.shutdown()
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 }

@@ -75,6 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
         for address in server.streamAddresses {
             writeLine("tacet listening on tcp://\(Self.describe(address))", to: STDOUT_FILENO)
         }
+        if let address = server.adminAddress {
+            writeLine("tacet admin on http://\(Self.describe(address))/metrics", to: STDOUT_FILENO)
+        }
         let signal = await signals.next()
         server.logger.info("shutting down", metadata: ["signal": "\(signal)"])
         await server.shutdown()
