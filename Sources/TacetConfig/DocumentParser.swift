@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "routes", "upstreams", "streams", "admin"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -52,6 +52,9 @@ struct DocumentParser {
         }
         if let node = top["access_log"] {
             configuration.accessLog = try accessLog(node)
+        }
+        if let node = top["log_level"] {
+            configuration.logLevel = try node.logLevel()
         }
         if let node = top["routes"] {
             let parser = RouteParser(context: context)

@@ -15,6 +15,9 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// TCP stream listeners in file order.
     public var streams: [StreamConfig]
+    /// The error log's level; nil when the file does not say (the server then uses `info`,
+    /// and `--log-level` overrides either).
+    public var logLevel: LogLevel?
     /// The admin listener (metrics, health); nil: none, and no metrics are kept.
     public var admin: AdminConfig?
 
@@ -29,6 +32,7 @@ public struct TacetConfiguration: Sendable, Equatable {
         accessLog: AccessLogConfig = AccessLogConfig(),
         upstreams: [UpstreamConfig] = [],
         streams: [StreamConfig] = [],
+        logLevel: LogLevel? = nil,
         admin: AdminConfig? = nil
     ) {
         self.listen = listen
@@ -38,6 +42,7 @@ public struct TacetConfiguration: Sendable, Equatable {
         self.accessLog = accessLog
         self.upstreams = upstreams
         self.streams = streams
+        self.logLevel = logLevel
         self.admin = admin
     }
 

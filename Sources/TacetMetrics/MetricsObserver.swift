@@ -1,4 +1,5 @@
 import CoreMetrics
+import NIOConcurrencyHelpers
 import Prometheus
 import TacetHTTP
 import TacetStream
@@ -19,7 +20,8 @@ public final class MetricsObserver: HTTPObserver {
     /// Indexed by `ConnectionEndReason.index`: every reason is exported, 0 until seen.
     private let closed: [CoreMetrics.Counter]
     private let streams: StreamMetrics
-    private let upstreams: UpstreamGauges
+    /// Replaced by `configure` on reload; read at scrape time only.
+    private let upstreams: NIOLockedValueBox<UpstreamGauges>
 
     /// `routeLabels`: the configured routes, made up front so they are exported (at 0) before
     /// their first request. Others (e.g. "none", for no match) are made on first use.
@@ -35,8 +37,22 @@ public final class MetricsObserver: HTTPObserver {
         sent = handles.counter(MetricNames.bytesSent)
         closed = ConnectionEndReason.allCases.sorted { $0.index < $1.index }.map { handles.counter(MetricNames.connectionsClosed, [("reason", $0.rawValue)]) }
         streams = StreamMetrics(handles: handles)
-        self.upstreams = UpstreamGauges(sources: upstreams, handles: handles)
+        self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
         for label in routeLabels { _ = table.route(label) }
+    }
+
+    /// A reload's routes and upstreams. Counters carry on (a route that stays keeps counting;
+    /// one removed keeps its totals, as Prometheus expects of a counter); upstream gauges are
+    /// replaced, so servers that left the configuration leave the output too.
+    public func configure(routeLabels: [String], upstreams sources: [UpstreamSource]) {
+        for label in routeLabels { _ = table.route(label) }
+        let handles = self.handles
+        upstreams.withLockedValue { gauges in
+            // Old series first: the registry hands back a live series for a label set that
+            // exists, and removing it afterwards would remove the new one.
+            gauges.remove()
+            gauges = UpstreamGauges(sources: sources, handles: handles)
+        }
     }
 
     public func connectionOpened() {
@@ -66,7 +82,7 @@ public final class MetricsObserver: HTTPObserver {
 
     /// The registry in Prometheus text format (version 0.0.4), upstream gauges read just now.
     public func render() -> [UInt8] {
-        upstreams.refresh()
+        upstreams.withLockedValue { $0.refresh() }
         return registry.emitToBuffer()
     }
 }

@@ -50,4 +50,12 @@ struct UpstreamGauges: Sendable {
             upstream.idle.set(upstream.source.idleConnections())
         }
     }
+
+    /// Takes every series out of the registry (a reload replaced these upstreams).
+    func remove() {
+        for upstream in upstreams {
+            for meter in upstream.up + upstream.active { meter.destroy() }
+            upstream.idle.destroy()
+        }
+    }
 }

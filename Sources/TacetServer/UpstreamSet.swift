@@ -13,6 +13,8 @@ public final class UpstreamSet: Sendable {
     public let groups: [String: UpstreamGroup]
     private let proxies: [String: Upstream]
     private let eventLoopGroup: any EventLoopGroup
+    /// The one-server upstreams made for `to:` routes, so `retire()` reaches them too.
+    private let adHoc = NIOLockedValueBox<[Upstream]>([])
 
     /// `groups`: the configuration's upstream groups (`RuntimeConfiguration.upstreamGroups`),
     /// which streams use too.
@@ -41,9 +43,24 @@ public final class UpstreamSet: Sendable {
             // Validation guarantees the name exists; an empty selector answers 502 otherwise.
             return Upstream(name: name, selector: NoServers(), settings: Upstream.Settings(), group: eventLoopGroup)
         case .address(let address):
-            return Upstream(name: "\(address)", selector: SingleServer(host: address.host, port: address.port),
-                            settings: Upstream.Settings(), group: eventLoopGroup)
+            let upstream = Upstream(name: "\(address)", selector: SingleServer(host: address.host, port: address.port),
+                                    settings: Upstream.Settings(), group: eventLoopGroup)
+            adHoc.withLockedValue { $0.append(upstream) }
+            return upstream
         }
+    }
+
+    /// Idle pooled connections of every proxy upstream (tests, metrics; approximate while loops run).
+    public var idleConnectionCount: Int {
+        proxies.values.reduce(0) { $0 + $1.idleConnectionCount }
+            + adHoc.withLockedValue { $0 }.reduce(0) { $0 + $1.idleConnectionCount }
+    }
+
+    /// A reload replaced this set: idle pooled connections close now, busy ones when their
+    /// request ends (nothing is pooled any more). Requests in flight are not disturbed.
+    public func retire() {
+        for upstream in proxies.values { upstream.retire() }
+        for upstream in adHoc.withLockedValue({ $0 }) { upstream.retire() }
     }
 }
 
@@ -65,6 +82,7 @@ extension UpstreamConfig {
         var settings = Upstream.Settings()
         settings.connectTimeout = TimeAmount(connectTimeout)
         settings.readTimeout = TimeAmount(readTimeout)
+        settings.sendTimeout = TimeAmount(sendTimeout)
         settings.keepalive = keepalive
         return settings
     }

@@ -143,6 +143,37 @@ struct MetricsEndpointTests {
         try await group.shutdownGracefully()
     }
 
+    @Test func reloadKeepsCountersAndReplacesUpstreamGauges() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        func config(_ upstream: String) throws -> TacetConfiguration {
+            try ConfigLoader.parse(yaml: """
+                listen: ["127.0.0.1:0"]
+                access_log: off
+                admin: { listen: "127.0.0.1:0" }
+                upstreams:
+                  \(upstream): { servers: ["127.0.0.1:1"] }
+                routes:
+                  - match: { path: /hello }
+                    respond: { status: 200, body: "hi\\n" }
+                """, file: "tacet.yaml", baseDirectory: "/")
+        }
+        let server = try TacetServer(configuration: try config("old"), group: group)
+        let port = try #require(try await server.start().first?.port)
+        let adminPort = try #require(server.adminAddress?.port)
+        let client = try RawClient.connect(host: "127.0.0.1", port: port)
+        try client.send(get("/hello"))
+        try client.shutdownWrite()
+        _ = client.readToEnd(timeout: 10)
+
+        try await server.reload(configuration: try config("new"))
+        let scrape = try MetricsScrape.fetch(port: adminPort)
+        #expect(scrape.value(#"tacet_http_requests_total{route="/hello",status="200"}"#) == 1)
+        #expect(scrape.value(#"tacet_upstream_up{upstream="new",server="127.0.0.1:1"}"#) == 1)
+        #expect(!scrape.text.contains(#"upstream="old""#))
+        await server.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     @Test func noAdminNoListener() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let config = try ConfigLoader.parse(yaml: "listen: [\"127.0.0.1:0\"]\naccess_log: off\n",
