@@ -18,6 +18,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     /// The error log's level; nil when the file does not say (the server then uses `info`,
     /// and `--log-level` overrides either).
     public var logLevel: LogLevel?
+    /// The admin listener (metrics, health); nil: none, and no metrics are kept.
+    public var admin: AdminConfig?
 
     /// The address used when the file does not say `listen:`.
     public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
@@ -30,7 +32,8 @@ public struct TacetConfiguration: Sendable, Equatable {
         accessLog: AccessLogConfig = AccessLogConfig(),
         upstreams: [UpstreamConfig] = [],
         streams: [StreamConfig] = [],
-        logLevel: LogLevel? = nil
+        logLevel: LogLevel? = nil,
+        admin: AdminConfig? = nil
     ) {
         self.listen = listen
         self.routes = routes
@@ -40,6 +43,7 @@ public struct TacetConfiguration: Sendable, Equatable {
         self.upstreams = upstreams
         self.streams = streams
         self.logLevel = logLevel
+        self.admin = admin
     }
 
     /// The upstream called `name`, if configured.

@@ -36,7 +36,7 @@ extension TacetServer {
                               healthChecker: HealthChecker())
 
         var summary = ReloadSummary()
-        let plan = try await prepareStreams(runtime.streams, summary: &summary)
+        let plan = try await prepareStreams(observed(runtime.streams), summary: &summary)
         do {
             let changes = try await http.listen(runtime.listen, maxConnections: runtime.settings.maxConnections)
             summary.bound += changes.added
@@ -61,6 +61,7 @@ extension TacetServer {
         old.healthChecker.stop()
         Self.startHealthChecks(next, on: group)
         old.upstreams.retire()
+        admin?.configure(routeLabels: responder.routes.map(\.label), upstreams: upstreams)
         return summary
     }
 

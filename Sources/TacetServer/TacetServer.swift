@@ -18,6 +18,9 @@ public final class TacetServer: Sendable {
     let current: NIOLockedValueBox<Generation>
     /// Stream listeners with the address each bound, in config order.
     let streams = NIOLockedValueBox<[(listener: StreamListener, address: SocketAddress?)]>([])
+    /// `admin:` as the server started (metrics, health); a reload does not add, move or remove it.
+    let admin: AdminListener?
+    private let boundAdmin = NIOLockedValueBox<SocketAddress?>(nil)
     public let logger: Logger
 
     /// What one configuration made, besides the listening sockets (which outlive it).
@@ -37,9 +40,17 @@ public final class TacetServer: Sendable {
         self.logger = logger
         let accessLog = try Self.makeAccessLog(configuration.accessLog, reusing: nil)
         let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)
-        self.http = HTTPServer(group: group, settings: runtime.settings,
-                               responder: runtime.makeRouter(upstreams: upstreams),
-                               accessLog: accessLog, logger: logger)
+        let router = runtime.makeRouter(upstreams: upstreams)
+        // Without `admin:` nothing observes: no metrics work on the hot path at all.
+        let admin = configuration.admin.map {
+            AdminListener(config: $0, routeLabels: router.routes.map(\.label), upstreams: upstreams,
+                          group: group, logger: logger)
+        }
+        self.admin = admin
+        self.http = HTTPServer(group: group,
+                               state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
+                                                    observer: admin?.metrics ?? NoObserver()),
+                               logger: logger)
         self.current = NIOLockedValueBox(Generation(runtime: runtime, upstreams: upstreams, accessLog: accessLog,
                                                     healthChecker: HealthChecker()))
     }
@@ -50,10 +61,14 @@ public final class TacetServer: Sendable {
     public func start() async throws -> [SocketAddress] {
         let generation = current.withLockedValue { $0 }
         let bound = try await http.listen(generation.runtime.listen).addresses
-        for settings in generation.runtime.streams {
+        for settings in observed(generation.runtime.streams) {
             let listener = StreamListener(group: group, settings: settings, logger: logger)
             let address = try await listener.start()
             streams.withLockedValue { $0.append((listener, address)) }
+        }
+        if let admin {
+            let address = try await admin.start()
+            boundAdmin.withLockedValue { $0 = address }
         }
         Self.startHealthChecks(generation, on: group)
         return bound
@@ -61,6 +76,19 @@ public final class TacetServer: Sendable {
 
     /// The addresses the stream listeners bound, in config order (useful with port 0).
     public var streamAddresses: [SocketAddress] { streams.withLockedValue { $0.compactMap(\.address) } }
+
+    /// The admin listener's address (`admin:`), once started; nil without one.
+    public var adminAddress: SocketAddress? { boundAdmin.withLockedValue { $0 } }
+
+    /// Stream settings with the metrics observer, when there is one.
+    func observed(_ streams: [StreamSettings]) -> [StreamSettings] {
+        guard let metrics = admin?.metrics else { return streams }
+        return streams.map { settings in
+            var settings = settings
+            settings.observer = metrics
+            return settings
+        }
+    }
 
     /// The current configuration's upstream groups, by name (the same objects the proxies use).
     public var upstreamGroups: [String: UpstreamGroup] { current.withLockedValue { $0.runtime.upstreamGroups } }
@@ -86,6 +114,8 @@ public final class TacetServer: Sendable {
         }
         for (listener, _) in listeners { await listener.stop() }
         await http.shutdown(gracePeriod: generation.runtime.shutdownGrace)
+        // Last: metrics stay scrapable while the public listeners drain.
+        await admin?.shutdown()
         if ownsGroup { try? await group.shutdownGracefully() }
     }
 

@@ -30,6 +30,11 @@ public final class UpstreamSet: Sendable {
         self.proxies = proxies
     }
 
+    /// Idle keep-alive connections in the named upstream's pools (0 if no route proxies to it).
+    public func idleConnectionCount(upstream name: String) -> Int {
+        proxies[name]?.idleConnectionCount ?? 0
+    }
+
     /// The proxy upstream for a route's target: a named upstream, or a one-server `to:`.
     func upstream(for target: ProxyTarget) -> Upstream {
         switch target {

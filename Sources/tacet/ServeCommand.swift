@@ -84,6 +84,9 @@ struct ServeCommand: AsyncParsableCommand {
             for address in streams {
                 writeLine("tacet listening on tcp://\(Self.describe(address))", to: STDOUT_FILENO)
             }
+            if let address = server.adminAddress {
+                writeLine("tacet admin on http://\(Self.describe(address))/metrics", to: STDOUT_FILENO)
+            }
         }
         let control = ControlSignalService(signals: controlSignals, server: server, configPath: config,
                                            listenOverride: addresses, level: level)
