@@ -33,7 +33,7 @@ final class UpstreamConnection {
                         timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             // A FIN from the upstream arrives as an event: in a tunnel it is passed on, not an end.
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in

@@ -47,7 +47,7 @@ public final class StreamListener: Sendable {
             // Nothing is read until the upstream is connected (then the glue turns it on).
             .childChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 let (settings, connector) = current.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {

@@ -39,7 +39,7 @@ struct UpstreamConnector {
             .connectTimeout(settings.connectTimeout)
             .channelOption(.autoRead, value: false)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = GlueHandler(side: .upstream, session: bound.value)
