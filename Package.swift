@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Process lifecycle: graceful shutdown on SIGTERM/SIGINT, signals as async sequences.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The HTTP/1.1 connection: parser, half-close state machine, handler, listener, router.
@@ -62,9 +66,19 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
+        // Metrics: the HTTP and stream observers as swift-metrics handles backed by a
+        // Prometheus registry, upstream gauges refreshed at scrape time, the /metrics responder.
+        .target(name: "TacetMetrics", dependencies: [
+            "TacetHTTP", "TacetStream", "TacetUpstream",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: strict),
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -72,6 +86,8 @@ let package = Package(
         .executableTarget(name: "tacet", dependencies: [
             "TacetServer", "TacetConfig", "TacetProbe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -100,7 +116,7 @@ let package = Package(
         ]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy", "TacetMetrics",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

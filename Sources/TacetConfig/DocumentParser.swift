@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "routes", "upstreams", "streams"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -53,6 +53,9 @@ struct DocumentParser {
         if let node = top["access_log"] {
             configuration.accessLog = try accessLog(node)
         }
+        if let node = top["log_level"] {
+            configuration.logLevel = try node.logLevel()
+        }
         if let node = top["routes"] {
             let parser = RouteParser(context: context)
             for item in try node.sequence() {
@@ -61,6 +64,9 @@ struct DocumentParser {
         }
         if let node = top["streams"] {
             configuration.streams = try streams(node, context: context, configuration: configuration)
+        }
+        if let node = top["admin"] {
+            configuration.admin = try admin(node, configuration: configuration)
         }
         return configuration
     }
@@ -106,6 +112,16 @@ struct DocumentParser {
             streams.append(stream)
         }
         return streams
+    }
+
+    /// The admin listener; its address may not be one a public or stream listener binds.
+    private func admin(_ node: ConfigNode, configuration: TacetConfiguration) throws(ConfigError) -> AdminConfig {
+        let admin = try AdminParser().admin(node)
+        let taken = configuration.listen + configuration.streams.map(\.listen)
+        if admin.listen.port != 0, taken.contains(admin.listen) {
+            throw node.error("address '\(admin.listen)' is already used by another listener")
+        }
+        return admin
     }
 
     /// `off`, `stdout`, a path, or `{ path: ..., format: combined|json }`.

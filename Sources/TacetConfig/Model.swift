@@ -15,6 +15,11 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// TCP stream listeners in file order.
     public var streams: [StreamConfig]
+    /// The error log's level; nil when the file does not say (the server then uses `info`,
+    /// and `--log-level` overrides either).
+    public var logLevel: LogLevel?
+    /// The admin listener (metrics, health); nil: none, and no metrics are kept.
+    public var admin: AdminConfig?
 
     /// The address used when the file does not say `listen:`.
     public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
@@ -26,7 +31,9 @@ public struct TacetConfiguration: Sendable, Equatable {
         timeouts: Timeouts = Timeouts(),
         accessLog: AccessLogConfig = AccessLogConfig(),
         upstreams: [UpstreamConfig] = [],
-        streams: [StreamConfig] = []
+        streams: [StreamConfig] = [],
+        logLevel: LogLevel? = nil,
+        admin: AdminConfig? = nil
     ) {
         self.listen = listen
         self.routes = routes
@@ -35,6 +42,8 @@ public struct TacetConfiguration: Sendable, Equatable {
         self.accessLog = accessLog
         self.upstreams = upstreams
         self.streams = streams
+        self.logLevel = logLevel
+        self.admin = admin
     }
 
     /// The upstream called `name`, if configured.

@@ -187,7 +187,12 @@ private struct Facts {
         let write = outcome.writeError.map { " (\($0))" } ?? ""
         if let response = outcome.completeFinals.first {
             if (200...299).contains(response.status) {
-                return endedAfterAnswer("accepted the 2 MiB body with \(response.status) (nothing to reject; see --reject-path)")
+                let sentence = "accepted the 2 MiB body with \(response.status) (nothing to reject; see --reject-path)"
+                // This scenario never half-closes: a connection kept open is plain keep-alive.
+                if outcome.end == .open || outcome.end == .timeout {
+                    return Verdict(.answers, "\(sentence); the connection stayed open (keep-alive)")
+                }
+                return endedAfterAnswer(sentence)
             }
             if resetSeen {
                 return Verdict(.answersThenReset, "answered \(response.status), then RST\(write): the response survived this time, but an RST can destroy one")

@@ -26,8 +26,29 @@ enum HeaderRewriting {
         case .none:
             if request.method != .GET && request.method != .HEAD { headers.replaceOrAdd(name: "Content-Length", value: "0") }
         }
+        // An upgrade (WebSocket) is the one hop-by-hop request the upstream must see.
+        if let upgrade = upgradeProtocol(of: request) {
+            headers.replaceOrAdd(name: "Upgrade", value: upgrade)
+            headers.replaceOrAdd(name: "Connection", value: "upgrade")
+        }
         // Always HTTP/1.1 upstream, so the connection can be kept alive.
         return HTTPRequestHead(version: .http1_1, method: request.method, uri: request.target, headers: headers)
+    }
+
+    /// The protocol an HTTP/1.1 request asks to upgrade to (`Upgrade` named in `Connection`).
+    static func upgradeProtocol(of request: Request) -> String? {
+        guard request.version.minor >= 1, let upgrade = request.headers.first(name: "upgrade") else { return nil }
+        let asks = request.headers["connection"].contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: " \t").lowercased() == "upgrade" }
+        }
+        return asks ? upgrade : nil
+    }
+
+    /// The 101 head for the client: the upstream's fields, with its `Upgrade` kept.
+    static func switchingProtocolsHeaders(_ upstream: HTTPHeaders) -> HTTPHeaders {
+        var headers = clientResponseHeaders(upstream)
+        if let upgrade = upstream.first(name: "upgrade") { headers.replaceOrAdd(name: "Upgrade", value: upgrade) }
+        return headers
     }
 
     /// The response head for the client: hop-by-hop fields removed, Via added; Server and Date

@@ -6,13 +6,13 @@ import TacetHTTP
 /// (pooled or new), streams the request up and the response down with backpressure both ways,
 /// and carries out what `ProxyExchangeStateMachine` decides.
 final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
-    private let request: Request
-    private let writer: ResponseWriter
-    private let upstream: Upstream
+    let request: Request
+    let writer: ResponseWriter
+    let upstream: Upstream
     private let pool: UpstreamPool?
-    private var machine: ProxyExchangeStateMachine
+    var machine: ProxyExchangeStateMachine
 
-    private var connection: UpstreamConnection?
+    var connection: UpstreamConnection?
     private var server: Int?
     private var tried: Set<Int> = []
     /// Body received before the upstream connection was ready.
@@ -21,8 +21,11 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     private var requestEndReceived = false
     private var requestSent = false
     private var upstreamKeepAlive = true
+    /// After a 101: which directions have ended with a FIN.
+    var tunnel = (pending: false, active: false, clientFIN: false, upstreamFIN: false)
     private var readTimer: Scheduled<Void>?
     private var readDeadline: NIODeadline?
+    private var sendTimer: Scheduled<Void>?
     private var eventLoop: any EventLoop { writer.eventLoop }
 
     private static let maxBufferedBody = 64 * 1024
@@ -106,7 +109,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     // MARK: actions
 
-    private func perform(_ action: ProxyExchangeStateMachine.Action) {
+    func perform(_ action: ProxyExchangeStateMachine.Action) {
         switch action {
         case .none:
             break
@@ -181,6 +184,13 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     }
 
     func cancel(_ reason: ConnectionEndReason) {
+        if tunnel.active {
+            // The client reset (or vanished): so does the upstream side, never with a FIN.
+            tunnel.active = false
+            connection?.reset()
+            connection = nil
+            return
+        }
         if machine.probesSent > 0 && (reason == .clientRST || reason == .writeFailed) {
             writer.observer.probeAnsweredByReset(route: writer.routeLabel)
         }
@@ -188,7 +198,11 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     }
 
     func writabilityChanged(_ isWritable: Bool) {
-        connection?.setReadsPaused(!isWritable)
+        if tunnel.active {
+            connection?.setTunnelReadsPaused(!isWritable)
+        } else {
+            connection?.setReadsPaused(!isWritable)
+        }
     }
 
     // MARK: UpstreamConnectionDelegate (the upstream side)
@@ -202,6 +216,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
             switch action {
             case .relayInterim:
                 writer.writeInterim(head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers))
+            case .relayHead where head.status == .switchingProtocols:
+                startTunnel(head)
             case .relayHead:
                 upstreamKeepAlive = head.isKeepAlive
                 writer.writeHead(ResponseHead(status: head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers),
@@ -211,10 +227,16 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
                 perform(action)
             }
         case .body(let buffer):
-            guard machine.responseBodyPart() == .relayBody else { return }
+            guard !tunnel.active, machine.responseBodyPart() == .relayBody else { return }
             writer.writeBody(buffer)
             if !writer.isWritable { connection?.setReadsPaused(true) }
         case .end:
+            if tunnel.pending {
+                // The 101's end: from here the connection carries the new protocol's bytes.
+                finishTunnelSwitch()
+                return
+            }
+            guard !tunnel.active else { return }
             let action = machine.responseEnd(keepAlive: upstreamKeepAlive, requestSent: requestSent)
             guard case .relayEnd(let reuse) = action else {
                 perform(action)
@@ -232,6 +254,16 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     func upstreamWritabilityChanged(_ writable: Bool) {
         writer.pauseRequestBody(!writable)
+        if writable {
+            sendTimer?.cancel()
+            sendTimer = nil
+        } else if sendTimer == nil {
+            // The upstream stopped taking the request: 504 like a read timeout (nginx's proxy_send_timeout).
+            sendTimer = eventLoop.assumeIsolated().scheduleTask(in: upstream.settings.sendTimeout) { [self] in
+                sendTimer = nil
+                perform(machine.readTimedOut())
+            }
+        }
     }
 
     // MARK: helpers
@@ -262,9 +294,90 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
         }
     }
 
-    private func cancelReadTimer() {
+    func cancelReadTimer() {
+        sendTimer?.cancel()
+        sendTimer = nil
         readDeadline = nil
         readTimer?.cancel()
         readTimer = nil
+    }
+}
+
+/// A WebSocket (any `Upgrade`) through the proxy: after the upstream's 101, bytes both ways,
+/// each FIN passed on in its own direction, an RST on one side an RST on the other.
+extension ProxyExchange: UpstreamTunnelDelegate {
+    private func startTunnel(_ head: HTTPResponseHead) {
+        guard let connection, HeaderRewriting.upgradeProtocol(of: request) != nil else {
+            // A 101 nobody asked for: refuse to become a tunnel.
+            perform(machine.upstreamFailed())
+            return
+        }
+        cancelReadTimer()
+        upstream.selector.connectionClosed(connection.server)
+        writer.writeHead(ResponseHead(status: .switchingProtocols,
+                                      headers: HeaderRewriting.switchingProtocolsHeaders(head.headers), body: .empty))
+        // The decoder still has the 101's end to deliver: switch when it comes.
+        tunnel.pending = true
+    }
+
+    private func finishTunnelSwitch() {
+        tunnel.pending = false
+        guard let connection else { return }
+        tunnel.active = true
+        do {
+            try connection.switchToTunnel(self)
+        } catch {
+            tunnel.active = false
+            connection.reset()
+            self.connection = nil
+            writer.abandon(.serverClose, logStatus: 502, logEnd: "upstream_tunnel_failed")
+            return
+        }
+        writer.switchToTunnel()
+    }
+
+    func tunnelBytes(_ buffer: ByteBuffer) {
+        guard tunnel.active, let connection else { return }
+        connection.writeRaw(buffer)
+        if !connection.isWritable { writer.pauseRequestBody(true) }
+    }
+
+    func tunnelInputClosed() {
+        guard tunnel.active, let connection else { return }
+        tunnel.clientFIN = true
+        connection.shutdownOutput()
+        endTunnelIfDone()
+    }
+
+    func upstreamTunnelBytes(_ buffer: ByteBuffer) {
+        guard tunnel.active else { return }
+        writer.writeTunnel(buffer)
+        if !writer.isWritable { connection?.setTunnelReadsPaused(true) }
+    }
+
+    func upstreamTunnelFIN() {
+        guard tunnel.active else { return }
+        tunnel.upstreamFIN = true
+        writer.closeTunnelOutput()
+        endTunnelIfDone()
+    }
+
+    func upstreamTunnelFailed() {
+        guard tunnel.active else { return }
+        tunnel.active = false
+        connection = nil
+        writer.endTunnel(reset: true)
+    }
+
+    func upstreamTunnelWritabilityChanged(_ writable: Bool) {
+        writer.pauseRequestBody(!writable)
+    }
+
+    private func endTunnelIfDone() {
+        guard tunnel.clientFIN && tunnel.upstreamFIN else { return }
+        tunnel.active = false
+        connection?.close()
+        connection = nil
+        writer.endTunnel(reset: false)
     }
 }

@@ -8,6 +8,8 @@ public final class Upstream: Sendable {
         public var connectTimeout: TimeAmount = .seconds(5)
         /// To the first response byte, and between two reads.
         public var readTimeout: TimeAmount = .seconds(60)
+        /// How long the upstream may refuse our request bytes (not writable) before 504.
+        public var sendTimeout: TimeAmount = .seconds(60)
         /// Idle pooled connections per server per event loop.
         public var keepalive = 32
         public init() {}
@@ -33,6 +35,14 @@ public final class Upstream: Sendable {
     /// The pool of `loop`, or nil for a loop outside the group (then nothing is pooled).
     func pool(for loop: any EventLoop) -> UpstreamPool? {
         pools[ObjectIdentifier(loop)]
+    }
+
+    /// After a reload replaced this upstream: closes its idle connections on each loop, and
+    /// closes the busy ones as their requests finish instead of pooling them.
+    public func retire() {
+        for pool in pools.values {
+            pool.eventLoop.execute { pool.retire() }
+        }
     }
 
     /// Idle pooled connections across all loops (for tests and metrics; approximate while loops run).

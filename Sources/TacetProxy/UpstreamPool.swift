@@ -7,6 +7,8 @@ final class UpstreamPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     let maxIdlePerServer: Int
     private var idle: [Int: [UpstreamConnection]] = [:]
+    /// Set once the upstream is replaced by a reload: nothing is pooled any more.
+    private var retired = false
     private let count = NIOLockedValueBox(0)
 
     init(eventLoop: any EventLoop, maxIdlePerServer: Int) {
@@ -30,7 +32,7 @@ final class UpstreamPool: @unchecked Sendable {
     func put(_ connection: UpstreamConnection) -> Bool {
         eventLoop.preconditionInEventLoop()
         var list = idle[connection.server, default: []]
-        guard list.count < maxIdlePerServer, connection.isReusable else { return false }
+        guard !retired, list.count < maxIdlePerServer, connection.isReusable else { return false }
         list.append(connection)
         idle[connection.server] = list
         count.withLockedValue { $0 += 1 }
@@ -44,6 +46,17 @@ final class UpstreamPool: @unchecked Sendable {
         list.remove(at: i)
         idle[connection.server] = list
         count.withLockedValue { $0 -= 1 }
+    }
+
+    /// Closes every idle connection, and makes `put` refuse from now on, so connections still
+    /// in use by requests of the old configuration close when those requests end.
+    func retire() {
+        eventLoop.preconditionInEventLoop()
+        retired = true
+        let all = idle.values.flatMap { $0 }
+        idle = [:]
+        count.withLockedValue { $0 = 0 }
+        for connection in all { connection.close() }
     }
 
     var idleCountSnapshot: Int { count.withLockedValue { $0 } }

@@ -8,67 +8,133 @@ import TacetStream
 import TacetUpstream
 
 /// A running Tacet: the event loops, the HTTP and stream listeners, health checks and the logs
-/// made from one configuration.
+/// made from one configuration, which `reload(configuration:)` replaces without closing a
+/// listening socket that stays in the new one.
 public final class TacetServer: Sendable {
     public let group: MultiThreadedEventLoopGroup
-    private let http: HTTPServer
-    private let runtime: RuntimeConfiguration
-    private let ownsGroup: Bool
-    private let streamListeners: [StreamListener]
-    private let healthChecker = HealthChecker()
-    private let boundStreams = NIOLockedValueBox<[SocketAddress]>([])
+    let http: HTTPServer
+    let ownsGroup: Bool
+    /// What the current configuration made; replaced whole by a reload.
+    let current: NIOLockedValueBox<Generation>
+    /// Stream listeners with the address each bound, in config order.
+    let streams = NIOLockedValueBox<[(listener: StreamListener, address: SocketAddress?)]>([])
+    /// `admin:` as the server started (metrics, health); a reload does not add, move or remove it.
+    let admin: AdminListener?
+    private let boundAdmin = NIOLockedValueBox<SocketAddress?>(nil)
     public let logger: Logger
-    public let upstreams: UpstreamSet
+
+    /// What one configuration made, besides the listening sockets (which outlive it).
+    struct Generation: Sendable {
+        var runtime: RuntimeConfiguration
+        var upstreams: UpstreamSet
+        var accessLog: AccessLog?
+        var healthChecker: HealthChecker
+    }
 
     public init(configuration: TacetConfiguration, threads: Int = System.coreCount,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
-        self.runtime = RuntimeConfiguration(configuration)
+        let runtime = RuntimeConfiguration(configuration)
         self.ownsGroup = group == nil
-        self.group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.group = group
         self.logger = logger
-        let accessLog: AccessLog?
-        let format: AccessLog.Format = configuration.accessLog.format == .json ? .json : .combined
-        switch configuration.accessLog.destination {
-        case .off: accessLog = nil
-        case .stdout: accessLog = AccessLog(standardOutputWithFormat: format)
-        case .file(let path): accessLog = try AccessLog(path: path, format: format)
+        let accessLog = try Self.makeAccessLog(configuration.accessLog, reusing: nil)
+        let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)
+        let router = runtime.makeRouter(upstreams: upstreams)
+        // Without `admin:` nothing observes: no metrics work on the hot path at all.
+        let admin = configuration.admin.map {
+            AdminListener(config: $0, routeLabels: router.routes.map(\.label), upstreams: upstreams,
+                          group: group, logger: logger)
         }
-        self.upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: self.group)
-        self.http = HTTPServer(group: self.group, settings: runtime.settings,
-                               responder: runtime.makeRouter(upstreams: upstreams),
-                               accessLog: accessLog, logger: logger)
-        let group = self.group
-        self.streamListeners = runtime.streams.map { StreamListener(group: group, settings: $0, logger: logger) }
+        self.admin = admin
+        self.http = HTTPServer(group: group,
+                               state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
+                                                    observer: admin?.metrics ?? NoObserver()),
+                               logger: logger)
+        self.current = NIOLockedValueBox(Generation(runtime: runtime, upstreams: upstreams, accessLog: accessLog,
+                                                    healthChecker: HealthChecker()))
     }
 
     /// Binds every HTTP listen address and every stream listener, and starts health checks;
     /// returns the HTTP addresses bound (the stream ones are in `streamAddresses`).
     @discardableResult
     public func start() async throws -> [SocketAddress] {
-        let bound = try await http.start(listen: runtime.listen)
-        for listener in streamListeners {
+        let generation = current.withLockedValue { $0 }
+        let bound = try await http.listen(generation.runtime.listen).addresses
+        for settings in observed(generation.runtime.streams) {
+            let listener = StreamListener(group: group, settings: settings, logger: logger)
             let address = try await listener.start()
-            boundStreams.withLockedValue { $0.append(address) }
+            streams.withLockedValue { $0.append((listener, address)) }
         }
-        for (upstream, check, interval) in runtime.healthChecks {
-            healthChecker.start(group: upstream, eventLoopGroup: group, check: check, interval: interval)
+        if let admin {
+            let address = try await admin.start()
+            boundAdmin.withLockedValue { $0 = address }
         }
+        Self.startHealthChecks(generation, on: group)
         return bound
     }
 
     /// The addresses the stream listeners bound, in config order (useful with port 0).
-    public var streamAddresses: [SocketAddress] { boundStreams.withLockedValue { $0 } }
+    public var streamAddresses: [SocketAddress] { streams.withLockedValue { $0.compactMap(\.address) } }
 
-    /// The upstream groups, by name (the same objects the proxies use).
-    public var upstreamGroups: [String: UpstreamGroup] { runtime.upstreamGroups }
+    /// The admin listener's address (`admin:`), once started; nil without one.
+    public var adminAddress: SocketAddress? { boundAdmin.withLockedValue { $0 } }
+
+    /// Stream settings with the metrics observer, when there is one.
+    func observed(_ streams: [StreamSettings]) -> [StreamSettings] {
+        guard let metrics = admin?.metrics else { return streams }
+        return streams.map { settings in
+            var settings = settings
+            settings.observer = metrics
+            return settings
+        }
+    }
+
+    /// The current configuration's upstream groups, by name (the same objects the proxies use).
+    public var upstreamGroups: [String: UpstreamGroup] { current.withLockedValue { $0.runtime.upstreamGroups } }
+
+    /// The current configuration's proxy upstreams.
+    public var upstreams: UpstreamSet { current.withLockedValue { $0.upstreams } }
 
     public var connectionCount: Int { http.connectionCount }
 
+    /// SIGUSR1: reopens the access log file (after logrotate moved it away). Standard output
+    /// is left alone. On failure the old file stays in use and the error is thrown.
+    public func reopenLogs() throws {
+        try current.withLockedValue { $0.accessLog }?.reopen()
+    }
+
     /// Graceful stop: no new connections, in-flight requests finish within the shutdown timeout.
     public func shutdown() async {
-        healthChecker.stop()
-        for listener in streamListeners { await listener.stop() }
-        await http.shutdown(gracePeriod: runtime.shutdownGrace)
+        let generation = current.withLockedValue { $0 }
+        generation.healthChecker.stop()
+        let listeners = streams.withLockedValue { s in
+            defer { s = [] }
+            return s
+        }
+        for (listener, _) in listeners { await listener.stop() }
+        await http.shutdown(gracePeriod: generation.runtime.shutdownGrace)
+        // Last: metrics stay scrapable while the public listeners drain.
+        await admin?.shutdown()
         if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    static func startHealthChecks(_ generation: Generation, on group: any EventLoopGroup) {
+        for (upstream, check, interval) in generation.runtime.healthChecks {
+            generation.healthChecker.start(group: upstream, eventLoopGroup: group, check: check, interval: interval)
+        }
+    }
+
+    /// The access log `config` asks for; `previous` is reused when it is the same destination
+    /// and format: a reload then keeps writing to the same open file.
+    static func makeAccessLog(_ config: AccessLogConfig,
+                              reusing previous: (config: AccessLogConfig, log: AccessLog?)?) throws -> AccessLog? {
+        if let previous, previous.config == config { return previous.log }
+        let format: AccessLog.Format = config.format == .json ? .json : .combined
+        switch config.destination {
+        case .off: return nil
+        case .stdout: return AccessLog(standardOutputWithFormat: format)
+        case .file(let path): return try AccessLog(path: path, format: format)
+        }
     }
 }

@@ -13,6 +13,8 @@ public final class UpstreamSet: Sendable {
     public let groups: [String: UpstreamGroup]
     private let proxies: [String: Upstream]
     private let eventLoopGroup: any EventLoopGroup
+    /// The one-server upstreams made for `to:` routes, so `retire()` reaches them too.
+    private let adHoc = NIOLockedValueBox<[Upstream]>([])
 
     /// `groups`: the configuration's upstream groups (`RuntimeConfiguration.upstreamGroups`),
     /// which streams use too.
@@ -28,6 +30,11 @@ public final class UpstreamSet: Sendable {
         self.proxies = proxies
     }
 
+    /// Idle keep-alive connections in the named upstream's pools (0 if no route proxies to it).
+    public func idleConnectionCount(upstream name: String) -> Int {
+        proxies[name]?.idleConnectionCount ?? 0
+    }
+
     /// The proxy upstream for a route's target: a named upstream, or a one-server `to:`.
     func upstream(for target: ProxyTarget) -> Upstream {
         switch target {
@@ -36,9 +43,24 @@ public final class UpstreamSet: Sendable {
             // Validation guarantees the name exists; an empty selector answers 502 otherwise.
             return Upstream(name: name, selector: NoServers(), settings: Upstream.Settings(), group: eventLoopGroup)
         case .address(let address):
-            return Upstream(name: "\(address)", selector: SingleServer(host: address.host, port: address.port),
-                            settings: Upstream.Settings(), group: eventLoopGroup)
+            let upstream = Upstream(name: "\(address)", selector: SingleServer(host: address.host, port: address.port),
+                                    settings: Upstream.Settings(), group: eventLoopGroup)
+            adHoc.withLockedValue { $0.append(upstream) }
+            return upstream
         }
+    }
+
+    /// Idle pooled connections of every proxy upstream (tests, metrics; approximate while loops run).
+    public var idleConnectionCount: Int {
+        proxies.values.reduce(0) { $0 + $1.idleConnectionCount }
+            + adHoc.withLockedValue { $0 }.reduce(0) { $0 + $1.idleConnectionCount }
+    }
+
+    /// A reload replaced this set: idle pooled connections close now, busy ones when their
+    /// request ends (nothing is pooled any more). Requests in flight are not disturbed.
+    public func retire() {
+        for upstream in proxies.values { upstream.retire() }
+        for upstream in adHoc.withLockedValue({ $0 }) { upstream.retire() }
     }
 }
 
@@ -60,6 +82,7 @@ extension UpstreamConfig {
         var settings = Upstream.Settings()
         settings.connectTimeout = TimeAmount(connectTimeout)
         settings.readTimeout = TimeAmount(readTimeout)
+        settings.sendTimeout = TimeAmount(sendTimeout)
         settings.keepalive = keepalive
         return settings
     }

@@ -20,31 +20,54 @@ import Darwin
 /// cross-thread wake-ups per connection, the largest part of a short connection's price.)
 public final class StreamListener: Sendable {
     private let group: any EventLoopGroup
-    private let settings: StreamSettings
+    /// The group's loops, in order; `connectors[i]` (below) serves `loops[i]`.
+    private let loops: [any EventLoop]
+    /// What new connections get; replaced by `update(_:)` on reload, read once per accept.
+    private let current: NIOLockedValueBox<(settings: StreamSettings, connectors: [UpstreamConnector])>
     private let logger: Logger
     private let listeners = NIOLockedValueBox<[any Channel]>([])
+    /// The address bound, from the settings this listener was created with; `update` never
+    /// moves it (a reload that changes it makes a new listener instead).
+    public let host: String
+    public let port: Int
 
     public init(group: any EventLoopGroup, settings: StreamSettings, logger: Logger) {
         self.group = group
-        self.settings = settings
+        let loops = Array(group.makeIterator())
+        self.loops = loops
+        self.current = NIOLockedValueBox((settings, Self.connectors(settings, loops, logger)))
         self.logger = logger
+        self.host = settings.host
+        self.port = settings.port
+    }
+
+    /// New connections use `settings` (upstream group, timeouts); streams in progress keep
+    /// what they started with. The listening socket is untouched; `settings.host` and
+    /// `settings.port` are ignored.
+    public func update(_ settings: StreamSettings) {
+        var settings = settings
+        settings.host = host
+        settings.port = port
+        let connectors = Self.connectors(settings, loops, logger)
+        current.withLockedValue { $0 = (settings, connectors) }
+    }
+
+    private static func connectors(_ settings: StreamSettings, _ loops: [any EventLoop],
+                                   _ logger: Logger) -> [UpstreamConnector] {
+        loops.map { UpstreamConnector(settings: settings, logger: logger, loop: $0) }
     }
 
     /// Binds and starts accepting; returns the bound address (useful with port 0).
     public func start() async throws -> SocketAddress {
-        let settings = self.settings
+        let current = self.current
         let logger = self.logger
-        let address = try SocketAddress.makeAddressResolvingHost(settings.host, port: settings.port)
-        let base = try Self.listeningSocket(address, description: settings.listenDescription)
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        let description = current.withLockedValue { $0.settings.listenDescription }
+        let base = try Self.listeningSocket(address, description: description)
         defer { close(base) }
         var channels: [any Channel] = []
         do {
-            for loop in group.makeIterator() {
-                // Built on its loop: the connector's bootstrap is bound to it.
-                let connector = try await loop.submit {
-                    UpstreamConnector(settings: settings, logger: logger, loop: loop)
-                }.get()
-                let listenName = connector.listen
+            for (index, loop) in loops.enumerated() {
                 let fd = dup(base)
                 guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
                 let channel = try await ServerBootstrap(group: loop, childGroup: loop)
@@ -53,8 +76,11 @@ public final class StreamListener: Sendable {
                     .childChannelOption(.autoRead, value: false)
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .childChannelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let session = StreamSession(loop: channel.eventLoop, settings: settings, listen: listenName,
+                        let (settings, connectors) = current.withLockedValue { $0 }
+                        let connector = connectors[index]
+                        return channel.eventLoop.makeCompletedFuture {
+                            let session = StreamSession(loop: channel.eventLoop, settings: settings,
+                                                        listen: connector.listen,
                                                         clientAddress: channel.remoteAddress, logger: logger)
                             let handler = GlueHandler(side: .client, session: session)
                             try channel.pipeline.syncOperations.addHandler(handler)

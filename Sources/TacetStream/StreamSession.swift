@@ -194,6 +194,8 @@ final class StreamSession {
         if let first = machine.firstClose { record.firstClose = "\(first.side.rawValue)_\(first.how.rawValue)" }
         if let end = machine.end { record.end = end.rawValue }
         record.duration = .now() - started
+        settings.observer.streamClosed(listen: record.listen, end: record.end,
+                                       bytesUp: record.bytesUp, bytesDown: record.bytesDown)
         logger.info("stream closed", metadata: record.metadata)
         // Break the session <-> handler cycle; late events reach a finished machine and do nothing.
         client = nil

@@ -10,17 +10,21 @@ public struct StreamSettings: Sendable {
     public var connectTimeout: TimeAmount
     /// After the first FIN, how long the other direction may stay open.
     public var halfCloseTimeout: TimeAmount
+    /// Told of each stream's end and bytes (metrics); nothing by default.
+    public var observer: any StreamObserver
 
     public init(host: String, port: Int, group: UpstreamGroup, connectTimeout: TimeAmount = .seconds(5),
-                halfCloseTimeout: TimeAmount = .seconds(60)) {
+                halfCloseTimeout: TimeAmount = .seconds(60), observer: any StreamObserver = NoStreamObserver()) {
         self.host = host
         self.port = port
         self.group = group
         self.connectTimeout = connectTimeout
         self.halfCloseTimeout = halfCloseTimeout
+        self.observer = observer
     }
 
-    var listenDescription: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    /// The listen address as logs and metrics name it, e.g. `127.0.0.1:15432`, `[::1]:15432`.
+    public var listenDescription: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// A group for a fixed `to:` address: one server, no passive health (a single server is
     /// never taken out anyway).

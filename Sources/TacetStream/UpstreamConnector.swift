@@ -7,8 +7,8 @@ import TacetUpstream
 /// with the connect timeout, and on failure tries the next server not tried yet. When none is
 /// left the client is reset at once.
 ///
-/// One connector per listener and event loop: its `ClientBootstrap` is built once and reused
-/// for every connection on that loop (a bootstrap is only configuration), and the upstream's
+/// One connector per listener and event loop: its `ClientBootstrap` is built on first use and
+/// reused for every connection on that loop (a bootstrap is only configuration), and the upstream's
 /// `GlueHandler` is added when the connect completes, on the same loop, before any event can
 /// reach the channel (it does not read until glued).
 struct UpstreamConnector: Sendable {
@@ -20,21 +20,27 @@ struct UpstreamConnector: Sendable {
     /// `connect(host:port:)` runs getaddrinfo for every connection, which costs more than
     /// the rest of a short connection.
     private let addresses: [SocketAddress?]
-    /// Not Sendable, and used on its loop only.
-    private let bootstrap: NIOLoopBound<ClientBootstrap>
+    /// Not Sendable: made and used on its loop only (the connector itself may be made on any
+    /// thread, e.g. by a reload).
+    private let bootstrap: NIOLoopBoundBox<ClientBootstrap?>
 
     init(settings: StreamSettings, logger: Logger, loop: any EventLoop) {
         self.settings = settings
         self.logger = logger
         self.listen = settings.listenDescription
         self.addresses = settings.group.servers.map { try? SocketAddress(ipAddress: $0.host, port: $0.port) }
-        // TCP_NODELAY: ClientBootstrap sets it by default. (`.socketOption(.tcp_nodelay)` would
-        // be SOL_SOCKET level, i.e. SO_DEBUG.)
+        self.bootstrap = NIOLoopBoundBox.makeEmptyBox(valueType: ClientBootstrap.self, eventLoop: loop)
+    }
+
+    private func makeBootstrap(_ loop: any EventLoop) -> ClientBootstrap {
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(settings.connectTimeout)
             .channelOption(.autoRead, value: false)
             .channelOption(.allowRemoteHalfClosure, value: true)
-        self.bootstrap = NIOLoopBound(bootstrap, eventLoop: loop)
+            // NIO's default too (same option, set once); `.socketOption` would be SOL_SOCKET.
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+        self.bootstrap.value = bootstrap
+        return bootstrap
     }
 
     func connect(session: StreamSession, loop: any EventLoop, tried: Set<Int> = []) {
@@ -50,7 +56,7 @@ struct UpstreamConnector: Sendable {
         }
         let server = group.servers[index]
         group.connectionOpened(index)
-        let bootstrap = self.bootstrap.value
+        let bootstrap = self.bootstrap.value ?? makeBootstrap(loop)
         let connected: EventLoopFuture<any Channel>
         if let address = addresses[index] {
             connected = bootstrap.connect(to: address)

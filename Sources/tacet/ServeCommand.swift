@@ -1,8 +1,10 @@
 import ArgumentParser
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TacetConfig
 import TacetServer
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -16,8 +18,10 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve HTTP: static files from a directory, or whatever a config file says.",
         discussion: """
             With no config file, serves the current directory (or --root) on 127.0.0.1:8080, like
-            `python3 -m http.server`. SIGINT or SIGTERM stops accepting, lets in-flight responses
-            finish within shutdown_timeout, and exits 0.
+            `python3 -m http.server`. SIGHUP re-reads the config file (new connections get the new
+            configuration; a bad file is refused and the old one keeps serving). SIGUSR1 reopens the
+            access log file. SIGINT or SIGTERM stops accepting, lets in-flight responses finish
+            within shutdown_timeout, and exits 0.
             """)
 
     @Option(name: [.customShort("c"), .long], help: "YAML config file.")
@@ -32,21 +36,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int = System.coreCount
 
-    @Option(help: "Error log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Error log level: trace, debug, info, notice, warning, error, critical. Overrides the config's log_level (default info).")
+    var logLevel: String?
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("unknown log level '\(logLevel)'")
+        var commandLineLevel: Logger.Level?
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw ValidationError("unknown log level '\(logLevel)'")
+            }
+            commandLineLevel = level
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let level = ErrorLogLevel(commandLine: commandLineLevel)
+        LoggingSystem.bootstrap { label in ErrorLogHandler(label: label, level: level) }
         var configuration: TacetConfiguration
+        let addresses: [ListenAddress]
         do {
-            let addresses = try listen.map { try ListenAddress(parsing: $0) }
+            addresses = try listen.map { try ListenAddress(parsing: $0) }
             if let config {
                 configuration = try ConfigLoader.load(path: config)
                 if !addresses.isEmpty { configuration.listen = addresses }
@@ -58,26 +64,47 @@ struct ServeCommand: AsyncParsableCommand {
             printError("tacet: \(error)")
             throw ExitCode(1)
         }
-        // Before anything is announced: a signal sent as soon as we say "listening" must count.
-        let signals = SignalWaiter(signals: [SIGINT, SIGTERM])
-        let server = try TacetServer(configuration: configuration, threads: threads)
-        let bound: [SocketAddress]
+        level.apply(configuration.logLevel)
+
+        // Before anything is announced: a SIGHUP or SIGUSR1 sent as soon as we say "listening"
+        // must be handled, not end the process (the ServiceGroup traps SIGTERM and SIGINT
+        // before it starts the services, so those are covered too).
+        let controlSignals = await UnixSignalsSequence(trapping: .sighup, .sigusr1)
+        let server: TacetServer
         do {
-            bound = try await server.start()
+            server = try TacetServer(configuration: configuration, threads: threads)
         } catch {
-            printError("tacet: cannot listen: \(error)")
-            await server.shutdown()
+            printError("tacet: \(error)")
             throw ExitCode(1)
         }
-        for address in bound {
-            writeLine("tacet listening on http://\(Self.describe(address))", to: STDOUT_FILENO)
+        let service = TacetService(server: server) { http, streams in
+            for address in http {
+                writeLine("tacet listening on http://\(Self.describe(address))", to: STDOUT_FILENO)
+            }
+            for address in streams {
+                writeLine("tacet listening on tcp://\(Self.describe(address))", to: STDOUT_FILENO)
+            }
+            if let address = server.adminAddress {
+                writeLine("tacet admin on http://\(Self.describe(address))/metrics", to: STDOUT_FILENO)
+            }
         }
-        for address in server.streamAddresses {
-            writeLine("tacet listening on tcp://\(Self.describe(address))", to: STDOUT_FILENO)
+        let control = ControlSignalService(signals: controlSignals, server: server, configPath: config,
+                                           listenOverride: addresses, level: level)
+        // Graceful shutdown goes in reverse order: signal handling stops first (a reload under
+        // way finishes), then the server drains. Either service ending ends the group.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: control, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: server.logger))
+        do {
+            try await group.run()
+        } catch {
+            printError("tacet: \(error)")
+            throw ExitCode(1)
         }
-        let signal = await signals.next()
-        server.logger.info("shutting down", metadata: ["signal": "\(signal)"])
-        await server.shutdown()
     }
 
     static func describe(_ address: SocketAddress) -> String {

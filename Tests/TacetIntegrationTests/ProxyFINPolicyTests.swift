@@ -23,13 +23,21 @@ struct ProxyFINPolicyTests {
 
     @Test("(B) GET + SHUT_WR: the full 200, then FIN", arguments: [ClientFINPolicy.serve, probe])
     func getThenShutdown(_ policy: ClientFINPolicy) async throws {
-        let backend = try await TestBackend(timing: .delay(.milliseconds(300)))
+        let backend = try await TestBackend(timing: .gated)
         let live = try await Self.proxy(to: backend, policy: policy)
         defer { Task { await live.stop(); await backend.stop() } }
         let client = try live.connect()
         try client.send(get("/api/x"))
+        #expect(await eventually { backend.recorder.contains("body 0") })
         try client.shutdownWrite()
-        let result = client.readToEnd(timeout: 10)
+        if case .probe = policy {
+            // The FIN has been seen when the probe arrives; only then may the backend answer.
+            let interim = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 10)
+            #expect(interim.string.hasPrefix("HTTP/1.1 103 Early Hints\r\n"))
+        }
+        backend.release()
+        let rest = client.readToEnd(timeout: 10)
+        let result = ReadResult(bytes: client.received, end: rest.end, elapsedMs: rest.elapsedMs)
         let responses = result.responses()
         #expect(result.end == .fin)
         #expect(responses.finalResponses.map(\.status) == [200])
@@ -59,9 +67,11 @@ struct ProxyFINPolicyTests {
         #expect(live.accessLogLines.last?.hasSuffix(why) == true, "\(live.accessLogLines)")
     }
 
-    @Test("(C) with a real 1 s backend: GET + close() under probe spares the backend")
+    @Test("(C) with a slow backend (30 s): GET + close() under probe spares the backend")
     func getThenCloseSlowBackend() async throws {
-        let backend = try await TestBackend(timing: .delay(.seconds(1)))
+        // A real delay, long enough that a loaded test machine cannot let it run out first
+        // (the gated test above shows the same without any clock).
+        let backend = try await TestBackend(timing: .delay(.seconds(30)))
         let live = try await Self.proxy(to: backend, policy: Self.probe)
         defer { Task { await live.stop(); await backend.stop() } }
         let client = try live.connect()

@@ -9,7 +9,7 @@ import Glibc
 /// proxy must stop reading a side whose partner is full, so its memory does not grow with the
 /// amount moved. Measured as this process's peak RSS (VmHWM, reset first) over its RSS before.
 @Suite(.serialized) struct StreamBackpressureTests {
-    static let total = 128 * 1024 * 1024
+    static let total = 256 * 1024 * 1024
 
     @Test func bothDirectionsAtOnceInBoundedMemory() async throws {
         let backend = try Backend { socket -> Int in
@@ -30,8 +30,9 @@ import Glibc
         close(client)
         #expect(clientRead == Self.total)
         #expect(backendRead == Self.total)
-        // 256 MiB moved; a proxy that buffered would grow by a good part of that.
-        #expect(peak - before < 48 * 1024, "peak RSS grew by \(peak - before) KiB")
+        // 512 MiB moved; a proxy that buffered would grow by a good part of that. The measure is
+        // the whole test process, which other suites share: the margin is for them.
+        #expect(peak - before < 128 * 1024, "peak RSS grew by \(peak - before) KiB")
         let log = try proxy.logs.streamClosed()
         #expect(log["bytes_up"] == "\(Self.total)" && log["bytes_down"] == "\(Self.total)")
         #expect(log["end"] == "clean")

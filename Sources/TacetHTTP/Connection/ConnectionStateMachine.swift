@@ -15,6 +15,9 @@ public struct ConnectionStateMachine: Sendable {
         case readingHead
         /// A request has been handed to a route.
         case active(Exchange)
+        /// After a 101 response: bytes, not HTTP, each direction with its own FIN (a WebSocket
+        /// through the proxy).
+        case tunnel
         /// Our FIN is sent; reading and discarding until the client's FIN (linger timeouts).
         case lingering
         case closed
@@ -49,6 +52,8 @@ public struct ConnectionStateMachine: Sendable {
         case nextRequest
         /// The client half-closed after a whole request: tell the route (FIN policies), carry on.
         case notifyHalfClose
+        /// In a tunnel, the client's FIN: pass it on in its direction; the other stays open.
+        case tunnelInputClosed
         /// End the connection: cancel the route's work if asked, answer `error` if the response
         /// has not started, then close as `mode` says. `reason` is what the logs record.
         case end(cancelRequest: Bool, error: RequestError?, mode: CloseMode, reason: ConnectionEndReason)
@@ -62,6 +67,7 @@ public struct ConnectionStateMachine: Sendable {
     public private(set) var state: State = .idle
     public private(set) var inputClosed = false
     public private(set) var quiescing = false
+    private var tunnelOutputShut = false
     public private(set) var requestsServed = 0
     /// Set when the connection starts to end; the reason the connection-end log line gives.
     public private(set) var endReason: ConnectionEndReason?
@@ -77,7 +83,7 @@ public struct ConnectionStateMachine: Sendable {
         case .readingHead: return .header
         case .active(let e): return e.requestComplete ? .none : .body
         case .lingering: return .linger
-        case .closed: return .none
+        case .tunnel, .closed: return .none
         }
     }
 
@@ -86,7 +92,7 @@ public struct ConnectionStateMachine: Sendable {
         switch state {
         case .idle, .readingHead: return true
         case .active(let e): return !e.requestComplete
-        case .lingering, .closed: return false
+        case .tunnel, .lingering, .closed: return false
         }
     }
 
@@ -109,7 +115,7 @@ public struct ConnectionStateMachine: Sendable {
             let keep = keepAlive && !quiescing && requestsServed + 1 < maxRequests
             state = .active(Exchange(requestComplete: false, response: .notStarted, keepAlive: keep))
             return .dispatch
-        case .active, .lingering, .closed:
+        case .active, .tunnel, .lingering, .closed:
             return .none
         }
     }
@@ -135,7 +141,7 @@ public struct ConnectionStateMachine: Sendable {
             // so the client sees the truncation rather than a whole-looking body.
             let mode: CloseMode = inputClosed ? .afterFlush : (e.response == .complete ? .staged : .immediately)
             return end(cancel: e.response != .complete, error: nil, mode: mode, reason: reason)
-        case .lingering, .closed:
+        case .tunnel, .lingering, .closed:
             return .none
         }
     }
@@ -150,6 +156,8 @@ public struct ConnectionStateMachine: Sendable {
         case .active(let e):
             if !e.requestComplete { return requestFailed(.truncated) }
             return e.response == .complete ? .none : .notifyHalfClose
+        case .tunnel:
+            return .tunnelInputClosed
         case .lingering:
             // The staged close is done: the client has read what it wanted and closed its side.
             state = .closed
@@ -168,6 +176,10 @@ public struct ConnectionStateMachine: Sendable {
             state = .closed
             endReason = endReason ?? reason
             return .end(cancelRequest: e.response != .complete || !e.requestComplete, error: nil, mode: .immediately, reason: reason)
+        case .tunnel:
+            state = .closed
+            endReason = endReason ?? reason
+            return .end(cancelRequest: true, error: nil, mode: .immediately, reason: reason)
         case .idle, .readingHead, .lingering:
             state = .closed
             endReason = endReason ?? reason
@@ -179,7 +191,18 @@ public struct ConnectionStateMachine: Sendable {
     /// without us: a client that merely half-closed cannot. (An RST after a FIN is how a client
     /// that called close() answers an interim response.)
     public mutating func channelClosed() -> Action {
-        connectionFailed(.clientRST)
+        // In a tunnel whose output we already shut, NIO reports the client's FIN as the channel
+        // closing (both directions are then done): pass it on as a FIN.
+        if case .tunnel = state, tunnelOutputShut, !inputClosed {
+            inputClosed = true
+            return .tunnelInputClosed
+        }
+        return connectionFailed(.clientRST)
+    }
+
+    /// Our FIN went to the client in a tunnel (the far side finished its direction).
+    public mutating func tunnelOutputClosed() {
+        tunnelOutputShut = true
     }
 
     // MARK: events from the route
@@ -201,6 +224,21 @@ public struct ConnectionStateMachine: Sendable {
         // connection; otherwise close now, staged, which discards it too.
         if !e.keepAlive || quiescing { return end(cancel: true, error: nil, reason: .serverClose) }
         return .none
+    }
+
+    /// The route switched the connection to a byte tunnel after sending 101.
+    public mutating func upgraded() {
+        guard case .active = state else { return }
+        state = .tunnel
+    }
+
+    /// Both directions of a tunnel have ended (each FIN passed on), or the far side reset it.
+    public mutating func tunnelEnded(reset: Bool) -> Action {
+        guard case .tunnel = state else { return .none }
+        state = .closed
+        let reason: ConnectionEndReason = reset ? .serverClose : (inputClosed ? .clientFIN : .serverClose)
+        endReason = endReason ?? reason
+        return .end(cancelRequest: false, error: nil, mode: reset ? .immediately : .afterFlush, reason: reason)
     }
 
     /// The route gave up on the request: a FIN policy decided the client is gone (`.clientFIN`),
@@ -227,7 +265,7 @@ public struct ConnectionStateMachine: Sendable {
         case .lingering:
             state = .closed
             return .end(cancelRequest: false, error: nil, mode: .immediately, reason: endReason ?? .timeout)
-        case .closed:
+        case .tunnel, .closed:
             return .none
         }
     }
@@ -240,6 +278,10 @@ public struct ConnectionStateMachine: Sendable {
             state = .closed
             endReason = endReason ?? .timeout
             return .end(cancelRequest: e.response != .complete, error: nil, mode: .immediately, reason: .timeout)
+        case .tunnel:
+            state = .closed
+            endReason = endReason ?? .timeout
+            return .end(cancelRequest: true, error: nil, mode: .immediately, reason: .timeout)
         default:
             state = .closed
             endReason = endReason ?? .timeout

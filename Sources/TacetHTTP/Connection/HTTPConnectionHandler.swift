@@ -57,7 +57,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     var machine: ConnectionStateMachine
     private var parser: RequestParser
-    private var pending = ByteBuffer()
+    var pending = ByteBuffer()
     var exchange: Exchange?
     private var nextExchangeID: UInt64 = 1
     var context: ChannelHandlerContext?
@@ -148,6 +148,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             updateTimer(refresh: true)
             return
         case .closed:
+            return
+        case .tunnel:
+            exchange?.handler?.tunnelBytes(incoming)
             return
         default:
             break
@@ -295,6 +298,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             processInput()
         case .notifyHalfClose:
             exchange?.handler?.clientHalfClosed()
+        case .tunnelInputClosed:
+            exchange?.handler?.tunnelInputClosed()
         case .end(let cancelRequest, let error, let mode, let reason):
             endConnection(cancelRequest: cancelRequest, error: error, mode: mode, reason: reason)
         }
@@ -463,6 +468,10 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         self.deadline = nil
         timerKind = .none
         perform(machine.timeoutFired())
+        updateTimer()
+    }
+
+    func updateTimerForTunnel() {
         updateTimer()
     }
 

@@ -23,46 +23,69 @@ public struct AccessLogEntry: Sendable {
 }
 
 /// Writes access log lines to a file descriptor: nginx's combined format plus the end reason
-/// and duration, or JSON lines. One write(2) per line under a lock: lines never interleave.
+/// and duration, or JSON lines. One write(2) per line under a lock: lines never interleave,
+/// and `reopen()` swaps the descriptor under the same lock, so no line is split between the
+/// old file and the new one.
 public final class AccessLog: Sendable {
     public enum Format: Sendable { case combined, json }
 
-    private let fd: Int32
-    private let ownsFD: Bool
+    /// The descriptor written to; replaced by `reopen()`. Only touched under the box's lock.
+    private let fd: NIOLockedValueBox<Int32>
+    /// The file's path, or nil for standard output (never reopened, never closed).
+    public let path: String?
     private let format: Format
-    private let lock = NIOLock()
 
     /// Log to standard output.
     public init(standardOutputWithFormat format: Format = .combined) {
-        self.fd = STDOUT_FILENO
-        self.ownsFD = false
+        self.fd = NIOLockedValueBox(STDOUT_FILENO)
+        self.path = nil
         self.format = format
     }
 
     /// Log to a file, appending.
     public init(path: String, format: Format = .combined) throws {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw AccessLogError(path: path, errno: errno) }
-        self.fd = fd
-        self.ownsFD = true
+        self.fd = NIOLockedValueBox(try Self.openForAppend(path))
+        self.path = path
         self.format = format
     }
 
     deinit {
-        if ownsFD { close(fd) }
+        if path != nil { close(fd.withLockedValue { $0 }) }
+    }
+
+    /// Opens `path` again and writes there from the next line on (SIGUSR1, after logrotate
+    /// renamed the file away). The old descriptor is closed only once no line is being
+    /// written to it. Standard output is left alone. On failure the old file stays in use.
+    public func reopen() throws {
+        guard let path else { return }
+        let new = try Self.openForAppend(path)
+        let old = fd.withLockedValue { current in
+            defer { current = new }
+            return current
+        }
+        close(old)
+    }
+
+    private static func openForAppend(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw AccessLogError(path: path, errno: errno) }
+        return fd
     }
 
     public func log(_ entry: AccessLogEntry) {
         let line = format == .combined ? Self.combined(entry) : Self.json(entry)
-        lock.withLock {
-            var bytes = Array(line.utf8)
-            bytes.append(UInt8(ascii: "\n"))
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return }
-                offset += n
+        var bytes = Array(line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        fd.withLockedValue { fd in
+            bytes.withUnsafeBytes { raw in
+                guard let base = raw.baseAddress else { return }
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, base + offset, raw.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return }
+                    offset += n
+                }
             }
         }
     }

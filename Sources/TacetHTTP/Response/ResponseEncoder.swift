@@ -11,7 +11,7 @@ enum ResponseEncoder {
     }
 
     enum ConnectionHeader {
-        case none, keepAlive, close
+        case none, keepAlive, close, upgrade
     }
 
     static func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders, framing: Framing,
@@ -39,6 +39,7 @@ enum ResponseEncoder {
         case .none: break
         case .keepAlive: buffer.writeStaticString("Connection: keep-alive\r\n")
         case .close: buffer.writeStaticString("Connection: close\r\n")
+        case .upgrade: buffer.writeStaticString("Connection: upgrade\r\n")
         }
         buffer.writeStaticString("\r\n")
     }

@@ -10,7 +10,15 @@ public final class HTTPServer: Sendable {
     private let state: NIOLockedValueBox<ListenerState>
     private let logger: Logger
     private let registry = ConnectionRegistry()
-    private let listeners = NIOLockedValueBox<[any Channel]>([])
+    /// Bound listening channels with the configured address each was bound for (not the
+    /// resolved one, so `listen(_:)` can tell which configured addresses are already bound).
+    private let listeners = NIOLockedValueBox<[Listener]>([])
+
+    private struct Listener {
+        var host: String
+        var port: Int
+        var channel: any Channel
+    }
 
     public convenience init(group: any EventLoopGroup, settings: ServerSettings, responder: any Responder,
                             accessLog: AccessLog?, logger: Logger) {
@@ -25,21 +33,70 @@ public final class HTTPServer: Sendable {
     }
 
     /// New connections get `state`; open ones keep theirs (reload without dropping anything).
-    /// Limits on the listening socket itself (max connections) keep their first value.
+    /// Listeners already bound keep the `maxConnections` they were bound with.
     public func update(_ state: ListenerState) {
         self.state.withLockedValue { $0 = state }
+    }
+
+    /// Changes part of what new connections get, keeping the rest (a reload replaces settings,
+    /// responder and access log, and keeps an observer it knows nothing about).
+    public func update(_ change: (inout ListenerState) -> Void) {
+        state.withLockedValue { change(&$0) }
     }
 
     /// Binds every address; returns the bound addresses (useful with port 0).
     @discardableResult
     public func start(listen: [(host: String, port: Int)]) async throws -> [SocketAddress] {
-        var bound: [SocketAddress] = []
-        for (host, port) in listen {
-            let channel = try await makeBootstrap().bind(host: host, port: port).get()
-            listeners.withLockedValue { $0.append(channel) }
-            if let address = channel.localAddress { bound.append(address) }
+        try await self.listen(listen).addresses
+    }
+
+    /// What `listen(_:)` did.
+    public struct ListenChanges: Sendable {
+        /// Every bound address, in the order asked for.
+        public var addresses: [SocketAddress]
+        /// Bound by this call, and closed by it.
+        public var added: [SocketAddress]
+        public var closed: [SocketAddress]
+    }
+
+    /// Makes the listening set equal `addresses` without closing any socket that stays: an
+    /// address bound already keeps its socket (so no connection attempt is ever refused during
+    /// a reload), new ones are bound, and only then are the ones no longer listed closed. If a
+    /// bind fails, the ones bound by this call are closed again and nothing else changes.
+    /// Connections accepted on a closed listener carry on. Returns the bound addresses in
+    /// `addresses` order. Not reentrant: one call at a time. New listeners stop accepting at
+    /// `maxConnections` (default: the current state's), which a reload passes before it swaps
+    /// the state.
+    @discardableResult
+    public func listen(_ addresses: [(host: String, port: Int)], maxConnections: Int? = nil) async throws -> ListenChanges {
+        let limit = maxConnections ?? state.withLockedValue { $0.settings.maxConnections }
+        var unused = listeners.withLockedValue { $0 }
+        var kept: [Listener] = []
+        var added: [Listener] = []
+        for (host, port) in addresses {
+            if let i = unused.firstIndex(where: { $0.host == host && $0.port == port }) {
+                kept.append(unused.remove(at: i))
+                continue
+            }
+            do {
+                let channel = try await makeBootstrap(maxConnections: limit).bind(host: host, port: port).get()
+                added.append(Listener(host: host, port: port, channel: channel))
+            } catch {
+                for listener in added { try? await listener.channel.close() }
+                throw error
+            }
         }
-        return bound
+        let now = kept + added
+        listeners.withLockedValue { $0 = now }
+        // Addresses first: a closed channel no longer reports its own.
+        let closed = unused.compactMap(\.channel.localAddress)
+        for listener in unused { try? await listener.channel.close() }
+        return ListenChanges(
+            addresses: addresses.compactMap { host, port in
+                now.first { $0.host == host && $0.port == port }?.channel.localAddress
+            },
+            added: added.compactMap(\.channel.localAddress),
+            closed: closed)
     }
 
     /// Open connections right now.
@@ -52,7 +109,7 @@ public final class HTTPServer: Sendable {
             defer { l.removeAll() }
             return l
         }
-        for channel in listening { try? await channel.close() }
+        for listener in listening { try? await listener.channel.close() }
         let connections = registry.all
         for channel in connections {
             channel.pipeline.fireUserInboundEventTriggered(QuiesceEvent())
@@ -69,9 +126,8 @@ public final class HTTPServer: Sendable {
         for channel in registry.all { try? await channel.close() }
     }
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(maxConnections: Int) -> ServerBootstrap {
         let state = self.state
-        let maxConnections = state.withLockedValue { $0.settings.maxConnections }
         let logger = self.logger
         let registry = self.registry
         return ServerBootstrap(group: group)
@@ -83,7 +139,7 @@ public final class HTTPServer: Sendable {
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 let current = state.withLockedValue { $0 }

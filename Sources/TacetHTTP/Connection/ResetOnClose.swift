@@ -1,0 +1,19 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Channel {
+    /// Sets SO_LINGER {1, 0}, so the next close sends an RST instead of a FIN: for passing on a
+    /// reset, where a FIN would tell the peer that a cut-off stream ended cleanly. On the
+    /// channel's own loop the option is set synchronously, before any close that follows.
+    /// (NIO's `.socketOption` takes C ints only; `linger` is a struct, hence the provider.)
+    public func setResetOnClose() {
+        if let provider = self as? any SocketOptionProvider {
+            provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenFailure { _ in }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Prometheus
+
+/// Every metric Tacet exports: names as nginx-prometheus-exporter and Envoy users expect them
+/// (`namespace_subsystem_name_unit`), with the help text shown by `# HELP`. Kept in one place
+/// so the README, the tests and the registry cannot disagree.
+///
+/// Computed: `MetricNameDescriptor` is not `Sendable`, and these are read only when a handle is made.
+enum MetricNames {
+    static var requests: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "http", metricName: "requests", unitName: "total",
+        helpText: "HTTP requests finished, by route and status (499: client gone before an answer).") }
+    static var requestDuration: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+        helpText: "Time from a request's head to the end of its response, by route.") }
+    static var connectionsActive: MetricNameDescriptor { .init(
+        namespace: "tacet", metricName: "connections_active", unitName: "",
+        helpText: "Open HTTP client connections.") }
+    static var connectionsClosed: MetricNameDescriptor { .init(
+        namespace: "tacet", metricName: "connections_closed", unitName: "total",
+        helpText: "HTTP client connections ended, by why: client_fin, client_rst, write_failed, timeout, server_close.") }
+    static var bytesReceived: MetricNameDescriptor { .init(
+        namespace: "tacet", metricName: "bytes_received", unitName: "total",
+        helpText: "Bytes read from HTTP clients (counted when a connection ends).") }
+    static var bytesSent: MetricNameDescriptor { .init(
+        namespace: "tacet", metricName: "bytes_sent", unitName: "total",
+        helpText: "Bytes written to HTTP clients (counted when a connection ends).") }
+    static var probesSent: MetricNameDescriptor { .init(
+        namespace: "tacet", metricName: "probes_sent", unitName: "total",
+        helpText: "Interim responses sent by the probe FIN policy to half-closed clients, by route.") }
+    static var probesReset: MetricNameDescriptor { .init(
+        namespace: "tacet", metricName: "probes_reset", unitName: "total",
+        helpText: "Probes answered by an RST (the client had really gone), by route.") }
+    static var upstreamUp: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "upstream", metricName: "up", unitName: "",
+        helpText: "1 if the upstream server takes new connections (health checks, passive failures), else 0.") }
+    static var upstreamActive: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "upstream", metricName: "active_connections", unitName: "",
+        helpText: "Connections in use to the upstream server (proxy requests and streams).") }
+    static var upstreamIdle: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "upstream", metricName: "idle_pool_connections", unitName: "",
+        helpText: "Idle keep-alive connections pooled for the upstream, all event loops together.") }
+    static var streamsClosed: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "stream", metricName: "connections_closed", unitName: "total",
+        helpText: "TCP streams ended, by listener and end: clean, reset, timeout, connect_failed.") }
+    static var streamBytesReceived: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "stream", metricName: "bytes_received", unitName: "total",
+        helpText: "Bytes from stream clients, forwarded upstream, by listener.") }
+    static var streamBytesSent: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "stream", metricName: "bytes_sent", unitName: "total",
+        helpText: "Bytes from upstreams, forwarded to stream clients, by listener.") }
+
+    /// Request duration buckets: from 0.5 ms (a fixed or cached response on loopback) to 10 s (a
+    /// slow upstream). Prometheus's defaults start at 5 ms, where every local request would land.
+    static let durationBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+        .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+}

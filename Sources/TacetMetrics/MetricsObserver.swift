@@ -1,0 +1,107 @@
+import CoreMetrics
+import NIOConcurrencyHelpers
+import Prometheus
+import TacetHTTP
+import TacetStream
+
+/// Counts what the HTTP listener reports into a Prometheus registry through swift-metrics
+/// handles. Installed only when `admin:` is configured; otherwise the listener has `NoObserver`
+/// and does no metrics work at all.
+///
+/// Called on event loops for every connection and request, so nothing is formatted here:
+/// connection-level handles are made up front, per-(route, status) ones once, on first use.
+public final class MetricsObserver: HTTPObserver {
+    public let registry: PrometheusCollectorRegistry
+    let handles: MetricHandles
+    private let table: RouteSeriesTable
+    private let active: Meter
+    private let received: CoreMetrics.Counter
+    private let sent: CoreMetrics.Counter
+    /// Indexed by `ConnectionEndReason.index`: every reason is exported, 0 until seen.
+    private let closed: [CoreMetrics.Counter]
+    private let streams: StreamMetrics
+    /// Replaced by `configure` on reload; read at scrape time only.
+    private let upstreams: NIOLockedValueBox<UpstreamGauges>
+
+    /// `routeLabels`: the configured routes, made up front so they are exported (at 0) before
+    /// their first request. Others (e.g. "none", for no match) are made on first use.
+    /// `upstreams`: read at each scrape.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), routeLabels: [String] = [],
+                upstreams: [UpstreamSource] = []) {
+        self.registry = registry
+        let handles = MetricHandles(registry: registry)
+        self.handles = handles
+        table = RouteSeriesTable(handles: handles)
+        active = handles.gauge(MetricNames.connectionsActive)
+        received = handles.counter(MetricNames.bytesReceived)
+        sent = handles.counter(MetricNames.bytesSent)
+        closed = ConnectionEndReason.allCases.sorted { $0.index < $1.index }.map { handles.counter(MetricNames.connectionsClosed, [("reason", $0.rawValue)]) }
+        streams = StreamMetrics(handles: handles)
+        self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
+        for label in routeLabels { _ = table.route(label) }
+    }
+
+    /// A reload's routes and upstreams. Counters carry on (a route that stays keeps counting;
+    /// one removed keeps its totals, as Prometheus expects of a counter); upstream gauges are
+    /// replaced, so servers that left the configuration leave the output too.
+    public func configure(routeLabels: [String], upstreams sources: [UpstreamSource]) {
+        for label in routeLabels { _ = table.route(label) }
+        let handles = self.handles
+        upstreams.withLockedValue { gauges in
+            // Old series first: the registry hands back a live series for a label set that
+            // exists, and removing it afterwards would remove the new one.
+            gauges.remove()
+            gauges = UpstreamGauges(sources: sources, handles: handles)
+        }
+    }
+
+    public func connectionOpened() {
+        active.increment()
+    }
+
+    public func connectionClosed(reason: ConnectionEndReason, bytesIn: Int, bytesOut: Int) {
+        active.decrement()
+        closed[reason.index].increment()
+        received.increment(by: bytesIn)
+        sent.increment(by: bytesOut)
+    }
+
+    public func requestFinished(route: String, status: Int, durationNanoseconds: Int64, end: String) {
+        let series = table.series(route: route, status: status)
+        series.requests.increment()
+        series.duration.recordNanoseconds(durationNanoseconds)
+    }
+
+    public func probeSent(route: String) {
+        table.route(route).probesSent.increment()
+    }
+
+    public func probeAnsweredByReset(route: String) {
+        table.route(route).probesReset.increment()
+    }
+
+    /// The registry in Prometheus text format (version 0.0.4), upstream gauges read just now.
+    public func render() -> [UInt8] {
+        upstreams.withLockedValue { $0.refresh() }
+        return registry.emitToBuffer()
+    }
+}
+
+extension MetricsObserver: StreamObserver {
+    public func streamClosed(listen: String, end: String, bytesUp: Int, bytesDown: Int) {
+        streams.closed(listen: listen, end: end, bytesUp: bytesUp, bytesDown: bytesDown)
+    }
+}
+
+extension ConnectionEndReason {
+    /// Position in `allCases`, without a search: a switch the compiler checks is complete.
+    var index: Int {
+        switch self {
+        case .clientFIN: return 0
+        case .clientRST: return 1
+        case .writeFailed: return 2
+        case .timeout: return 3
+        case .serverClose: return 4
+        }
+    }
+}

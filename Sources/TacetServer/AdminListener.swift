@@ -1,0 +1,49 @@
+import Logging
+import NIOCore
+import TacetConfig
+import TacetHTTP
+import TacetMetrics
+
+/// The `admin:` listener: `/metrics` and `/health` on their own `HTTPServer`, with the
+/// `MetricsObserver` that the public listeners and streams report to. Its own traffic is not
+/// counted (a scrape every few seconds would drown small routes' numbers) and not access-logged.
+final class AdminListener: Sendable {
+    let metrics: MetricsObserver
+    private let server: HTTPServer
+    private let address: ListenAddress
+
+    /// `routeLabels`: the public router's, so every route is exported from the start.
+    init(config: AdminConfig, routeLabels: [String], upstreams: UpstreamSet, group: any EventLoopGroup, logger: Logger) {
+        address = config.listen
+        metrics = MetricsObserver(routeLabels: routeLabels, upstreams: Self.sources(upstreams))
+        var settings = ServerSettings()
+        // A handful of scrapers at most; a flood here must not take descriptors from real traffic.
+        settings.maxConnections = 64
+        server = HTTPServer(group: group,
+                            state: ListenerState(settings: settings, responder: MetricsResponder.adminRouter(metrics: metrics),
+                                                 accessLog: nil),
+                            logger: logger)
+    }
+
+    /// What the gauges read for each configured upstream, by name.
+    static func sources(_ upstreams: UpstreamSet) -> [UpstreamSource] {
+        upstreams.groups.keys.sorted().compactMap { name in
+            guard let group = upstreams.groups[name] else { return nil }
+            return UpstreamSource(name: name, group: group) { upstreams.idleConnectionCount(upstream: name) }
+        }
+    }
+
+    /// A reload's routes and upstreams (the admin address itself changes only on restart).
+    func configure(routeLabels: [String], upstreams: UpstreamSet) {
+        metrics.configure(routeLabels: routeLabels, upstreams: Self.sources(upstreams))
+    }
+
+    /// Binds the admin address; returns what was bound (useful with port 0).
+    func start() async throws -> SocketAddress? {
+        try await server.listen([(address.host, address.port)]).addresses.first
+    }
+
+    func shutdown() async {
+        await server.shutdown(gracePeriod: .seconds(1))
+    }
+}

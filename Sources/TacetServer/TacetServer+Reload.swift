@@ -1,0 +1,102 @@
+import NIOCore
+import TacetConfig
+import TacetHTTP
+import TacetStream
+import TacetUpstream
+
+/// What a reload changed, for the log line that reports it.
+public struct ReloadSummary: Sendable {
+    /// HTTP and stream addresses bound by this reload, and those it closed.
+    public var bound: [SocketAddress] = []
+    public var closed: [SocketAddress] = []
+}
+
+extension TacetServer {
+    /// SIGHUP: new connections get `configuration`; open connections finish on the one they
+    /// were accepted with. Listening sockets whose address stays are never closed, new
+    /// addresses are bound, removed ones closed. Upstream groups start afresh (their health
+    /// checks restart with a check at once); the old groups' idle pooled connections close now
+    /// and busy ones when their request ends.
+    ///
+    /// Everything that can fail (opening the access log, binding) happens before anything is
+    /// switched: on error nothing has changed and the old configuration keeps serving.
+    /// Not reentrant: the caller runs one reload at a time (signals are handled in order).
+    ///
+    /// Applied to new connections only, or not at all until a restart: `max_connections`
+    /// of listeners that stay (a new listener gets the new value), `shutdown_timeout` of
+    /// a shutdown already under way.
+    @discardableResult
+    public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
+        let old = current.withLockedValue { $0 }
+        let runtime = RuntimeConfiguration(configuration)
+        let accessLog = try Self.makeAccessLog(configuration.accessLog,
+                                               reusing: (old.runtime.accessLog, old.accessLog))
+        let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)
+        let next = Generation(runtime: runtime, upstreams: upstreams, accessLog: accessLog,
+                              healthChecker: HealthChecker())
+
+        var summary = ReloadSummary()
+        let plan = try await prepareStreams(observed(runtime.streams), summary: &summary)
+        do {
+            let changes = try await http.listen(runtime.listen, maxConnections: runtime.settings.maxConnections)
+            summary.bound += changes.added
+            summary.closed += changes.closed
+        } catch {
+            for listener in plan.added { await listener.stop() }
+            throw error
+        }
+
+        // Commit: from here on nothing fails.
+        let responder = runtime.makeRouter(upstreams: upstreams)
+        http.update { state in
+            state.settings = runtime.settings
+            state.responder = responder
+            state.accessLog = accessLog
+        }
+        for (listener, settings) in plan.updated { listener.update(settings) }
+        streams.withLockedValue { $0 = plan.listeners }
+        summary.closed += plan.removed.compactMap(\.address)
+        for (listener, _) in plan.removed { await listener.stop() }
+        current.withLockedValue { $0 = next }
+        old.healthChecker.stop()
+        Self.startHealthChecks(next, on: group)
+        old.upstreams.retire()
+        admin?.configure(routeLabels: responder.routes.map(\.label), upstreams: upstreams)
+        return summary
+    }
+
+    /// Stream listeners for `wanted`: an existing listener on the same host and port is kept
+    /// (its settings replaced at commit), others are bound now. On a bind failure the ones
+    /// bound here are closed and the error is thrown.
+    private func prepareStreams(_ wanted: [StreamSettings], summary: inout ReloadSummary) async throws -> StreamPlan {
+        var unused = streams.withLockedValue { $0 }
+        var plan = StreamPlan()
+        for settings in wanted {
+            if let i = unused.firstIndex(where: { $0.listener.host == settings.host && $0.listener.port == settings.port }) {
+                let kept = unused.remove(at: i)
+                plan.updated.append((kept.listener, settings))
+                plan.listeners.append(kept)
+                continue
+            }
+            let listener = StreamListener(group: group, settings: settings, logger: logger)
+            do {
+                let address = try await listener.start()
+                plan.added.append(listener)
+                plan.listeners.append((listener, address))
+                summary.bound.append(address)
+            } catch {
+                for added in plan.added { await added.stop() }
+                throw error
+            }
+        }
+        plan.removed = unused
+        return plan
+    }
+
+    private struct StreamPlan {
+        var listeners: [(listener: StreamListener, address: SocketAddress?)] = []
+        var updated: [(StreamListener, StreamSettings)] = []
+        var added: [StreamListener] = []
+        var removed: [(listener: StreamListener, address: SocketAddress?)] = []
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import TacetConfig
+import TacetProbe
+import TacetServer
+import Testing
+
+/// The proxy as configured in YAML, run by `TacetServer`: upstream blocks, balancing, a server
+/// that is down, `to:` routes.
+@Suite("Proxy from a config file")
+struct ProxyConfigTests {
+    static func serve(_ yaml: String) async throws -> (TacetServer, Int) {
+        let config = try ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/")
+        var logger = Logger(label: "tacet-test")
+        logger.logLevel = .critical
+        let server = try TacetServer(configuration: config, threads: 1, logger: logger)
+        let bound = try await server.start()
+        return (server, try #require(bound.first?.port))
+    }
+
+    static func closedPort() throws -> Int {
+        // Bind, read the port, close: nothing listens there afterwards.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        close(fd)
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test("A server that is down is skipped: every request answered by the live one, none lost")
+    func downServerSkipped() async throws {
+        let backend = try await TestBackend()
+        let down = try Self.closedPort()
+        let (server, port) = try await Self.serve("""
+            listen: ["127.0.0.1:0"]
+            access_log: off
+            upstreams:
+              app:
+                servers: ["127.0.0.1:\(down)", "127.0.0.1:\(backend.port)"]
+                max_fails: 1
+                fail_timeout: 60s
+            routes:
+              - match: { path: /api/ }
+                proxy: { upstream: app, on_client_fin: probe }
+            """)
+        defer { Task { await server.shutdown(); await backend.stop() } }
+        for i in 0..<6 {
+            let client = try RawClient.connect(host: "127.0.0.1", port: port)
+            try client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        }
+        #expect(backend.recorder.all.filter { $0.hasPrefix("answered") }.count == 6)
+        #expect(server.upstreamGroups["app"]?.isUp(0) == false)
+    }
+
+    @Test("Every server down: 502 at once")
+    func allDown() async throws {
+        let (server, port) = try await Self.serve("""
+            listen: ["127.0.0.1:0"]
+            access_log: off
+            upstreams:
+              app: { servers: ["127.0.0.1:\(try Self.closedPort())", "127.0.0.1:\(try Self.closedPort())"] }
+            routes:
+              - match: { path: / }
+                proxy: { upstream: app }
+            """)
+        defer { Task { await server.shutdown() } }
+        let client = try RawClient.connect(host: "127.0.0.1", port: port)
+        try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
+    }
+
+    @Test("Weighted round robin across two live servers, through `to:` and `upstream:` routes")
+    func roundRobin() async throws {
+        let a = try await TestBackend(answer: .init(body: "a\n"))
+        let b = try await TestBackend(answer: .init(body: "b\n"))
+        let (server, port) = try await Self.serve("""
+            listen: ["127.0.0.1:0"]
+            access_log: off
+            upstreams:
+              app:
+                servers: [{ address: "127.0.0.1:\(a.port)", weight: 2 }, "127.0.0.1:\(b.port)"]
+            routes:
+              - match: { path: /one/ }
+                proxy: { to: "127.0.0.1:\(b.port)" }
+              - match: { path: / }
+                proxy: { upstream: app }
+            """)
+        defer { Task { await server.shutdown(); await a.stop(); await b.stop() } }
+        let client = try RawClient.connect(host: "127.0.0.1", port: port)
+        var bodies: [String] = []
+        for _ in 0..<6 {
+            try client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+            bodies += client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
+        }
+        #expect(bodies.filter { $0 == "a\n" }.count == 4)
+        #expect(bodies.filter { $0 == "b\n" }.count == 2)
+        try client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
+        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
+    }
+}

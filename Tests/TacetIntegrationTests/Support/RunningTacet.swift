@@ -1,0 +1,95 @@
+import Foundation
+import NIOConcurrencyHelpers
+import TacetProbe
+
+/// The real `tacet serve` binary, started on a config file: its first HTTP port, what it wrote
+/// to stderr so far, signals, and its exit. For behaviour that only the process has (signal
+/// handling, the service group, exit codes).
+final class RunningTacet: Sendable {
+    let process: Process
+    let port: Int
+    private let stderrText: NIOLockedValueBox<String>
+
+    private init(process: Process, port: Int, stderrText: NIOLockedValueBox<String>) {
+        self.process = process
+        self.port = port
+        self.stderrText = stderrText
+    }
+
+    /// Starts `tacet serve --config path` and waits for its first "listening" line.
+    static func start(config path: String) throws -> RunningTacet {
+        try start(arguments: ["serve", "--config", path, "--threads", "2"])
+    }
+
+    /// Starts `tacet` with `arguments` and waits for its first "listening" line.
+    static func start(arguments: [String]) throws -> RunningTacet {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binaryPath())
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let text = NIOLockedValueBox("")
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { text.withLockedValue { $0 += String(decoding: data, as: UTF8.self) } }
+        }
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let first = String(decoding: line, as: UTF8.self)
+        guard let port = first.split(separator: "\n").first?.split(separator: ":").last.flatMap({ Int($0) }) else {
+            process.terminate()
+            throw TestFailure("no listening line from tacet: \(first) \(text.withLockedValue { $0 })")
+        }
+        return RunningTacet(process: process, port: port, stderrText: text)
+    }
+
+    static func binaryPath() throws -> String {
+        guard let path = CLITests.binary else { throw TestFailure("the tacet binary is not built") }
+        return path
+    }
+
+    var stderr: String { stderrText.withLockedValue { $0 } }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits (bounded) until stderr holds `text` `count` times.
+    func waitForStderr(_ text: String, count: Int = 1, timeout: Double = 10) async -> Bool {
+        await eventually(timeout: timeout) { self.stderr.components(separatedBy: text).count - 1 >= count }
+    }
+
+    /// One request on a new connection; the body, or nil if anything went wrong.
+    func fetch(_ path: String = "/") -> String? {
+        guard let client = try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 5) else { return nil }
+        guard (try? client.write(get(path, "Connection: close\r\n"))) != nil else { return nil }
+        return client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
+    }
+
+    /// SIGTERM, then the exit status once it exits (bounded by the test's own timeout).
+    func terminate() async -> Int32 {
+        signal(SIGTERM)
+        return await waitForExit()
+    }
+
+    func waitForExit() async -> Int32 {
+        let process = self.process
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
