@@ -13,11 +13,16 @@ import Darwin
 /// A `streams:` listener: accepts TCP connections and glues each to an upstream server,
 /// forwarding FIN, RST and backpressure per direction. Both channels allow half-closure.
 ///
-/// One listening socket, bound once (so a port in use is still an error), and one server
-/// channel per event loop on a duplicate of its descriptor: each loop accepts for itself and
-/// keeps what it accepts, and the upstream channel lives on that same loop, so a stream never
-/// crosses threads. (One acceptor handing accepted channels to the other loops cost three
-/// cross-thread wake-ups per connection, the largest part of a short connection's price.)
+/// One listening socket per event loop, all on the same address with SO_REUSEPORT (the kernel
+/// spreads connections over them): each loop accepts for itself and keeps what it accepts, and
+/// the upstream channel lives on that same loop, so a stream never crosses threads. (One
+/// acceptor handing accepted channels to the other loops cost three cross-thread wake-ups per
+/// connection, the largest part of a short connection's price. One socket shared by every
+/// loop's epoll wakes them all for each connection, and NIO asserts a wake-up finds work.)
+///
+/// SO_REUSEPORT would let a second process of the same user share the port silently, so the
+/// address is first bound by a plain probe socket, closed at once: a port in use is an error,
+/// as it is without SO_REUSEPORT.
 public final class StreamListener: Sendable {
     private let group: any EventLoopGroup
     /// The group's loops, in order; `connectors[i]` (below) serves `loops[i]`.
@@ -61,15 +66,15 @@ public final class StreamListener: Sendable {
     public func start() async throws -> SocketAddress {
         let current = self.current
         let logger = self.logger
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         let description = current.withLockedValue { $0.settings.listenDescription }
-        let base = try Self.listeningSocket(address, description: description)
-        defer { close(base) }
+        // The probe: fails when anything listens there; with port 0 it also picks the port.
+        let probed = try Self.probe(try SocketAddress.makeAddressResolvingHost(host, port: port),
+                                    description: description)
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: probed)
         var channels: [any Channel] = []
         do {
             for (index, loop) in loops.enumerated() {
-                let fd = dup(base)
-                guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "dup") }
+                let fd = try Self.listeningSocket(address, description: description)
                 let channel = try await ServerBootstrap(group: loop, childGroup: loop)
                     // Nothing is read until the upstream is connected (then the glue turns it on).
                     // TCP_NODELAY is inherited from the listening socket (NIO sets it there).
@@ -89,14 +94,14 @@ public final class StreamListener: Sendable {
                         }
                     }
                     .withBoundSocket(fd).get()
+                // NIO listens with its default backlog when it adopts a socket; ask for ours.
+                _ = listen(fd, Self.backlog)
                 channels.append(channel)
             }
         } catch {
             for channel in channels { try? await channel.close() }
             throw error
         }
-        // NIO listens with its default backlog when it adopts a socket; ask for ours again.
-        _ = listen(base, Self.backlog)
         listeners.withLockedValue { $0 = channels }
         guard let bound = channels.first?.localAddress else { throw ChannelError.inappropriateOperationForState }
         return bound
@@ -113,8 +118,38 @@ public final class StreamListener: Sendable {
 
     private static let backlog: Int32 = 1024
 
-    /// socket, SO_REUSEADDR, bind, listen: the one socket every loop accepts from.
+    /// Binds a plain socket (SO_REUSEADDR, no SO_REUSEPORT) to `address` and closes it: throws
+    /// when the address is in use, and returns the port bound (the one picked, for port 0).
+    private static func probe(_ address: SocketAddress, description: String) throws -> Int {
+        let fd = try boundSocket(address, reusePort: false, description: description)
+        defer { close(fd) }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard rc == 0 else { throw IOError(errnoCode: errno, reason: "getsockname(\(description))") }
+        let family = Int32(storage.ss_family)
+        return withUnsafePointer(to: &storage) { pointer in
+            if family == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+        }
+    }
+
+    /// One loop's listening socket: SO_REUSEADDR, SO_REUSEPORT, bind, listen.
     private static func listeningSocket(_ address: SocketAddress, description: String) throws -> Int32 {
+        let fd = try boundSocket(address, reusePort: true, description: description)
+        guard listen(fd, backlog) == 0 else {
+            let code = errno
+            close(fd)
+            throw IOError(errnoCode: code, reason: "listen(\(description))")
+        }
+        return fd
+    }
+
+    private static func boundSocket(_ address: SocketAddress, reusePort: Bool, description: String) throws -> Int32 {
         let domain: Int32 = address.protocol == .inet6 ? AF_INET6 : AF_INET
         #if canImport(Glibc)
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -129,12 +164,15 @@ public final class StreamListener: Sendable {
             close(fd)
             return IOError(errnoCode: code, reason: call)
         }
-        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0 else {
             throw failed("setsockopt(SO_REUSEADDR)")
+        }
+        if reusePort, setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) != 0 {
+            throw failed("setsockopt(SO_REUSEPORT)")
         }
         let rc = address.withSockAddr { pointer, length in bind(fd, pointer, socklen_t(length)) }
         guard rc == 0 else { throw failed("bind(\(description))") }
-        guard listen(fd, backlog) == 0 else { throw failed("listen(\(description))") }
         return fd
     }
 }
