@@ -6,10 +6,12 @@ import NIOCore
 final class UpstreamPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     let maxIdlePerServer: Int
-    private var idle: [Int: [UpstreamConnection]] = [:]
-    /// Set once the upstream is replaced by a reload: nothing is pooled any more.
-    private var retired = false
+    /// Idle connections per server index, most recently used last. Mutated in place: copying a
+    /// list out of a dictionary and back would copy (and retain) every connection in it.
+    private var idle: [[UpstreamConnection]] = []
     private let count = NIOLockedValueBox(0)
+    /// Set when a reload replaced this pool's upstream: nothing is pooled any more.
+    private var retired = false
 
     init(eventLoop: any EventLoop, maxIdlePerServer: Int) {
         self.eventLoop = eventLoop
@@ -19,8 +21,8 @@ final class UpstreamPool: @unchecked Sendable {
     /// The most recently used idle connection to `server` that is still open (LIFO keeps few warm).
     func take(server: Int) -> UpstreamConnection? {
         eventLoop.preconditionInEventLoop()
-        while var list = idle[server], let connection = list.popLast() {
-            idle[server] = list
+        guard server < idle.count else { return nil }
+        while let connection = idle[server].popLast() {
             count.withLockedValue { $0 -= 1 }
             if connection.isReusable { return connection }
             connection.close()
@@ -31,10 +33,10 @@ final class UpstreamPool: @unchecked Sendable {
     /// Keeps `connection` for reuse if there is room; false when the caller should close it.
     func put(_ connection: UpstreamConnection) -> Bool {
         eventLoop.preconditionInEventLoop()
-        var list = idle[connection.server, default: []]
-        guard !retired, list.count < maxIdlePerServer, connection.isReusable else { return false }
-        list.append(connection)
-        idle[connection.server] = list
+        let server = connection.server
+        while idle.count <= server { idle.append([]) }
+        guard !retired, idle[server].count < maxIdlePerServer, connection.isReusable else { return false }
+        idle[server].append(connection)
         count.withLockedValue { $0 += 1 }
         connection.becameIdle(in: self)
         return true
@@ -42,19 +44,18 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// An idle connection closed (by the upstream, or after unexpected bytes): forget it.
     func remove(_ connection: UpstreamConnection) {
-        guard var list = idle[connection.server], let i = list.firstIndex(where: { $0 === connection }) else { return }
-        list.remove(at: i)
-        idle[connection.server] = list
+        let server = connection.server
+        guard server < idle.count, let i = idle[server].firstIndex(where: { $0 === connection }) else { return }
+        idle[server].remove(at: i)
         count.withLockedValue { $0 -= 1 }
     }
 
-    /// Closes every idle connection, and makes `put` refuse from now on, so connections still
-    /// in use by requests of the old configuration close when those requests end.
+    /// After a reload: closes the idle connections and pools nothing more.
     func retire() {
         eventLoop.preconditionInEventLoop()
         retired = true
-        let all = idle.values.flatMap { $0 }
-        idle = [:]
+        let all = idle.flatMap { $0 }
+        idle = []
         count.withLockedValue { $0 = 0 }
         for connection in all { connection.close() }
     }
