@@ -64,20 +64,35 @@ enum HeaderRewriting {
 
     /// Connection and every field it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
     /// Proxy-* (Proxy-Authorization, Proxy-Connection...); Content-Length is re-framed by us.
+    /// One pass over the fields: this runs twice per proxied request.
     static func removeHopByHop(_ headers: inout HTTPHeaders) {
         var named: [String] = []
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
                 let t = token.trimmingCharacters(in: " \t").lowercased()
-                if !t.isEmpty { named.append(t) }
+                if !t.isEmpty && t != "close" && t != "keep-alive" { named.append(t) }
             }
         }
-        for name in named { headers.remove(name: name) }
-        for name in ["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length"] {
-            headers.remove(name: name)
+        var kept = HTTPHeaders()
+        kept.reserveCapacity(headers.count)
+        for (name, value) in headers where !isHopByHop(name, named: named) {
+            kept.add(name: name, value: value)
         }
-        let proxyFields = headers.map(\.name).filter { $0.lowercased().hasPrefix("proxy-") }
-        for name in proxyFields { headers.remove(name: name) }
+        headers = kept
+    }
+
+    private static func isHopByHop(_ name: String, named: [String]) -> Bool {
+        let utf8 = name.utf8
+        switch utf8.count {
+        case 2: if name.lowercasedASCIIEquals("te") { return true }
+        case 7: if name.lowercasedASCIIEquals("trailer") || name.lowercasedASCIIEquals("upgrade") { return true }
+        case 10: if name.lowercasedASCIIEquals("connection") || name.lowercasedASCIIEquals("keep-alive") { return true }
+        case 14: if name.lowercasedASCIIEquals("content-length") { return true }
+        case 17: if name.lowercasedASCIIEquals("transfer-encoding") { return true }
+        default: break
+        }
+        if utf8.count > 6, name.prefix(6).lowercasedASCIIEquals("proxy-") { return true }
+        return !named.isEmpty && named.contains { name.lowercasedASCIIEquals($0) }
     }
 }
 

@@ -141,6 +141,14 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     private func sendRequest() {
         guard let connection else { return }
         let head = HeaderRewriting.upstreamRequestHead(for: request, clientAddress: writer.remoteAddress)
+        if request.framing == .none {
+            // No body: head and end in one flush, whether or not the client's end has been seen.
+            connection.write(.head(head), flush: false)
+            connection.write(.end(nil), flush: true)
+            requestSent = true
+            armReadTimer()
+            return
+        }
         connection.write(.head(head), flush: buffered.isEmpty && !requestEndReceived)
         for part in buffered {
             connection.write(.body(.byteBuffer(part)), flush: false)
@@ -220,15 +228,16 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
                 startTunnel(head)
             case .relayHead:
                 upstreamKeepAlive = head.isKeepAlive
+                // Flushed when this read from the upstream is done: head and body leave together.
                 writer.writeHead(ResponseHead(status: head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers),
-                                              body: Self.bodyKind(head, request: request)))
+                                              body: Self.bodyKind(head, request: request)), flush: false)
                 if !writer.isWritable { connection?.setReadsPaused(true) }
             default:
                 perform(action)
             }
         case .body(let buffer):
             guard !tunnel.active, machine.responseBodyPart() == .relayBody else { return }
-            writer.writeBody(buffer)
+            writer.writeBody(buffer, flush: false)
             if !writer.isWritable { connection?.setReadsPaused(true) }
         case .end:
             if tunnel.pending {
@@ -245,6 +254,11 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
             releaseConnection(reuse: reuse)
             writer.end()
         }
+    }
+
+    /// One read from the upstream is done: send what it gave the client in one write.
+    func upstreamReadComplete() {
+        writer.flush()
     }
 
     func upstreamFailed() {

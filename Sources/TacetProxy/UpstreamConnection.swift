@@ -9,6 +9,8 @@ protocol UpstreamConnectionDelegate: AnyObject {
     /// The connection closed, was reset, or sent bytes that are not HTTP.
     func upstreamFailed()
     func upstreamWritabilityChanged(_ writable: Bool)
+    /// The end of one read: flush what was relayed.
+    func upstreamReadComplete()
 }
 
 /// One HTTP/1.1 connection to an upstream server, on a client connection's event loop: serving
@@ -154,6 +156,10 @@ final class UpstreamConnection {
         if !wasClosed { channel.close(promise: nil) }
     }
 
+    fileprivate func readComplete() {
+        delegate?.upstreamReadComplete()
+    }
+
     fileprivate func writabilityChanged(_ writable: Bool) {
         delegate?.upstreamWritabilityChanged(writable)
     }
@@ -175,6 +181,11 @@ final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         connection?.received(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        connection?.readComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

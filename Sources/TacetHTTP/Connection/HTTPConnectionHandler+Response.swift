@@ -76,7 +76,12 @@ extension HTTPConnectionHandler {
         if end { responseFinished() }
     }
 
-    func writeBody(_ id: UInt64, _ buffer: ByteBuffer) {
+    func flushResponse(_ id: UInt64) {
+        guard let current = exchange, current.id == id, let context else { return }
+        context.flush()
+    }
+
+    func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool = true) {
         guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
               let context else { return }
         guard !current.suppressBody, buffer.readableBytes > 0 else { return }
@@ -90,12 +95,13 @@ extension HTTPConnectionHandler {
             ResponseEncoder.writeChunkHeader(size: buffer.readableBytes, into: &header)
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
             bytesOut += header.readableBytes + buffer.readableBytes + 2
         case .contentLength, .closeDelimited:
             bytesOut += buffer.readableBytes
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         }
+        if flush { context.flush() }
     }
 
     func writeFile(_ id: UInt64, _ handle: NIOFileHandle, offset: Int, count: Int) {

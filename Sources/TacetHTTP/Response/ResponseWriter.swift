@@ -29,8 +29,14 @@ public struct ResponseWriter {
         connection.writeHead(exchangeID, head, body: nil, end: false, flush: flush)
     }
 
-    public func writeBody(_ buffer: ByteBuffer) {
-        connection.writeBody(exchangeID, buffer)
+    /// `flush: false` to gather several writes into one (then call `flush()` or `end()`).
+    public func writeBody(_ buffer: ByteBuffer, flush: Bool = true) {
+        connection.writeBody(exchangeID, buffer, flush: flush)
+    }
+
+    /// Sends whatever was written without a flush.
+    public func flush() {
+        connection.flushResponse(exchangeID)
     }
 
     /// Sends `count` bytes of the file from `offset` with sendfile; the handle is closed when done
