@@ -11,6 +11,7 @@ SHORT_SECONDS=5
 SHORT_CLIENTS=32
 BUILD=1
 TACET_BIN=""
+BASE_BIN=""
 
 usage() {
     cat <<EOF
@@ -22,6 +23,7 @@ Usage: bench/stream.sh [options]
   --clients C       concurrent short-connection clients (default $SHORT_CLIENTS)
   --no-build        do not run 'swift build'; use the existing release binary
   --tacet-bin PATH  use this tacet binary (implies --no-build)
+  --baseline-bin P  also run this (older) tacet binary, interleaved, and compare it with the first
 Output is also written to bench/results/stream-latest.txt.
 EOF
 }
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
         --clients) SHORT_CLIENTS="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --tacet-bin) TACET_BIN="$2"; BUILD=0; shift 2 ;;
+        --baseline-bin) BASE_BIN="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -84,22 +87,25 @@ NOFILE="$(ulimit -n)"; [ "$NOFILE" = unlimited ] && NOFILE=1048576
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ports=()
-while [ ${#ports[@]} -lt 6 ]; do
+while [ ${#ports[@]} -lt 8 ]; do
     p="$(free_port)"
     case " ${ports[*]-} " in *" $p "*) ;; *) ports+=("$p") ;; esac
 done
 BULK_BACKEND=${ports[0]}; SHORT_BACKEND=${ports[1]}
 TACET_BULK=${ports[2]}; TACET_SHORT=${ports[3]}
 NGINX_BULK=${ports[4]}; NGINX_SHORT=${ports[5]}
+BASE_BULK=${ports[6]}; BASE_SHORT=${ports[7]}
+SERVERS="tacet nginx"
+[ -n "$BASE_BIN" ] && SERVERS="tacet nginx base"
 SIZE=$((SIZE_MIB * 1024 * 1024))
 
 PIDS=()
-TACET_PID=""; NGINX_PID=""
+TACET_PID=""; NGINX_PID=""; BASE_PID=""
 cleanup() {
     local rc=$? p
-    for p in "${PIDS[@]}" $TACET_PID $NGINX_PID; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}" $TACET_PID $NGINX_PID $BASE_PID; do kill "$p" 2>/dev/null || true; done
     sleep 0.3
-    for p in "${PIDS[@]}" $TACET_PID $NGINX_PID; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}" $TACET_PID $NGINX_PID $BASE_PID; do kill -9 "$p" 2>/dev/null || true; done
     if [ -n "${KEEP_WORK:-}" ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
     exit $rc
 }
@@ -136,6 +142,12 @@ EOF
 TACET_PID=$!
 "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' >"$WORK/nginx.stdout" 2>&1 &
 NGINX_PID=$!
+if [ -n "$BASE_BIN" ]; then
+    sed -e "s/:$TACET_BULK\"/:$BASE_BULK\"/" -e "s/:$TACET_SHORT\"/:$BASE_SHORT\"/" "$WORK/tacet.yaml" >"$WORK/base.yaml"
+    "$BASE_BIN" serve --config "$WORK/base.yaml" --threads "$THREADS" --log-level warning \
+        >"$WORK/base.stdout" 2>"$WORK/base.stderr" &
+    BASE_PID=$!
+fi
 
 wait_port() { # port pid
     local i
@@ -149,9 +161,12 @@ wait_port() { # port pid
 # Probe the short listeners: both proxies bind all their listeners before accepting.
 wait_port "$TACET_SHORT" "$TACET_PID" || { cat "$WORK/tacet.stderr"; die "tacet did not start"; }
 wait_port "$NGINX_SHORT" "$NGINX_PID" || { cat "$WORK/nginx/error.log"; die "nginx did not start"; }
+if [ -n "$BASE_BIN" ]; then
+    wait_port "$BASE_SHORT" "$BASE_PID" || { cat "$WORK/base.stderr"; die "baseline tacet did not start"; }
+fi
 
 server_pids() {
-    if [ "$1" = tacet ]; then echo "$TACET_PID"; else
+    if [ "$1" = tacet ]; then echo "$TACET_PID"; elif [ "$1" = base ]; then echo "$BASE_PID"; else
         echo "$NGINX_PID"; ps -o pid= --ppid "$NGINX_PID" 2>/dev/null | tr -d ' '
     fi
 }
@@ -177,6 +192,7 @@ rss_kib() {
 port_of() { # server scenario
     case "$1.$2" in
         tacet.short) echo "$TACET_SHORT" ;; tacet.*) echo "$TACET_BULK" ;;
+        base.short) echo "$BASE_SHORT" ;; base.*) echo "$BASE_BULK" ;;
         nginx.short) echo "$NGINX_SHORT" ;; *) echo "$NGINX_BULK" ;;
     esac
 }
@@ -184,6 +200,7 @@ port_of() { # server scenario
 log "== Tacet stream vs nginx stream (proxy_half_close on): $(date -u '+%Y-%m-%d %H:%M:%SZ')"
 log "commit: $(git -C "$REPO" log -1 --format='%h %s' 2>/dev/null || echo '?')"
 log "tacet:  $TACET_BIN (threads $THREADS)"
+[ -n "$BASE_BIN" ] && log "base:   $BASE_BIN (threads $THREADS; interleaved with the two others)"
 log "nginx:  $("$NGINX" -v 2>&1 | sed 's/.*: //') (workers $THREADS)"
 log "bulk:   $SIZE_MIB MiB per direction; short: $SHORT_CLIENTS clients for ${SHORT_SECONDS}s ('ping' + FIN, 'pong' + FIN)"
 log "cpus:   $(nproc) online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -217,7 +234,7 @@ run() { # server scenario round
 
 for scen in down both short; do
     for r in $(seq 1 "$ROUNDS"); do
-        for s in tacet nginx; do run "$s" "$scen" "$r"; done
+        for s in $SERVERS; do run "$s" "$scen" "$r"; done
     done
     log "   done: $scen"
 done
@@ -245,6 +262,20 @@ if t and n:
     secs = float(sys.argv[2])
     per = lambda runs: 1e6 * sum(c for _, c, _ in runs) / sum(v * secs for v, _, _ in runs)
     print("short: proxy CPU per connection: tacet %.0f us, nginx %.0f us" % (per(t), per(n)))
+b = {scen: data.get((scen, "base"), []) for scen in ("down", "both", "short")}
+if any(b.values()):
+    print()
+    print("baseline (--baseline-bin), same rounds:")
+    for scen in ("down", "both", "short"):
+        t, base, n = data.get((scen, "tacet"), []), b[scen], data.get((scen, "nginx"), [])
+        if not t or not base: continue
+        tv, bv = statistics.median(x[0] for x in t), statistics.median(x[0] for x in base)
+        nv = statistics.median(x[0] for x in n) if n else 0
+        line = "  %-6s %-11s baseline %8.0f  tacet %8.0f  (x%.2f)  ratio to nginx %.2f -> %.2f" % (
+            scen, units[scen], bv, tv, tv / bv if bv else 0, bv / nv if nv else 0, tv / nv if nv else 0)
+        if scen == "short":
+            line += ";  CPU per connection %.0f -> %.0f us" % (per(base), per(t))
+        print(line)
 print()
 print("down = 1 transfer backend->client; both = both directions at once (MB/s counts both);")
 print("short = connections per second ('ping', FIN, 'pong', FIN). Medians over rounds.")
@@ -257,6 +288,7 @@ PY
 log ""
 kill -0 "$TACET_PID" 2>/dev/null && log "tacet: still running" || log "!! tacet died"
 kill -0 "$NGINX_PID" 2>/dev/null && log "nginx: still running" || log "!! nginx died"
+if [ -n "$BASE_BIN" ]; then kill -0 "$BASE_PID" 2>/dev/null && log "base: still running" || log "!! base died"; fi
 if [ -s "$WORK/tacet.stderr" ]; then log "tacet stderr (last 10 lines):"; tail -n 10 "$WORK/tacet.stderr" | sed 's/^/   /'; fi
 if [ -s "$WORK/nginx/error.log" ]; then log "nginx error.log (last 10 lines):"; tail -n 10 "$WORK/nginx/error.log" | sed 's/^/   /'; fi
 log "written to $OUT"
