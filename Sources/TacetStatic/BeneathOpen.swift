@@ -20,7 +20,7 @@ enum BeneathOpen {
         case unsupported
     }
 
-    static func open(requestPath: String, root: String, index: String, query: String?) -> Result {
+    static func open(requestPath: String, root: RootDirectory, index: String, query: String?) -> Result {
         // A path relative to the root, whether it ended in a slash, and the name it ends with.
         let relative: String
         let trailingSlash: Bool
@@ -36,7 +36,7 @@ enum BeneathOpen {
             case .failure(.notFound): return .notFound
             }
         }
-        guard let rootFD = RootDirectories.current.descriptor(for: root) else { return .notFound }
+        guard let rootFD = root.descriptor else { return .notFound }
         var fd = tacet_openat_beneath(rootFD, relative, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd == -ENOSYS { return .unsupported }
         guard fd >= 0 else { return failure(-fd) }
@@ -106,34 +106,38 @@ enum BeneathOpen {
     }
 }
 
-/// Descriptors of static roots, per event-loop thread, reopened each second so a root that is
-/// a symlink swapped on deploy is followed, as nginx follows it.
-final class RootDirectories: @unchecked Sendable {
-    // @unchecked: each instance lives in a thread-specific slot and is only touched by its thread.
-    private var entries: [String: (fd: Int32, opened: Int)] = [:]
-    private static let perThread = ThreadSpecificVariable<RootDirectories>()
+/// A static root's directory descriptor, per event-loop thread, reopened each second so a root
+/// that is a symlink swapped on deploy is followed, as nginx follows it. One per responder, so a
+/// request finds its descriptor without hashing the path.
+final class RootDirectory: Sendable {
+    let path: String
+    private let perThread = ThreadSpecificVariable<Slot>()
 
-    static var current: RootDirectories {
-        if let directories = perThread.currentValue { return directories }
-        let directories = RootDirectories()
-        perThread.currentValue = directories
-        return directories
+    /// @unchecked: each slot lives in a thread-specific variable and is only touched by its thread.
+    private final class Slot: @unchecked Sendable {
+        var fd: Int32 = -1
+        var opened = -1
+        deinit { if fd >= 0 { close(fd) } }
     }
 
-    func descriptor(for root: String) -> Int32? {
-        let now = Int(time(nil))
-        if let entry = entries[root], entry.opened == now { return entry.fd }
-        let fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if let old = entries[root] { close(old.fd) }
-        guard fd >= 0 else {
-            entries[root] = nil
-            return nil
+    init(path: String) {
+        self.path = path
+    }
+
+    var descriptor: Int32? {
+        let slot: Slot
+        if let existing = perThread.currentValue {
+            slot = existing
+        } else {
+            slot = Slot()
+            perThread.currentValue = slot
         }
-        entries[root] = (fd, now)
-        return fd
-    }
-
-    deinit {
-        for entry in entries.values { close(entry.fd) }
+        let now = Int(time(nil))
+        if slot.fd >= 0 && slot.opened == now { return slot.fd }
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if slot.fd >= 0 { close(slot.fd) }
+        slot.fd = fd
+        slot.opened = now
+        return fd >= 0 ? fd : nil
     }
 }

@@ -122,7 +122,7 @@ public enum StaticDecision {
     }
 
     /// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, If-Range, Range.
-    private static func isConditionalOrRange(_ name: String) -> Bool {
+    static func isConditionalOrRange(_ name: String) -> Bool {
         guard let first = name.utf8.first else { return false }
         switch first | 0x20 {
         case UInt8(ascii: "i"):

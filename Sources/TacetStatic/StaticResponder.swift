@@ -15,10 +15,13 @@ import Darwin
 /// short, and a thread hop per request would cost more than it saves.
 public struct StaticResponder: Responder {
     private let root: StaticRoot?
+    private let rootDirectory: RootDirectory?
     private let index: String
 
     public init(root: String, index: String = "index.html") {
         self.root = StaticRoot(root)
+        // The configured path, not its realpath: a root that is a symlink swapped on deploy is followed.
+        self.rootDirectory = self.root.map { _ in RootDirectory(path: root) }
         self.index = index
     }
 
@@ -28,7 +31,7 @@ public struct StaticResponder: Responder {
         }
         let path = String(request.path)
         let query = request.query.map(String.init)
-        switch BeneathOpen.open(requestPath: path, root: root.path, index: index, query: query) {
+        switch BeneathOpen.open(requestPath: path, root: rootDirectory ?? RootDirectory(path: root.path), index: index, query: query) {
         case .file(let fd, let info, let name):
             serveFile(fd: fd, info: info, path: name, request: request, writer: writer)
             return nil
@@ -81,6 +84,15 @@ public struct StaticResponder: Responder {
         let info = FileInfo(size: Int(st.st_size), mtimeSeconds: Int(st.st_mtim.tv_sec),
                             mtimeNanoseconds: Int(st.st_mtim.tv_nsec),
                             device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        // The common case: GET or HEAD of the whole file, no conditional or range field.
+        if request.method == .GET || request.method == .HEAD,
+           !request.headers.contains(where: { StaticDecision.isConditionalOrRange($0.name) }) {
+            let headers = FileHeadCache.current.headers(for: info, name: path)
+            writer.writeHead(ResponseHead(status: .ok, headers: headers, body: .length(info.size)), flush: false)
+            writer.writeFile(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset: 0, count: info.size)
+            writer.end()
+            return
+        }
         let decision = StaticDecision.decide(method: request.method, headers: request.headers, info: info)
         guard let range = decision.bodyRange else {
             close(fd)
