@@ -113,7 +113,13 @@ public final class TacetServer: Sendable {
             return s
         }
         for (listener, _) in listeners { await listener.stop() }
-        await http.shutdown(gracePeriod: generation.runtime.shutdownGrace)
+        // Streams and HTTP connections drain side by side, within the same grace period.
+        let grace = generation.runtime.shutdownGrace
+        async let streamsDrained: Void = {
+            for (listener, _) in listeners { await listener.drain(gracePeriod: grace) }
+        }()
+        await http.shutdown(gracePeriod: grace)
+        await streamsDrained
         // Last: metrics stay scrapable while the public listeners drain.
         await admin?.shutdown()
         if ownsGroup { try? await group.shutdownGracefully() }

@@ -31,6 +31,8 @@ public final class StreamListener: Sendable {
     private let current: NIOLockedValueBox<(settings: StreamSettings, connectors: [UpstreamConnector])>
     private let logger: Logger
     private let listeners = NIOLockedValueBox<[any Channel]>([])
+    /// Client channels of streams in progress, so a shutdown can wait for them.
+    private let active = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     /// The address bound, from the settings this listener was created with; `update` never
     /// moves it (a reload that changes it makes a new listener instead).
     public let host: String
@@ -66,6 +68,7 @@ public final class StreamListener: Sendable {
     public func start() async throws -> SocketAddress {
         let current = self.current
         let logger = self.logger
+        let active = self.active
         let description = current.withLockedValue { $0.settings.listenDescription }
         // The probe: fails when anything listens there; with port 0 it also picks the port.
         let probed = try Self.probe(try SocketAddress.makeAddressResolvingHost(host, port: port),
@@ -83,6 +86,9 @@ public final class StreamListener: Sendable {
                     .childChannelInitializer { channel in
                         let (settings, connectors) = current.withLockedValue { $0 }
                         let connector = connectors[index]
+                        let id = ObjectIdentifier(channel)
+                        active.withLockedValue { $0[id] = channel }
+                        channel.closeFuture.whenComplete { _ in _ = active.withLockedValue { $0.removeValue(forKey: id) } }
                         return channel.eventLoop.makeCompletedFuture {
                             let session = StreamSession(loop: channel.eventLoop, settings: settings,
                                                         listen: connector.listen,
@@ -107,7 +113,26 @@ public final class StreamListener: Sendable {
         return bound
     }
 
-    /// Stops accepting. Streams in progress keep running until they end or the event loops stop.
+    /// Streams in progress right now.
+    public var activeCount: Int { active.withLockedValue { $0.count } }
+
+    /// After `stop()`: waits up to `gracePeriod` for the streams in progress to end by themselves,
+    /// then resets the rest (an RST, not a FIN: neither side may take a cut-off stream as finished).
+    public func drain(gracePeriod: TimeAmount) async {
+        let deadline = NIODeadline.now() + gracePeriod
+        for channel in active.withLockedValue({ Array($0.values) }) {
+            let remaining = deadline - .now()
+            if remaining <= .zero { break }
+            let timeout = channel.eventLoop.scheduleTask(in: remaining) {}
+            channel.closeFuture.whenComplete { _ in timeout.cancel() }
+            _ = try? await timeout.futureResult.get()
+        }
+        for channel in active.withLockedValue({ Array($0.values) }) {
+            channel.eventLoop.execute { StreamSession.reset(channel) }
+        }
+    }
+
+    /// Stops accepting. Streams in progress keep running; `drain(gracePeriod:)` waits for them.
     public func stop() async {
         let channels = listeners.withLockedValue { channels in
             defer { channels = [] }
@@ -176,3 +201,4 @@ public final class StreamListener: Sendable {
         return fd
     }
 }
+
