@@ -131,6 +131,15 @@ final class UpstreamConnection {
 
     // MARK: from the channel handler
 
+    /// Serving no exchange (idle in the pool, or between release and close).
+    fileprivate var isIdle: Bool { delegate == nil }
+
+    /// Bytes that no request asked for: the server is confused or closing; never reuse it.
+    fileprivate func unexpectedBytes() {
+        pool?.remove(self)
+        close()
+    }
+
     /// False when nobody took it: the connection is being closed.
     fileprivate func received(_ event: UpstreamResponseParser.Event) -> Bool {
         if let delegate {
@@ -223,7 +232,14 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
                 return
             }
         }
-        if buffer.readableBytes > 0 { pending = buffer }
+        guard buffer.readableBytes > 0 else { return }
+        if let connection, connection.isIdle {
+            // Part of a response nobody asked for: kept, it would answer the next request.
+            connection.unexpectedBytes()
+            self.connection = nil
+            return
+        }
+        pending = buffer
     }
 
     private func fail(_ context: ChannelHandlerContext) {
