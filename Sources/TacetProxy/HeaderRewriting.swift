@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import TacetHTTP
 
@@ -6,33 +7,86 @@ import TacetHTTP
 enum HeaderRewriting {
     static let via = "1.1 tacet"
 
-    /// The request head for the upstream.
-    static func upstreamRequestHead(for request: Request, clientAddress: String) -> HTTPRequestHead {
-        var headers = request.headers
-        removeHopByHop(&headers)
-        // Tacet answered (or will answer) Expect itself: the body is coming either way.
-        headers.remove(name: "expect")
-        let forwardedFor = headers["x-forwarded-for"].joined(separator: ", ")
-        headers.replaceOrAdd(name: "X-Forwarded-For",
-                             value: forwardedFor.isEmpty ? clientAddress : forwardedFor + ", " + clientAddress)
-        headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
-        if let host = request.headers.first(name: "host") {
-            headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
+    /// The request head for the upstream, serialised straight into bytes in one pass over the
+    /// client's fields: hop-by-hop fields and Expect dropped, X-Forwarded-* and Via added, framing
+    /// our own, Upgrade kept for an upgrade request. Always HTTP/1.1.
+    static func writeUpstreamRequestHead(for request: Request, clientAddress: String, into buffer: inout ByteBuffer) {
+        buffer.writeString(request.method.rawValue)
+        buffer.writeStaticString(" ")
+        buffer.writeString(request.target)
+        // Always HTTP/1.1 upstream, so the connection can be kept alive.
+        buffer.writeStaticString(" HTTP/1.1\r\n")
+        var named: [String] = []
+        var forwardedFor = ""
+        var host: String?
+        var upgradeValue: String?
+        var connectionAsksUpgrade = false
+        // Fields named by Connection go too: find them first (rare, and usually a short list).
+        for (name, value) in request.headers where name.utf8.count == 10 && name.lowercasedASCIIEquals("connection") {
+            for token in value.split(separator: ",") {
+                let t = token.trimmingCharacters(in: " \t").lowercased()
+                if t == "upgrade" { connectionAsksUpgrade = true }
+                if !t.isEmpty && t != "close" && t != "keep-alive" { named.append(t) }
+            }
         }
-        headers.add(name: "Via", value: request.version.minor == 0 ? "1.0 tacet" : via)
+        for (name, value) in request.headers {
+            switch name.utf8.count {
+            case 4 where host == nil && name.lowercasedASCIIEquals("host"):
+                host = value
+            case 6 where name.lowercasedASCIIEquals("expect"):
+                continue  // Tacet answered (or will answer) Expect itself: the body is coming either way.
+            case 7 where upgradeValue == nil && name.lowercasedASCIIEquals("upgrade"):
+                upgradeValue = value
+            case 15 where name.lowercasedASCIIEquals("x-forwarded-for"):
+                forwardedFor = forwardedFor.isEmpty ? value : forwardedFor + ", " + value
+                continue
+            case 16 where name.lowercasedASCIIEquals("x-forwarded-host"):
+                continue
+            case 17 where name.lowercasedASCIIEquals("x-forwarded-proto"):
+                continue
+            default:
+                break
+            }
+            if isHopByHop(name, named: named) { continue }
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("X-Forwarded-For: ")
+        if !forwardedFor.isEmpty {
+            buffer.writeString(forwardedFor)
+            buffer.writeStaticString(", ")
+        }
+        buffer.writeString(clientAddress)
+        buffer.writeStaticString("\r\nX-Forwarded-Proto: http\r\n")
+        if let host {
+            buffer.writeStaticString("X-Forwarded-Host: ")
+            buffer.writeString(host)
+            buffer.writeStaticString("\r\n")
+        }
+        if request.version.minor == 0 {
+            buffer.writeStaticString("Via: 1.0 tacet\r\n")
+        } else {
+            buffer.writeStaticString("Via: 1.1 tacet\r\n")
+        }
         switch request.framing {
-        case .length(let n): headers.replaceOrAdd(name: "Content-Length", value: String(n))
-        case .chunked: headers.replaceOrAdd(name: "Transfer-Encoding", value: "chunked")
+        case .length(let n):
+            buffer.writeStaticString("Content-Length: ")
+            buffer.writeString(String(n))
+            buffer.writeStaticString("\r\n")
+        case .chunked:
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
         case .none:
-            if request.method != .GET && request.method != .HEAD { headers.replaceOrAdd(name: "Content-Length", value: "0") }
+            if request.method != .GET && request.method != .HEAD { buffer.writeStaticString("Content-Length: 0\r\n") }
         }
         // An upgrade (WebSocket) is the one hop-by-hop request the upstream must see.
-        if let upgrade = upgradeProtocol(of: request) {
-            headers.replaceOrAdd(name: "Upgrade", value: upgrade)
-            headers.replaceOrAdd(name: "Connection", value: "upgrade")
+        if request.version.minor >= 1, connectionAsksUpgrade, let upgradeValue {
+            buffer.writeStaticString("Upgrade: ")
+            buffer.writeString(upgradeValue)
+            buffer.writeStaticString("\r\nConnection: upgrade\r\n")
         }
-        // Always HTTP/1.1 upstream, so the connection can be kept alive.
-        return HTTPRequestHead(version: .http1_1, method: request.method, uri: request.target, headers: headers)
+        buffer.writeStaticString("\r\n")
     }
 
     /// The protocol an HTTP/1.1 request asks to upgrade to (`Upgrade` named in `Connection`).
@@ -44,43 +98,8 @@ enum HeaderRewriting {
         return asks ? upgrade : nil
     }
 
-    /// The 101 head for the client: the upstream's fields, with its `Upgrade` kept.
-    static func switchingProtocolsHeaders(_ upstream: HTTPHeaders) -> HTTPHeaders {
-        var headers = clientResponseHeaders(upstream)
-        if let upgrade = upstream.first(name: "upgrade") { headers.replaceOrAdd(name: "Upgrade", value: upgrade) }
-        return headers
-    }
-
-    /// The response head for the client: hop-by-hop fields removed, Via added; Server and Date
-    /// are the proxy's own (nginx hides the upstream's too).
-    static func clientResponseHeaders(_ upstream: HTTPHeaders) -> HTTPHeaders {
-        var headers = upstream
-        removeHopByHop(&headers)
-        headers.remove(name: "server")
-        headers.remove(name: "date")
-        headers.add(name: "Via", value: via)
-        return headers
-    }
-
     /// Connection and every field it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
     /// Proxy-* (Proxy-Authorization, Proxy-Connection...); Content-Length is re-framed by us.
-    /// One pass over the fields: this runs twice per proxied request.
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        var named: [String] = []
-        for value in headers["connection"] {
-            for token in value.split(separator: ",") {
-                let t = token.trimmingCharacters(in: " \t").lowercased()
-                if !t.isEmpty && t != "close" && t != "keep-alive" { named.append(t) }
-            }
-        }
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers where !isHopByHop(name, named: named) {
-            kept.add(name: name, value: value)
-        }
-        headers = kept
-    }
-
     private static func isHopByHop(_ name: String, named: [String]) -> Bool {
         let utf8 = name.utf8
         switch utf8.count {

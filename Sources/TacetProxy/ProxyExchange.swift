@@ -140,23 +140,24 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     private func sendRequest() {
         guard let connection else { return }
-        let head = HeaderRewriting.upstreamRequestHead(for: request, clientAddress: writer.remoteAddress)
+        var head = connection.allocator.buffer(capacity: 256 + request.target.utf8.count + request.headers.count * 32)
+        HeaderRewriting.writeUpstreamRequestHead(for: request, clientAddress: writer.remoteAddress, into: &head)
+        let isHEAD = request.method == .HEAD
         if request.framing == .none {
-            // No body: head and end in one flush, whether or not the client's end has been seen.
-            connection.write(.head(head), flush: false)
-            connection.write(.end(nil), flush: true)
+            // No body: the head is the whole request, whether or not the client's end has been seen.
+            connection.writeHead(head, isHEAD: isHEAD, flush: true)
             requestSent = true
             armReadTimer()
             return
         }
-        connection.write(.head(head), flush: buffered.isEmpty && !requestEndReceived)
+        connection.writeHead(head, isHEAD: isHEAD, flush: buffered.isEmpty && !requestEndReceived)
         for part in buffered {
-            connection.write(.body(.byteBuffer(part)), flush: false)
+            writeBodyPart(part, to: connection, flush: false)
         }
         buffered.removeAll()
         bufferedBytes = 0
         if requestEndReceived {
-            connection.write(.end(nil), flush: true)
+            writeRequestEnd(to: connection)
             requestSent = true
         } else {
             connection.channel.flush()
@@ -169,7 +170,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     func requestBodyPart(_ buffer: ByteBuffer) {
         if let connection, machine.state != .connecting {
-            connection.write(.body(.byteBuffer(buffer)), flush: true)
+            writeBodyPart(buffer, to: connection, flush: true)
             if !connection.isWritable { writer.pauseRequestBody(true) }
         } else if machine.state == .connecting {
             buffered.append(buffer)
@@ -182,8 +183,34 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
         requestEndReceived = true
         machine.requestEnded()
         if let connection, machine.state != .connecting, !requestSent {
-            connection.write(.end(nil), flush: true)
+            writeRequestEnd(to: connection)
             requestSent = true
+        }
+    }
+
+    /// A body part for the upstream: as it is under Content-Length, in a chunk when chunked.
+    private func writeBodyPart(_ buffer: ByteBuffer, to connection: UpstreamConnection, flush: Bool) {
+        guard request.framing == .chunked else {
+            connection.write(buffer, flush: flush)
+            return
+        }
+        guard buffer.readableBytes > 0 else {
+            if flush { connection.channel.flush() }
+            return
+        }
+        var size = connection.allocator.buffer(capacity: 18)
+        size.writeString(String(buffer.readableBytes, radix: 16))
+        size.writeStaticString("\r\n")
+        connection.write(size, flush: false)
+        connection.write(buffer, flush: false)
+        connection.write(ByteBuffer(staticString: "\r\n"), flush: flush)
+    }
+
+    private func writeRequestEnd(to connection: UpstreamConnection) {
+        if request.framing == .chunked {
+            connection.write(ByteBuffer(staticString: "0\r\n\r\n"), flush: true)
+        } else {
+            connection.channel.flush()
         }
     }
 
@@ -215,21 +242,21 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     // MARK: UpstreamConnectionDelegate (the upstream side)
 
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
+    func upstreamReceived(_ event: UpstreamResponseParser.Event) {
         armReadTimer()
-        switch part {
+        switch event {
         case .head(let head):
             let action = machine.responseHead(status: head.status)
             if let server { upstream.selector.recordSuccess(server) }
             switch action {
             case .relayInterim:
-                writer.writeInterim(head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers))
+                writer.writeInterim(head.status, headers: head.headers)
             case .relayHead where head.status == .switchingProtocols:
                 startTunnel(head)
             case .relayHead:
-                upstreamKeepAlive = head.isKeepAlive
+                upstreamKeepAlive = head.keepAlive
                 // Flushed when this read from the upstream is done: head and body leave together.
-                writer.writeHead(ResponseHead(status: head.status, headers: HeaderRewriting.clientResponseHeaders(head.headers),
+                writer.writeHead(ResponseHead(status: head.status, headers: head.headers,
                                               body: Self.bodyKind(head, request: request)), flush: false)
                 if !writer.isWritable { connection?.setReadsPaused(true) }
             default:
@@ -283,8 +310,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     // MARK: helpers
 
     /// How the client's response is framed: the upstream's length if it gave one, else streamed.
-    private static func bodyKind(_ head: HTTPResponseHead, request: Request) -> ResponseHead.Body {
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init) { return .length(length) }
+    private static func bodyKind(_ head: UpstreamResponseParser.Head, request: Request) -> ResponseHead.Body {
+        if let length = head.contentLength { return .length(length) }
         if head.status == .noContent || head.status == .notModified || request.method == .HEAD { return .empty }
         return .stream
     }
@@ -320,7 +347,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 /// A WebSocket (any `Upgrade`) through the proxy: after the upstream's 101, bytes both ways,
 /// each FIN passed on in its own direction, an RST on one side an RST on the other.
 extension ProxyExchange: UpstreamTunnelDelegate {
-    private func startTunnel(_ head: HTTPResponseHead) {
+    private func startTunnel(_ head: UpstreamResponseParser.Head) {
         guard let connection, HeaderRewriting.upgradeProtocol(of: request) != nil else {
             // A 101 nobody asked for: refuse to become a tunnel.
             perform(machine.upstreamFailed())
@@ -328,9 +355,10 @@ extension ProxyExchange: UpstreamTunnelDelegate {
         }
         cancelReadTimer()
         upstream.selector.connectionClosed(connection.server)
-        writer.writeHead(ResponseHead(status: .switchingProtocols,
-                                      headers: HeaderRewriting.switchingProtocolsHeaders(head.headers), body: .empty))
-        // The decoder still has the 101's end to deliver: switch when it comes.
+        var headers = head.headers
+        if let upgrade = head.upgrade { headers.replaceOrAdd(name: "Upgrade", value: upgrade) }
+        writer.writeHead(ResponseHead(status: .switchingProtocols, headers: headers, body: .empty))
+        // The parser still has the 101's end to deliver: switch when it comes.
         tunnel.pending = true
     }
 

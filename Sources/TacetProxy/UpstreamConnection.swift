@@ -1,11 +1,10 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import TacetHTTP
 
 /// What an upstream connection reports to the exchange using it.
 protocol UpstreamConnectionDelegate: AnyObject {
-    func upstreamReceived(_ part: HTTPClientResponsePart)
+    func upstreamReceived(_ event: UpstreamResponseParser.Event)
     /// The connection closed, was reset, or sent bytes that are not HTTP.
     func upstreamFailed()
     func upstreamWritabilityChanged(_ writable: Bool)
@@ -40,12 +39,7 @@ final class UpstreamConnection {
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(HTTPRequestEncoder(), name: "encoder")
-                    // .forwardBytes: after a 101, bytes that came with it belong to the tunnel.
-                    try sync.addHandler(ByteToMessageHandler(HTTPResponseDecoder(
-                        leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)), name: "decoder")
-                    try sync.addHandler(UpstreamChannelHandler(), name: "upstream")
+                    try channel.pipeline.syncOperations.addHandler(UpstreamChannelHandler(), name: "upstream")
                 }
             }
             .connect(host: host, port: port)
@@ -75,13 +69,21 @@ final class UpstreamConnection {
         self.pool = pool
     }
 
-    func write(_ part: HTTPClientRequestPart, flush: Bool) {
+    /// Sends a request head (already serialised); the response parser learns whether it was HEAD.
+    func writeHead(_ buffer: ByteBuffer, isHEAD: Bool, flush: Bool) {
+        handler.requestIsHEAD = isHEAD
+        write(buffer, flush: flush)
+    }
+
+    func write(_ buffer: ByteBuffer, flush: Bool) {
         if flush {
-            channel.writeAndFlush(part, promise: nil)
+            channel.writeAndFlush(buffer, promise: nil)
         } else {
-            channel.write(part, promise: nil)
+            channel.write(buffer, promise: nil)
         }
     }
+
+    var allocator: ByteBufferAllocator { channel.allocator }
 
     var isWritable: Bool { channel.isWritable }
 
@@ -96,17 +98,12 @@ final class UpstreamConnection {
         closed = true  // never reusable
         delegate = nil
         handler.connection = nil
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(UpstreamTunnelHandler(delegate: tunnel))
-        // Removal runs at once on the channel's loop; the decoder hands on any bytes that came
-        // after the 101 to the tunnel handler as it goes.
-        _ = sync.removeHandler(name: "upstream")
-        _ = sync.removeHandler(name: "encoder")
-        _ = sync.removeHandler(name: "decoder")
+        // The handler stops parsing; bytes after the 101 (and all that follow) go to `tunnel`.
+        handler.switchToTunnel(tunnel)
     }
 
     func setTunnelReadsPaused(_ paused: Bool) {
-        try? channel.pipeline.syncOperations.handler(type: UpstreamTunnelHandler.self).setReadsPaused(paused)
+        handler.setReadsPaused(paused)
     }
 
     func writeRaw(_ buffer: ByteBuffer) {
@@ -115,7 +112,7 @@ final class UpstreamConnection {
 
     /// In a tunnel: the client's FIN, passed on.
     func shutdownOutput() {
-        try? channel.pipeline.syncOperations.handler(type: UpstreamTunnelHandler.self).outputShut = true
+        handler.outputShut = true
         channel.close(mode: .output, promise: nil)
     }
 
@@ -134,13 +131,25 @@ final class UpstreamConnection {
 
     // MARK: from the channel handler
 
-    fileprivate func received(_ part: HTTPClientResponsePart) {
+    /// Serving no exchange (idle in the pool, or between release and close).
+    fileprivate var isIdle: Bool { delegate == nil }
+
+    /// Bytes that no request asked for: the server is confused or closing; never reuse it.
+    fileprivate func unexpectedBytes() {
+        pool?.remove(self)
+        close()
+    }
+
+    /// False when nobody took it: the connection is being closed.
+    fileprivate func received(_ event: UpstreamResponseParser.Event) -> Bool {
         if let delegate {
-            delegate.upstreamReceived(part)
+            delegate.upstreamReceived(event)
+            return true
         } else {
             // Bytes on an idle connection: the server is confused or closing; never reuse it.
             pool?.remove(self)
             close()
+            return false
         }
     }
 
@@ -165,22 +174,84 @@ final class UpstreamConnection {
     }
 }
 
-/// The last handler of an upstream channel: hands response parts to the connection, and
-/// holds reads while the client is not writable.
-final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+/// The only handler of an upstream channel: writes request bytes, parses the response into
+/// events for the connection, and holds reads while the client is not writable. After a 101 it
+/// stops parsing and passes bytes (and the FIN) to the tunnel.
+final class UpstreamChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     fileprivate var connection: UpstreamConnection?
+    private var parser = UpstreamResponseParser()
+    /// Bytes received but not yet parsed (a response cut across reads).
+    private var pending: ByteBuffer?
     private var gate = ReadGate()
     private var context: ChannelHandlerContext?
+
+    // Tunnel mode.
+    private weak var tunnel: (any UpstreamTunnelDelegate)?
+    private var tunnelling = false
+    private var sawFIN = false
+    private var sawError = false
+    /// We sent our FIN: NIO then reports the upstream's FIN as the channel closing.
+    fileprivate var outputShut = false
+
+    fileprivate var requestIsHEAD: Bool {
+        get { parser.requestIsHEAD }
+        set { parser.requestIsHEAD = newValue }
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection?.received(unwrapInboundIn(data))
+        var buffer = unwrapInboundIn(data)
+        if tunnelling {
+            tunnel?.upstreamTunnelBytes(buffer)
+            return
+        }
+        if var held = pending {
+            pending = nil
+            held.writeBuffer(&buffer)
+            buffer = held
+        }
+        while true {
+            let event: UpstreamResponseParser.Event?
+            do {
+                event = try parser.next(&buffer)
+            } catch {
+                fail(context)
+                return
+            }
+            guard let event else { break }
+            guard let connection, connection.received(event) else { return }
+            if tunnelling {
+                // The 101 is done: what came with it is the tunnel's.
+                if buffer.readableBytes > 0 { tunnel?.upstreamTunnelBytes(buffer) }
+                return
+            }
+        }
+        guard buffer.readableBytes > 0 else { return }
+        if let connection, connection.isIdle {
+            // Part of a response nobody asked for: kept, it would answer the next request.
+            connection.unexpectedBytes()
+            self.connection = nil
+            return
+        }
+        pending = buffer
+    }
+
+    private func fail(_ context: ChannelHandlerContext) {
+        connection?.failed()
+        connection = nil
+        context.close(promise: nil)
+    }
+
+    fileprivate func switchToTunnel(_ delegate: any UpstreamTunnelDelegate) {
+        tunnel = delegate
+        tunnelling = true
+        connection = nil
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -189,27 +260,60 @@ final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        connection?.failed()
-        connection = nil
+        if tunnelling {
+            if !sawFIN {
+                if outputShut && !sawError {
+                    // After our FIN, NIO reports the upstream's FIN as the channel closing.
+                    tunnel?.upstreamTunnelFIN()
+                } else {
+                    tunnel?.upstreamTunnelFailed()
+                }
+            }
+            tunnel = nil
+        } else {
+            connection?.failed()
+            connection = nil
+        }
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        connection?.failed()
-        connection = nil
+        if tunnelling {
+            sawError = true
+            tunnel?.upstreamTunnelFailed()
+            tunnel = nil
+        } else {
+            connection?.failed()
+            connection = nil
+        }
         context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
-            connection?.failed()
-            connection = nil
+            if tunnelling {
+                sawFIN = true
+                tunnel?.upstreamTunnelFIN()
+            } else {
+                // A close-delimited body ends here; anywhere else the response was cut short.
+                let empty = context.channel.allocator.buffer(capacity: 0)
+                if let end = try? parser.inputClosed(pending: pending ?? empty), let connection {
+                    _ = connection.received(end)
+                }
+                pending = nil
+                connection?.failed()
+                connection = nil
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        connection?.writabilityChanged(context.channel.isWritable)
+        if tunnelling {
+            tunnel?.upstreamTunnelWritabilityChanged(context.channel.isWritable)
+        } else {
+            connection?.writabilityChanged(context.channel.isWritable)
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -229,74 +333,6 @@ protocol UpstreamTunnelDelegate: AnyObject {
     /// Reset, or closed without a FIN first.
     func upstreamTunnelFailed()
     func upstreamTunnelWritabilityChanged(_ writable: Bool)
-}
-
-/// The upstream side of a tunnel: raw bytes, FIN as an event, reads held while the client is
-/// not writable.
-final class UpstreamTunnelHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    private weak var delegate: (any UpstreamTunnelDelegate)?
-    private var sawFIN = false
-    private var sawError = false
-    /// We sent our FIN: NIO then reports the upstream's FIN as the channel closing.
-    var outputShut = false
-    private var gate = ReadGate()
-    private var context: ChannelHandlerContext?
-
-    init(delegate: any UpstreamTunnelDelegate) {
-        self.delegate = delegate
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        delegate?.upstreamTunnelBytes(unwrapInboundIn(data))
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
-            sawFIN = true
-            delegate?.upstreamTunnelFIN()
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        sawError = true
-        delegate?.upstreamTunnelFailed()
-        delegate = nil
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if !sawFIN {
-            if outputShut && !sawError {
-                // After our FIN, NIO reports the upstream's FIN as the channel closing.
-                delegate?.upstreamTunnelFIN()
-            } else {
-                delegate?.upstreamTunnelFailed()
-            }
-        }
-        delegate = nil
-        context.fireChannelInactive()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        delegate?.upstreamTunnelWritabilityChanged(context.channel.isWritable)
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        gate.read(context)
-    }
-
-    func setReadsPaused(_ paused: Bool) {
-        gate.setPaused(paused, context)
-    }
 }
 
 /// Backpressure on one channel: while paused, a `read` is held instead of passed on, and the

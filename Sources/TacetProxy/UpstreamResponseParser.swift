@@ -1,0 +1,496 @@
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An HTTP/1.x response parser for the upstream side of the proxy: bytes in, head / body / end
+/// out. Pure (no channel), so it is tested without sockets.
+///
+/// The head's fields are turned into the client's `HTTPHeaders` as they are parsed: hop-by-hop
+/// fields (Connection and what it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
+/// Proxy-*), Content-Length, Server and Date are left out, and `Via` is added. Strict where
+/// leniency lets a response mean two things: Content-Length with Transfer-Encoding, differing
+/// Content-Lengths, obs-fold, bare CR, whitespace before a colon and a lax chunk size are errors.
+public struct UpstreamResponseParser: Sendable {
+    public enum Framing: Sendable, Equatable {
+        /// No body: 1xx, 204, 304, a response to HEAD, or `Content-Length: 0`.
+        case none
+        case length(Int)
+        case chunked
+        /// Ends when the upstream closes its side.
+        case close
+    }
+
+    public struct Head: Sendable {
+        public var status: HTTPResponseStatus
+        public var keepAlive: Bool
+        public var framing: Framing
+        /// The fields for the client (see the type's comment), `Via` included.
+        public var headers: HTTPHeaders
+        /// The upstream's Content-Length, even when there is no body (HEAD).
+        public var contentLength: Int?
+        /// The upstream's `Upgrade` value (kept for a 101).
+        public var upgrade: String?
+    }
+
+    public enum Event: Sendable {
+        case head(Head)
+        case body(ByteBuffer)
+        case end
+    }
+
+    public struct Failure: Error, Sendable, Equatable {
+        public var reason: String
+        init(_ reason: String) { self.reason = reason }
+    }
+
+    private enum State: Sendable {
+        case head(scanned: Int)
+        case body(remaining: Int)
+        case closeDelimited
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers(seen: Int)
+        case endPending
+        /// A 101 was delivered: `.end`, then `.switched`.
+        case switchPending
+        /// After a 101 (and its `.end`): the bytes are no longer HTTP.
+        case switched
+    }
+
+    private var state: State = .head(scanned: 0)
+    /// The request being answered was HEAD: its response has no body whatever it says.
+    public var requestIsHEAD = false
+    public let maxHeadSize: Int
+
+    public init(maxHeadSize: Int = 64 * 1024) {
+        self.maxHeadSize = maxHeadSize
+    }
+
+    /// True after a 101: what is left in the buffer belongs to the tunnel.
+    public var isSwitched: Bool {
+        if case .switched = state { return true }
+        return false
+    }
+
+    /// True between a response's first byte and its end.
+    public func isMidResponse(pending: ByteBuffer) -> Bool {
+        switch state {
+        case .head: return pending.readableBytes > 0
+        case .switched: return false
+        default: return true
+        }
+    }
+
+    /// Parses the next event from `buffer`, consuming its bytes; nil when more bytes are needed.
+    public mutating func next(_ buffer: inout ByteBuffer) throws(Failure) -> Event? {
+        switch state {
+        case .head(let scanned):
+            return try parseHead(&buffer, scanned: scanned)
+        case .body(let remaining):
+            guard buffer.readableBytes > 0 else { return nil }
+            let n = min(remaining, buffer.readableBytes)
+            guard let slice = buffer.readSlice(length: n) else { return nil }
+            state = remaining - n == 0 ? .endPending : .body(remaining: remaining - n)
+            return .body(slice)
+        case .closeDelimited:
+            guard buffer.readableBytes > 0, let slice = buffer.readSlice(length: buffer.readableBytes) else { return nil }
+            return .body(slice)
+        case .endPending:
+            state = .head(scanned: 0)
+            return .end
+        case .chunkSize:
+            return try parseChunkSize(&buffer)
+        case .chunkData(let remaining):
+            guard buffer.readableBytes > 0 else { return nil }
+            let n = min(remaining, buffer.readableBytes)
+            guard let slice = buffer.readSlice(length: n) else { return nil }
+            state = remaining - n == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - n)
+            return .body(slice)
+        case .chunkDataEnd:
+            guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+            if first == .lf {
+                buffer.moveReaderIndex(forwardBy: 1)
+            } else if first == .cr {
+                guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return nil }
+                guard second == .lf else { throw Failure("bad chunk terminator") }
+                buffer.moveReaderIndex(forwardBy: 2)
+            } else {
+                throw Failure("chunk longer than its size")
+            }
+            state = .chunkSize
+            return try parseChunkSize(&buffer)
+        case .trailers(let seen):
+            return try parseTrailers(&buffer, seen: seen)
+        case .switchPending:
+            state = .switched
+            return .end
+        case .switched:
+            return nil
+        }
+    }
+
+    /// The upstream closed its side: `.end` for a close-delimited body, nil between responses
+    /// (or after a 101); a failure when a response was cut short.
+    public mutating func inputClosed(pending: ByteBuffer) throws(Failure) -> Event? {
+        switch state {
+        case .closeDelimited:
+            state = .head(scanned: 0)
+            return .end
+        case .endPending:
+            state = .head(scanned: 0)
+            return .end
+        case .switchPending:
+            state = .switched
+            return .end
+        case .switched:
+            return nil
+        case .head:
+            if pending.readableBytes == 0 { return nil }
+            throw Failure("closed in the response head")
+        default:
+            throw Failure("closed in the response body")
+        }
+    }
+
+    // MARK: head
+
+    private mutating func parseHead(_ buffer: inout ByteBuffer, scanned: Int) throws(Failure) -> Event? {
+        let maxHeadSize = self.maxHeadSize
+        let requestIsHEAD = self.requestIsHEAD
+        let result: Result<(Head, Int)?, Failure>
+        var newScanned = scanned
+        result = buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return .success(nil) }
+            // Find the empty line ending the head, from where the last scan stopped.
+            var lineStart = scanned
+            var headEnd: Int?
+            while lineStart < bytes.count {
+                guard let lfPointer = memchr(base + lineStart, Int32(UInt8.lf), bytes.count - lineStart) else { break }
+                let lf = base.distance(to: UnsafeRawPointer(lfPointer))
+                if lineStart > 0 && (lf == lineStart || (lf == lineStart + 1 && bytes[lineStart] == .cr)) {
+                    headEnd = lf + 1
+                    break
+                }
+                lineStart = lf + 1
+            }
+            guard let headEnd else {
+                if bytes.count > maxHeadSize { return .failure(Failure("response head too large")) }
+                newScanned = lineStart
+                return .success(nil)
+            }
+            if headEnd > maxHeadSize { return .failure(Failure("response head too large")) }
+            return Self.parseHeadBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestIsHEAD: requestIsHEAD)
+                .map { ($0, headEnd) }
+        }
+        guard let (head, headEnd) = try result.get() else {
+            state = .head(scanned: newScanned)
+            return nil
+        }
+        buffer.moveReaderIndex(forwardBy: headEnd)
+        let code = head.status.code
+        if code == 101 {
+            // `.end` comes next; after it the parser stops.
+            state = .switchPending
+            return .head(head)
+        }
+        if code >= 100 && code < 200 {
+            state = .head(scanned: 0)  // interim: the final response follows
+            return .head(head)
+        }
+        switch head.framing {
+        case .none: state = .endPending
+        case .length(let n): state = n == 0 ? .endPending : .body(remaining: n)
+        case .chunked: state = .chunkSize
+        case .close: state = .closeDelimited
+        }
+        return .head(head)
+    }
+
+    private static func parseHeadBytes(_ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool) -> Result<Head, Failure> {
+        // Status line: HTTP/1.x SP 3DIGIT [SP reason]
+        guard let statusLF = firstIndex(of: .lf, in: bytes, 0, bytes.count) else { return .failure(Failure("no status line")) }
+        var lineEnd = statusLF
+        if lineEnd > 0 && bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
+        guard lineEnd >= 12, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
+              bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/"), bytes[5] == UInt8(ascii: "1"),
+              bytes[6] == UInt8(ascii: "."), isDigit(bytes[7]), bytes[8] == .space,
+              isDigit(bytes[9]), isDigit(bytes[10]), isDigit(bytes[11]),
+              lineEnd == 12 || bytes[12] == .space else {
+            return .failure(Failure("malformed status line"))
+        }
+        for i in 12..<lineEnd where !isFieldValue(bytes[i]) { return .failure(Failure("bad reason phrase")) }
+        let http10 = bytes[7] == UInt8(ascii: "0")
+        let code = Int(bytes[9] &- 0x30) * 100 + Int(bytes[10] &- 0x30) * 10 + Int(bytes[11] &- 0x30)
+        guard code >= 100 else { return .failure(Failure("bad status code")) }
+
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(8)
+        var contentLength: Int?
+        var transferEncoding: String?
+        var upgrade: String?
+        var connectionClose = false
+        var connectionKeepAlive = false
+        /// Fields named in Connection other than close / keep-alive / upgrade: removed at the end.
+        var named: [String] = []
+
+        var lineStart = statusLF + 1
+        while lineStart < bytes.count {
+            guard let lf = firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
+            var end = lf
+            if end > lineStart && bytes[end - 1] == .cr { end -= 1 }
+            if end == lineStart { break }
+            let first = bytes[lineStart]
+            if first == .space || first == .tab { return .failure(Failure("obsolete line folding")) }
+            guard let colon = firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
+                return .failure(Failure("malformed header line"))
+            }
+            for i in lineStart..<colon where !isToken(bytes[i]) { return .failure(Failure("bad header name")) }
+            var valueStart = colon + 1
+            var valueEnd = end
+            while valueStart < valueEnd && (bytes[valueStart] == .space || bytes[valueStart] == .tab) { valueStart += 1 }
+            while valueEnd > valueStart && (bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab) { valueEnd -= 1 }
+            for i in valueStart..<valueEnd where !isFieldValue(bytes[i]) {
+                return .failure(Failure("bad character in header value"))
+            }
+            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+            var keep = true
+            switch name.count {
+            case 2:
+                keep = !equalsLower(name, "te")
+            case 4:
+                keep = !equalsLower(name, "date")
+            case 6:
+                keep = !equalsLower(name, "server")
+            case 7:
+                if equalsLower(name, "upgrade") {
+                    keep = false
+                    upgrade = String(decoding: value, as: UTF8.self)
+                } else if equalsLower(name, "trailer") {
+                    keep = false
+                }
+            case 10:
+                if equalsLower(name, "connection") {
+                    keep = false
+                    var tokenStart = 0
+                    for i in 0...value.count where i == value.count || value[i] == UInt8(ascii: ",") {
+                        var s = tokenStart
+                        var e = i
+                        while s < e && (value[s] == .space || value[s] == .tab) { s += 1 }
+                        while e > s && (value[e - 1] == .space || value[e - 1] == .tab) { e -= 1 }
+                        let token = UnsafeRawBufferPointer(rebasing: value[s..<e])
+                        if equalsLower(token, "close") {
+                            connectionClose = true
+                        } else if equalsLower(token, "keep-alive") {
+                            connectionKeepAlive = true
+                        } else if !token.isEmpty && !equalsLower(token, "upgrade") {
+                            named.append(String(decoding: token, as: UTF8.self).lowercased())
+                        }
+                        tokenStart = i + 1
+                    }
+                } else if equalsLower(name, "keep-alive") {
+                    keep = false
+                }
+            case 14:
+                if equalsLower(name, "content-length") {
+                    keep = false
+                    guard let n = parseLength(value) else { return .failure(Failure("bad Content-Length")) }
+                    if let contentLength, contentLength != n { return .failure(Failure("differing Content-Lengths")) }
+                    contentLength = n
+                }
+            case 17:
+                if equalsLower(name, "transfer-encoding") {
+                    keep = false
+                    let v = String(decoding: value, as: UTF8.self)
+                    transferEncoding = transferEncoding.map { $0 + ", " + v } ?? v
+                }
+            default:
+                break
+            }
+            if keep && name.count > 6 && equalsLower(UnsafeRawBufferPointer(rebasing: name[0..<6]), "proxy-") { keep = false }
+            if keep {
+                headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            }
+            lineStart = lf + 1
+        }
+        for field in named { headers.remove(name: field) }
+        headers.add(name: "Via", value: HeaderRewriting.via)
+
+        let status = HTTPResponseStatus(statusCode: code)
+        var framing: Framing
+        if let transferEncoding {
+            if contentLength != nil { return .failure(Failure("Content-Length with Transfer-Encoding")) }
+            let last = transferEncoding.split(separator: ",").last.map { $0.trimmingCharacters(in: " \t").lowercased() }
+            framing = last == "chunked" ? .chunked : .close
+            if framing == .chunked {
+                // chunked applied twice is not HTTP (RFC 9112 §6.1).
+                let count = transferEncoding.split(separator: ",").filter { $0.trimmingCharacters(in: " \t").lowercased() == "chunked" }.count
+                if count > 1 { return .failure(Failure("chunked twice")) }
+            }
+        } else if let contentLength {
+            framing = contentLength == 0 ? .none : .length(contentLength)
+        } else {
+            framing = .close
+        }
+        if requestIsHEAD || code < 200 || code == 204 || code == 304 { framing = .none }
+        let keepAlive = framing != .close && !connectionClose && (!http10 || connectionKeepAlive)
+        return .success(Head(status: status, keepAlive: keepAlive, framing: framing, headers: headers,
+                             contentLength: contentLength, upgrade: upgrade))
+    }
+
+    // MARK: chunked body
+
+    private mutating func parseChunkSize(_ buffer: inout ByteBuffer) throws(Failure) -> Event? {
+        let maxLine = 1024
+        let found: Result<(size: Int, lineLength: Int), Failure>? = buffer.withUnsafeReadableBytes { bytes in
+            let window = min(bytes.count, maxLine)
+            guard window > 0, let base = bytes.baseAddress,
+                  let lfPointer = memchr(base, Int32(UInt8.lf), window) else {
+                return bytes.count >= maxLine ? .failure(Failure("chunk size line too long")) : nil
+            }
+            let lf = base.distance(to: UnsafeRawPointer(lfPointer))
+            var end = lf
+            if end > 0 && bytes[end - 1] == .cr { end -= 1 }
+            var size = 0
+            var digits = 0
+            var i = 0
+            while i < end, let v = hexValue(bytes[i]) {
+                guard digits < 15 else { return .failure(Failure("chunk size too large")) }
+                size = size << 4 | v
+                digits += 1
+                i += 1
+            }
+            guard digits > 0 else { return .failure(Failure("bad chunk size")) }
+            while i < end && (bytes[i] == .space || bytes[i] == .tab) { i += 1 }
+            if i < end {
+                guard bytes[i] == UInt8(ascii: ";") else { return .failure(Failure("bad chunk size")) }
+                while i < end {
+                    let b = bytes[i]
+                    if b == .cr || b == 0 || (b < 0x20 && b != .tab) || b == 0x7F {
+                        return .failure(Failure("bad chunk extension"))
+                    }
+                    i += 1
+                }
+            }
+            return .success((size, lf + 1))
+        }
+        guard let found else { return nil }
+        let (size, lineLength) = try found.get()
+        buffer.moveReaderIndex(forwardBy: lineLength)
+        if size == 0 {
+            state = .trailers(seen: 0)
+            return try parseTrailers(&buffer, seen: 0)
+        }
+        state = .chunkData(remaining: size)
+        return try next(&buffer)
+    }
+
+    private mutating func parseTrailers(_ buffer: inout ByteBuffer, seen: Int) throws(Failure) -> Event? {
+        var seen = seen
+        while true {
+            let line: Result<(length: Int, empty: Bool), Failure>? = buffer.withUnsafeReadableBytes { bytes in
+                guard bytes.count > 0, let base = bytes.baseAddress,
+                      let lfPointer = memchr(base, Int32(UInt8.lf), bytes.count) else { return nil }
+                let lf = base.distance(to: UnsafeRawPointer(lfPointer))
+                for i in 0..<lf where bytes[i] == .cr && i != lf - 1 {
+                    return .failure(Failure("bare CR"))
+                }
+                let empty = lf == 0 || (lf == 1 && bytes[0] == .cr)
+                if !empty {
+                    let end = bytes[lf - 1] == .cr ? lf - 1 : lf
+                    guard let colon = Self.firstIndex(of: .colon, in: bytes, 0, end), colon > 0,
+                          (0..<colon).allSatisfy({ Self.isToken(bytes[$0]) }) else {
+                        return .failure(Failure("malformed trailer field"))
+                    }
+                }
+                return .success((lf + 1, empty))
+            }
+            guard let line else {
+                if seen + buffer.readableBytes > maxHeadSize { throw Failure("trailers too large") }
+                state = .trailers(seen: seen)
+                return nil
+            }
+            let (length, empty) = try line.get()
+            buffer.moveReaderIndex(forwardBy: length)
+            seen += length
+            if seen > maxHeadSize { throw Failure("trailers too large") }
+            if empty {
+                state = .head(scanned: 0)
+                return .end
+            }
+        }
+    }
+
+    // MARK: bytes
+
+    @inline(__always)
+    private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
+        guard start < end, let base = bytes.baseAddress,
+              let p = memchr(base + start, Int32(byte), end - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(p))
+    }
+
+    private static let tokenTable: [Bool] = (0..<256).map { b in
+        switch UInt8(b) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(b))
+        }
+    }
+
+    @inline(__always) private static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
+
+    @inline(__always) private static func isFieldValue(_ b: UInt8) -> Bool {
+        b == .tab || (b >= 0x20 && b != 0x7F)
+    }
+
+    @inline(__always) private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// ASCII case-insensitive comparison with a lowercase literal.
+    private static func equalsLower(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        let l = lower.utf8Start
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            let lb = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+            if lb != l[i] { return false }
+        }
+        return true
+    }
+
+    private static func parseLength(_ value: UnsafeRawBufferPointer) -> Int? {
+        guard !value.isEmpty, value.count <= 18 else { return nil }
+        var n = 0
+        for b in value {
+            guard isDigit(b) else { return nil }
+            n = n * 10 + Int(b - 0x30)
+        }
+        return n
+    }
+}
+
+@inline(__always)
+private func hexValue(_ b: UInt8) -> Int? {
+    switch b {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b - UInt8(ascii: "0"))
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b - UInt8(ascii: "a") + 10)
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(b - UInt8(ascii: "A") + 10)
+    default: return nil
+    }
+}
+
+extension UInt8 {
+    fileprivate static let cr = UInt8(ascii: "\r")
+    fileprivate static let lf = UInt8(ascii: "\n")
+    fileprivate static let tab = UInt8(ascii: "\t")
+    fileprivate static let space = UInt8(ascii: " ")
+    fileprivate static let colon = UInt8(ascii: ":")
+}
