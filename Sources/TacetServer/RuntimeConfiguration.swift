@@ -23,7 +23,10 @@ public struct RuntimeConfiguration: Sendable {
     /// One per `streams:` entry, in file order.
     public var streams: [StreamSettings]
 
-    public init(_ config: TacetConfiguration) {
+    /// `previous`: on reload, the running configuration. An upstream whose servers, balancing and
+    /// passive-health settings are unchanged keeps its `UpstreamGroup`, so its health marks and
+    /// connection counts survive the reload (the active checks restart either way).
+    public init(_ config: TacetConfiguration, previous: RuntimeConfiguration? = nil) {
         listen = config.listen.map { ($0.host, $0.port) }
         var settings = ServerSettings()
         settings.parserLimits = RequestParser.Limits(
@@ -45,7 +48,15 @@ public struct RuntimeConfiguration: Sendable {
         var groups: [String: UpstreamGroup] = [:]
         var checks: [(group: UpstreamGroup, check: HealthCheck, interval: TimeAmount)] = []
         for upstream in config.upstreams {
-            let group = Self.group(for: upstream)
+            let group: UpstreamGroup
+            if let previous, let before = previous.config.upstream(named: upstream.name),
+               before.servers == upstream.servers, before.balance == upstream.balance,
+               before.maxFails == upstream.maxFails, before.failTimeout == upstream.failTimeout,
+               let kept = previous.upstreamGroups[upstream.name] {
+                group = kept
+            } else {
+                group = Self.group(for: upstream)
+            }
             groups[upstream.name] = group
             if let health = upstream.health {
                 checks.append((group, .http(path: health.path, expectStatus: health.expectStatus,

@@ -28,7 +28,7 @@ extension TacetServer {
     @discardableResult
     public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
         let old = current.withLockedValue { $0 }
-        let runtime = RuntimeConfiguration(configuration)
+        let runtime = RuntimeConfiguration(configuration, previous: old.runtime)
         let accessLog = try Self.makeAccessLog(configuration.accessLog,
                                                reusing: (old.runtime.accessLog, old.accessLog))
         let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)

@@ -105,3 +105,43 @@ struct ProxyConfigTests {
         #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
     }
 }
+
+@Suite("Reload keeps upstream state")
+struct ReloadUpstreamStateTests {
+    @Test("An unchanged upstream keeps its health marks across a reload; a changed one starts fresh")
+    func healthSurvivesReload() async throws {
+        let backend = try await TestBackend()
+        let down = try ProxyConfigTests.closedPort()
+        let yaml = """
+            listen: ["127.0.0.1:0"]
+            access_log: off
+            upstreams:
+              app:
+                servers: ["127.0.0.1:\(down)", "127.0.0.1:\(backend.port)"]
+                fail_timeout: 60s
+            routes:
+              - match: { path: / }
+                proxy: { upstream: app }
+            """
+        let (server, port) = try await ProxyConfigTests.serve(yaml)
+        defer { Task { await server.shutdown(); await backend.stop() } }
+        for _ in 0..<2 {
+            let client = try RawClient.connect(host: "127.0.0.1", port: port)
+            try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        }
+        let before = try #require(server.upstreamGroups["app"])
+        #expect(before.isUp(0) == false)
+
+        try await server.reload(configuration: ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/"))
+        let after = try #require(server.upstreamGroups["app"])
+        #expect(after === before)
+        #expect(after.isUp(0) == false)
+
+        let changed = yaml.replacingOccurrences(of: "fail_timeout: 60s", with: "fail_timeout: 30s")
+        try await server.reload(configuration: ConfigLoader.parse(yaml: changed, file: "tacet.yaml", baseDirectory: "/"))
+        let fresh = try #require(server.upstreamGroups["app"])
+        #expect(fresh !== before)
+        #expect(fresh.isUp(0))
+    }
+}
