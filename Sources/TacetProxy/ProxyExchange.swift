@@ -222,6 +222,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
         if tunnel.active {
             // The client reset (or vanished): so does the upstream side, never with a FIN.
             tunnel.active = false
+            cancelReadTimer()
             connection?.reset()
             connection = nil
             return
@@ -316,7 +317,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
         return .stream
     }
 
-    private func armReadTimer() {
+    func armReadTimer() {
         let deadline = NIODeadline.now() + upstream.settings.readTimeout
         readDeadline = deadline
         guard readTimer == nil else { return }
@@ -329,6 +330,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
             guard let readDeadline else { return }
             if NIODeadline.now() < readDeadline {
                 scheduleReadTimer(at: readDeadline)
+            } else if tunnel.active {
+                tunnelTimedOut()
             } else {
                 perform(machine.readTimedOut())
             }
@@ -376,6 +379,17 @@ extension ProxyExchange: UpstreamTunnelDelegate {
             return
         }
         writer.switchToTunnel()
+        // Like nginx's proxy_read_timeout on a WebSocket: an upstream silent this long ends it.
+        armReadTimer()
+    }
+
+    /// The upstream sent nothing for the read timeout: end both sides with a FIN, as nginx does.
+    private func tunnelTimedOut() {
+        guard tunnel.active else { return }
+        tunnel.active = false
+        connection?.close()
+        connection = nil
+        writer.endTunnel(reset: false)
     }
 
     func tunnelBytes(_ buffer: ByteBuffer) {
@@ -393,6 +407,7 @@ extension ProxyExchange: UpstreamTunnelDelegate {
 
     func upstreamTunnelBytes(_ buffer: ByteBuffer) {
         guard tunnel.active else { return }
+        armReadTimer()
         writer.writeTunnel(buffer)
         if !writer.isWritable { connection?.setTunnelReadsPaused(true) }
     }
@@ -407,6 +422,7 @@ extension ProxyExchange: UpstreamTunnelDelegate {
     func upstreamTunnelFailed() {
         guard tunnel.active else { return }
         tunnel.active = false
+        cancelReadTimer()
         connection = nil
         writer.endTunnel(reset: true)
     }
@@ -418,6 +434,7 @@ extension ProxyExchange: UpstreamTunnelDelegate {
     private func endTunnelIfDone() {
         guard tunnel.clientFIN && tunnel.upstreamFIN else { return }
         tunnel.active = false
+        cancelReadTimer()
         connection?.close()
         connection = nil
         writer.endTunnel(reset: false)

@@ -67,3 +67,26 @@ struct ProxyUpgradeTests {
         #expect(!backend.recorder.contains("fin"))
     }
 }
+
+@Suite("Proxy: tunnel idle timeout")
+struct ProxyTunnelTimeoutTests {
+    @Test("A tunnel whose upstream stays silent for read_timeout ends with a FIN to the client")
+    func idleTunnelEnds() async throws {
+        let backend = try await UpgradeBackend()
+        let live = try await LiveServer.start { group in
+            var settings = Upstream.Settings()
+            settings.readTimeout = .milliseconds(200)
+            let upstream = Upstream(name: "ws", selector: SingleServer(host: "127.0.0.1", port: backend.port),
+                                    settings: settings, group: group)
+            return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream))]
+        }
+        defer { Task { await live.stop(); await backend.stop() } }
+        let client = try live.connect()
+        try client.write(ProxyUpgradeTests.upgrade)
+        let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+        #expect(head.string.hasPrefix("HTTP/1.1 101"))
+        let rest = client.readToEnd(timeout: 10)
+        #expect(rest.end == .fin)
+        #expect(await live.waitForNoConnections())
+    }
+}
