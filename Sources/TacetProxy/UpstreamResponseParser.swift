@@ -1,4 +1,5 @@
 import NIOCore
+import TacetHTTP
 import NIOHTTP1
 
 #if canImport(Glibc)
@@ -52,10 +53,7 @@ public struct UpstreamResponseParser: Sendable {
         case head(scanned: Int)
         case body(remaining: Int)
         case closeDelimited
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers(seen: Int)
+        case chunked(ChunkedDecoder)
         case endPending
         /// A 101 was delivered: `.end`, then `.switched`.
         case switchPending
@@ -104,29 +102,27 @@ public struct UpstreamResponseParser: Sendable {
         case .endPending:
             state = .head(scanned: 0)
             return .end
-        case .chunkSize:
-            return try parseChunkSize(&buffer)
-        case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let n = min(remaining, buffer.readableBytes)
-            guard let slice = buffer.readSlice(length: n) else { return nil }
-            state = remaining - n == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - n)
-            return .body(slice)
-        case .chunkDataEnd:
-            guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-            if first == .lf {
-                buffer.moveReaderIndex(forwardBy: 1)
-            } else if first == .cr {
-                guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return nil }
-                guard second == .lf else { throw Failure("bad chunk terminator") }
-                buffer.moveReaderIndex(forwardBy: 2)
-            } else {
-                throw Failure("chunk longer than its size")
+        case .chunked(var decoder):
+            let event: ChunkedDecoder.Event?
+            do {
+                event = try decoder.next(&buffer)
+            } catch {
+                switch error {
+                case .malformed(let why): throw Failure(why)
+                case .bodyTooLarge: throw Failure("body too large")
+                case .trailersTooLarge: throw Failure("trailers too large")
+                }
             }
-            state = .chunkSize
-            return try parseChunkSize(&buffer)
-        case .trailers(let seen):
-            return try parseTrailers(&buffer, seen: seen)
+            state = .chunked(decoder)
+            switch event {
+            case nil:
+                return nil
+            case .data(let slice):
+                return .body(slice)
+            case .end:
+                state = .head(scanned: 0)
+                return .end
+            }
         case .switchPending:
             state = .switched
             return .end
@@ -206,7 +202,7 @@ public struct UpstreamResponseParser: Sendable {
         switch head.framing {
         case .none: state = .endPending
         case .length(let n): state = n == 0 ? .endPending : .body(remaining: n)
-        case .chunked: state = .chunkSize
+        case .chunked: state = .chunked(ChunkedDecoder(maxTrailers: maxHeadSize))
         case .close: state = .closeDelimited
         }
         return .head(head)
@@ -344,89 +340,6 @@ public struct UpstreamResponseParser: Sendable {
                              contentLength: contentLength, upgrade: upgrade))
     }
 
-    // MARK: chunked body
-
-    private mutating func parseChunkSize(_ buffer: inout ByteBuffer) throws(Failure) -> Event? {
-        let maxLine = 1024
-        let found: Result<(size: Int, lineLength: Int), Failure>? = buffer.withUnsafeReadableBytes { bytes in
-            let window = min(bytes.count, maxLine)
-            guard window > 0, let base = bytes.baseAddress,
-                  let lfPointer = memchr(base, Int32(UInt8.lf), window) else {
-                return bytes.count >= maxLine ? .failure(Failure("chunk size line too long")) : nil
-            }
-            let lf = base.distance(to: UnsafeRawPointer(lfPointer))
-            var end = lf
-            if end > 0 && bytes[end - 1] == .cr { end -= 1 }
-            var size = 0
-            var digits = 0
-            var i = 0
-            while i < end, let v = hexValue(bytes[i]) {
-                guard digits < 15 else { return .failure(Failure("chunk size too large")) }
-                size = size << 4 | v
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return .failure(Failure("bad chunk size")) }
-            while i < end && (bytes[i] == .space || bytes[i] == .tab) { i += 1 }
-            if i < end {
-                guard bytes[i] == UInt8(ascii: ";") else { return .failure(Failure("bad chunk size")) }
-                while i < end {
-                    let b = bytes[i]
-                    if b == .cr || b == 0 || (b < 0x20 && b != .tab) || b == 0x7F {
-                        return .failure(Failure("bad chunk extension"))
-                    }
-                    i += 1
-                }
-            }
-            return .success((size, lf + 1))
-        }
-        guard let found else { return nil }
-        let (size, lineLength) = try found.get()
-        buffer.moveReaderIndex(forwardBy: lineLength)
-        if size == 0 {
-            state = .trailers(seen: 0)
-            return try parseTrailers(&buffer, seen: 0)
-        }
-        state = .chunkData(remaining: size)
-        return try next(&buffer)
-    }
-
-    private mutating func parseTrailers(_ buffer: inout ByteBuffer, seen: Int) throws(Failure) -> Event? {
-        var seen = seen
-        while true {
-            let line: Result<(length: Int, empty: Bool), Failure>? = buffer.withUnsafeReadableBytes { bytes in
-                guard bytes.count > 0, let base = bytes.baseAddress,
-                      let lfPointer = memchr(base, Int32(UInt8.lf), bytes.count) else { return nil }
-                let lf = base.distance(to: UnsafeRawPointer(lfPointer))
-                for i in 0..<lf where bytes[i] == .cr && i != lf - 1 {
-                    return .failure(Failure("bare CR"))
-                }
-                let empty = lf == 0 || (lf == 1 && bytes[0] == .cr)
-                if !empty {
-                    let end = bytes[lf - 1] == .cr ? lf - 1 : lf
-                    guard let colon = Self.firstIndex(of: .colon, in: bytes, 0, end), colon > 0,
-                          (0..<colon).allSatisfy({ Self.isToken(bytes[$0]) }) else {
-                        return .failure(Failure("malformed trailer field"))
-                    }
-                }
-                return .success((lf + 1, empty))
-            }
-            guard let line else {
-                if seen + buffer.readableBytes > maxHeadSize { throw Failure("trailers too large") }
-                state = .trailers(seen: seen)
-                return nil
-            }
-            let (length, empty) = try line.get()
-            buffer.moveReaderIndex(forwardBy: length)
-            seen += length
-            if seen > maxHeadSize { throw Failure("trailers too large") }
-            if empty {
-                state = .head(scanned: 0)
-                return .end
-            }
-        }
-    }
-
     // MARK: bytes
 
     @inline(__always)
@@ -477,15 +390,6 @@ public struct UpstreamResponseParser: Sendable {
     }
 }
 
-@inline(__always)
-private func hexValue(_ b: UInt8) -> Int? {
-    switch b {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b - UInt8(ascii: "0"))
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b - UInt8(ascii: "a") + 10)
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(b - UInt8(ascii: "A") + 10)
-    default: return nil
-    }
-}
 
 extension UInt8 {
     fileprivate static let cr = UInt8(ascii: "\r")

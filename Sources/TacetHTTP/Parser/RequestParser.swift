@@ -36,15 +36,11 @@ public struct RequestParser: Sendable {
         /// line being scanned; `requestLineEnd`: set once the request line's LF is seen.
         case head(scanned: Int, requestLineEnd: Int?)
         case body(remaining: Int)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers(seen: Int)
+        case chunked(ChunkedDecoder)
         case endPending
     }
 
     private var state: State = .head(scanned: 0, requestLineEnd: nil)
-    private var bodyReceived = 0
     public let limits: Limits
     /// Whether the last head seen (parsed or refused) was a HEAD request: an error response to
     /// it must carry no body (RFC 9110 §9.3.2).
@@ -82,35 +78,32 @@ public struct RequestParser: Sendable {
         case .endPending:
             finishMessage()
             return .end
-        case .chunkSize:
-            return try parseChunkSize(&buffer)
-        case .chunkData(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let n = min(remaining, buffer.readableBytes)
-            guard let slice = buffer.readSlice(length: n) else { return nil }
-            state = remaining - n == 0 ? .chunkDataEnd : .chunkData(remaining: remaining - n)
-            return .body(slice)
-        case .chunkDataEnd:
-            guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-            if first == .lf {
-                buffer.moveReaderIndex(forwardBy: 1)
-            } else if first == .cr {
-                guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return nil }
-                guard second == .lf else { throw .malformed("bad chunk terminator") }
-                buffer.moveReaderIndex(forwardBy: 2)
-            } else {
-                throw .malformed("chunk longer than its size")
+        case .chunked(var decoder):
+            let event: ChunkedDecoder.Event?
+            do {
+                event = try decoder.next(&buffer)
+            } catch {
+                switch error {
+                case .malformed(let why): throw .malformed(why)
+                case .bodyTooLarge: throw .bodyTooLarge
+                case .trailersTooLarge: throw .headersTooLarge
+                }
             }
-            state = .chunkSize
-            return try parseChunkSize(&buffer)
-        case .trailers(let seen):
-            return try parseTrailers(&buffer, seen: seen)
+            state = .chunked(decoder)
+            switch event {
+            case nil:
+                return nil
+            case .data(let slice):
+                return .body(slice)
+            case .end:
+                finishMessage()
+                return .end
+            }
         }
     }
 
     private mutating func finishMessage() {
         state = .head(scanned: 0, requestLineEnd: nil)
-        bodyReceived = 0
     }
 
     // MARK: head
@@ -152,105 +145,12 @@ public struct RequestParser: Sendable {
             case .length(let n):
                 state = n == 0 ? .endPending : .body(remaining: n)
             case .chunked:
-                state = .chunkSize
+                state = .chunked(ChunkedDecoder(maxBody: limits.maxBodySize, maxTrailers: limits.maxHeaderSize))
             }
             return .head(request)
         }
     }
 
-    // MARK: chunked body
-
-    private mutating func parseChunkSize(_ buffer: inout ByteBuffer) throws(RequestError) -> Event? {
-        let maxLine = 1024
-        let found: Result<(size: Int, lineLength: Int), RequestError>? = buffer.withUnsafeReadableBytes { bytes in
-            let window = min(bytes.count, maxLine)
-            guard window > 0, let base = bytes.baseAddress,
-                  let lfPointer = memchr(base, Int32(UInt8.lf), window) else {
-                return bytes.count >= maxLine ? .failure(.malformed("chunk size line too long")) : nil
-            }
-            let lf = base.distance(to: UnsafeRawPointer(lfPointer))
-            var end = lf
-            if end > 0 && bytes[end - 1] == .cr { end -= 1 }
-            var size = 0
-            var digits = 0
-            var i = 0
-            while i < end, let v = hexValue(bytes[i]) {
-                guard digits < 15 else { return .failure(.malformed("chunk size too large")) }
-                size = size << 4 | v
-                digits += 1
-                i += 1
-            }
-            guard digits > 0 else { return .failure(.malformed("bad chunk size")) }
-            // chunk-size = 1*HEXDIG, then only BWS ";" chunk-ext (RFC 9112 §7.1). Anything else
-            // ("0x5", "5 junk") is a framing error: a lenient reading here is how bodies get smuggled.
-            while i < end && (bytes[i] == .space || bytes[i] == .tab) { i += 1 }
-            if i < end {
-                guard bytes[i] == UInt8(ascii: ";") else { return .failure(.malformed("bad chunk size")) }
-                while i < end {
-                    let b = bytes[i]
-                    if b == .cr || b == 0 || (b < 0x20 && b != .tab) || b == 0x7F {
-                        return .failure(.malformed("bad chunk extension"))
-                    }
-                    i += 1
-                }
-            }
-            return .success((size, lf + 1))
-        }
-        guard let found else { return nil }
-        let (size, lineLength) = try found.get()
-        buffer.moveReaderIndex(forwardBy: lineLength)
-        if size == 0 {
-            state = .trailers(seen: 0)
-            return try parseTrailers(&buffer, seen: 0)
-        }
-        bodyReceived += size
-        if bodyReceived > limits.maxBodySize { throw .bodyTooLarge }
-        state = .chunkData(remaining: size)
-        return try next(&buffer)
-    }
-
-    private mutating func parseTrailers(_ buffer: inout ByteBuffer, seen: Int) throws(RequestError) -> Event? {
-        var seen = seen
-        while true {
-            let line: Result<(length: Int, empty: Bool), RequestError>? = buffer.withUnsafeReadableBytes { bytes in
-                guard bytes.count > 0, let base = bytes.baseAddress,
-                      let lfPointer = memchr(base, Int32(UInt8.lf), bytes.count) else { return nil }
-                let lf = base.distance(to: UnsafeRawPointer(lfPointer))
-                for i in 0..<lf where bytes[i] == .cr && i != lf - 1 {
-                    return .failure(.malformed("bare CR"))
-                }
-                let empty = lf == 0 || (lf == 1 && bytes[0] == .cr)
-                if !empty && !HeadParser.isFieldLine(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes[lf - 1] == .cr ? lf - 1 : lf)])) {
-                    return .failure(.malformed("malformed trailer field"))
-                }
-                return .success((lf + 1, empty))
-            }
-            guard let line else {
-                if seen + buffer.readableBytes > limits.maxHeaderSize { throw .headersTooLarge }
-                state = .trailers(seen: seen)
-                return nil
-            }
-            let (length, empty) = try line.get()
-            buffer.moveReaderIndex(forwardBy: length)
-            seen += length
-            if seen > limits.maxHeaderSize { throw .headersTooLarge }
-            if empty {
-                // An empty line ends the trailer section. Trailer fields are dropped: nothing here uses them.
-                finishMessage()
-                return .end
-            }
-        }
-    }
-}
-
-@inline(__always)
-private func hexValue(_ b: UInt8) -> Int? {
-    switch b {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b - UInt8(ascii: "0"))
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b - UInt8(ascii: "a") + 10)
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(b - UInt8(ascii: "A") + 10)
-    default: return nil
-    }
 }
 
 extension UInt8 {
