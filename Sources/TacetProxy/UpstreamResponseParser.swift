@@ -210,7 +210,7 @@ public struct UpstreamResponseParser: Sendable {
 
     private static func parseHeadBytes(_ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool) -> Result<Head, Failure> {
         // Status line: HTTP/1.x SP 3DIGIT [SP reason]
-        guard let statusLF = firstIndex(of: .lf, in: bytes, 0, bytes.count) else { return .failure(Failure("no status line")) }
+        guard let statusLF = CharacterClass.firstIndex(of: .lf, in: bytes, 0, bytes.count) else { return .failure(Failure("no status line")) }
         var lineEnd = statusLF
         if lineEnd > 0 && bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
         guard lineEnd >= 12, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -220,7 +220,7 @@ public struct UpstreamResponseParser: Sendable {
               lineEnd == 12 || bytes[12] == .space else {
             return .failure(Failure("malformed status line"))
         }
-        for i in 12..<lineEnd where !isFieldValue(bytes[i]) { return .failure(Failure("bad reason phrase")) }
+        for i in 12..<lineEnd where !CharacterClass.isFieldValue(bytes[i]) { return .failure(Failure("bad reason phrase")) }
         let http10 = bytes[7] == UInt8(ascii: "0")
         let code = Int(bytes[9] &- 0x30) * 100 + Int(bytes[10] &- 0x30) * 10 + Int(bytes[11] &- 0x30)
         guard code >= 100 else { return .failure(Failure("bad status code")) }
@@ -237,21 +237,21 @@ public struct UpstreamResponseParser: Sendable {
 
         var lineStart = statusLF + 1
         while lineStart < bytes.count {
-            guard let lf = firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
+            guard let lf = CharacterClass.firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
             var end = lf
             if end > lineStart && bytes[end - 1] == .cr { end -= 1 }
             if end == lineStart { break }
             let first = bytes[lineStart]
             if first == .space || first == .tab { return .failure(Failure("obsolete line folding")) }
-            guard let colon = firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
+            guard let colon = CharacterClass.firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
                 return .failure(Failure("malformed header line"))
             }
-            for i in lineStart..<colon where !isToken(bytes[i]) { return .failure(Failure("bad header name")) }
+            for i in lineStart..<colon where !CharacterClass.isToken(bytes[i]) { return .failure(Failure("bad header name")) }
             var valueStart = colon + 1
             var valueEnd = end
             while valueStart < valueEnd && (bytes[valueStart] == .space || bytes[valueStart] == .tab) { valueStart += 1 }
             while valueEnd > valueStart && (bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab) { valueEnd -= 1 }
-            for i in valueStart..<valueEnd where !isFieldValue(bytes[i]) {
+            for i in valueStart..<valueEnd where !CharacterClass.isFieldValue(bytes[i]) {
                 return .failure(Failure("bad character in header value"))
             }
             let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
@@ -341,29 +341,6 @@ public struct UpstreamResponseParser: Sendable {
     }
 
     // MARK: bytes
-
-    @inline(__always)
-    private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
-        guard start < end, let base = bytes.baseAddress,
-              let p = memchr(base + start, Int32(byte), end - start) else { return nil }
-        return base.distance(to: UnsafeRawPointer(p))
-    }
-
-    private static let tokenTable: [Bool] = (0..<256).map { b in
-        switch UInt8(b) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(b))
-        }
-    }
-
-    @inline(__always) private static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
-
-    @inline(__always) private static func isFieldValue(_ b: UInt8) -> Bool {
-        b == .tab || (b >= 0x20 && b != 0x7F)
-    }
 
     @inline(__always) private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 

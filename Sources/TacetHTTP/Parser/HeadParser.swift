@@ -8,10 +8,10 @@ enum HeadParser {
         // Request line: method SP request-target SP HTTP-version
         var lineEnd = requestLineEnd
         if lineEnd > 0 && bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
-        guard let sp1 = firstIndex(of: .space, in: bytes, 0, lineEnd), sp1 > 0 else {
+        guard let sp1 = CharacterClass.firstIndex(of: .space, in: bytes, 0, lineEnd), sp1 > 0 else {
             return .failure(.malformed("malformed request line"))
         }
-        guard let sp2 = firstIndex(of: .space, in: bytes, sp1 + 1, lineEnd), sp2 > sp1 + 1 else {
+        guard let sp2 = CharacterClass.firstIndex(of: .space, in: bytes, sp1 + 1, lineEnd), sp2 > sp1 + 1 else {
             return .failure(.malformed("malformed request line"))
         }
         for i in 0..<sp1 where !CharacterClass.isToken(bytes[i]) {
@@ -45,7 +45,7 @@ enum HeadParser {
 
         var lineStart = requestLineEnd + 1
         while lineStart < bytes.count {
-            guard let lf = firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
+            guard let lf = CharacterClass.firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
             var end = lf
             if end > lineStart && bytes[end - 1] == .cr { end -= 1 }
             if end == lineStart { break }  // the empty line ending the head
@@ -53,7 +53,7 @@ enum HeadParser {
             if first == .space || first == .tab {
                 return .failure(.malformed("obsolete line folding"))
             }
-            guard let colon = firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
+            guard let colon = CharacterClass.firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
                 return .failure(.malformed("malformed header line"))
             }
             for i in lineStart..<colon where !CharacterClass.isToken(bytes[i]) {
@@ -218,37 +218,8 @@ enum HeadParser {
         return true
     }
 
-    private static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
-        var i = start
-        while i < end {
-            if bytes[i] == byte { return i }
-            i += 1
-        }
-        return nil
-    }
-
     private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-    }
-}
-
-/// RFC 9110 §5.6.2 token characters and §5.5 field-value characters, as lookup tables.
-enum CharacterClass {
-    private static let tokenTable: [Bool] = (0..<256).map { b in
-        switch UInt8(b) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(b))
-        }
-    }
-
-    @inline(__always) static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
-
-    /// Visible ASCII, space, tab and obs-text; never CR, LF, NUL or other controls.
-    @inline(__always) static func isFieldValue(_ b: UInt8) -> Bool {
-        b == .tab || (b >= 0x20 && b != 0x7F)
     }
 }
 
