@@ -31,7 +31,12 @@ public struct StaticResponder: Responder {
         }
         let path = String(request.path)
         let query = request.query.map(String.init)
-        switch BeneathOpen.open(requestPath: path, root: rootDirectory ?? RootDirectory(path: root.path), index: index, query: query) {
+        var opened = BeneathOpen.open(requestPath: path, root: rootDirectory ?? RootDirectory(path: root.path),
+                                      index: index, query: query)
+        if case .unsupported = opened {
+            opened = Self.openResolved(StaticPath.resolve(requestPath: path, root: root, index: index, query: query))
+        }
+        switch opened {
         case .file(let fd, let info, let name):
             serveFile(fd: fd, info: info, path: name, request: request, writer: writer)
             return nil
@@ -39,35 +44,30 @@ public struct StaticResponder: Responder {
             return Self.redirect(location, writer: writer)
         case .badRequest:
             return Self.error(.badRequest, "bad request path", writer: writer)
-        case .forbidden:
+        case .forbidden, .unsupported:
             return Self.error(.forbidden, "forbidden", writer: writer)
         case .notFound:
             return Self.error(.notFound, "not found", writer: writer)
-        case .unsupported:
-            break
         }
-        switch StaticPath.resolve(requestPath: path, root: root, index: index, query: query) {
-        case .badRequest:
-            return Self.error(.badRequest, "bad request path", writer: writer)
-        case .forbidden:
-            return Self.error(.forbidden, "forbidden", writer: writer)
-        case .notFound:
-            return Self.error(.notFound, "not found", writer: writer)
-        case .redirect(let location):
-            return Self.redirect(location, writer: writer)
+    }
+
+    /// Where openat2 is missing: opens what `StaticPath.resolve` (realpath checks) found, and
+    /// decides from the descriptor's own metadata, since the file may have changed since.
+    private static func openResolved(_ resolution: PathResolution) -> BeneathOpen.Result {
+        switch resolution {
+        case .badRequest: return .badRequest
+        case .forbidden: return .forbidden
+        case .notFound: return .notFound
+        case .redirect(let location): return .redirect(location: location)
         case .file(let path, _):
             let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                return Self.error(errno == ENOENT ? .notFound : .forbidden, errno == ENOENT ? "not found" : "forbidden", writer: writer)
-            }
-            // Decide from the descriptor's own metadata: the file may have changed since the path was resolved.
+            guard fd >= 0 else { return errno == ENOENT ? .notFound : .forbidden }
             var st = stat()
             guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
                 close(fd)
-                return Self.error(.forbidden, "forbidden", writer: writer)
+                return .forbidden
             }
-            serveFile(fd: fd, info: st, path: path, request: request, writer: writer)
-            return nil
+            return .file(fd: fd, info: st, name: path)
         }
     }
 
