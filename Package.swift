@@ -98,7 +98,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic"]),
+        .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic", "TacetHTTP"]),
         .testTarget(name: "TacetProxyTests", dependencies: ["TacetProxy", "TacetHTTP"]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),

@@ -1,4 +1,5 @@
 import NIOPosix
+import TacetHTTP
 
 /// ETag and Last-Modified strings per file version, per event-loop thread: formatting them is
 /// most of what a static response costs in user space, and the same files are asked for again.

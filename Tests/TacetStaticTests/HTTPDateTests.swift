@@ -1,6 +1,6 @@
 import Glibc
 import Testing
-@testable import TacetStatic
+import TacetHTTP
 
 @Suite struct HTTPDateTests {
     @Test func formatsIMFFixdate() {

@@ -92,7 +92,7 @@ public final class AccessLog: Sendable {
 
     static func combined(_ e: AccessLogEntry) -> String {
         let request = e.method == "-" ? "-" : "\(e.method) \(e.target) \(e.version)"
-        return "\(e.remoteAddress) - - [\(HTTPDateFormatter.formatCommonLog(epochSeconds: e.epochSeconds))] "
+        return "\(e.remoteAddress) - - [\(CommonLogTime.format(epochSeconds: e.epochSeconds))] "
             + "\"\(escape(request))\" \(e.status) \(e.bodyBytes) \"\(escape(e.referer ?? "-"))\" "
             + "\"\(escape(e.userAgent ?? "-"))\" \(formatMs(e.durationMs)) \(e.end)"
     }

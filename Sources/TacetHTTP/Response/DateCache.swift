@@ -27,7 +27,7 @@ final class DateCache: @unchecked Sendable {
         let now = Int(time(nil))
         if now != second {
             second = now
-            line = Array("Date: \(HTTPDateFormatter.format(epochSeconds: now))\r\n".utf8)
+            line = Array("Date: \(HTTPDate.format(epochSeconds: now))\r\n".utf8)
         }
         buffer.writeBytes(line)
     }

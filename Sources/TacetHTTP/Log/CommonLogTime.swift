@@ -4,21 +4,12 @@ import Glibc
 import Darwin
 #endif
 
-/// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`, without Foundation.
-public enum HTTPDateFormatter {
-    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+/// The access log's time, without Foundation. (HTTP-dates themselves: `HTTPDate`.)
+public enum CommonLogTime {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    public static func format(epochSeconds: Int) -> String {
-        var t = time_t(epochSeconds)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        return "\(days[Int(tm.tm_wday)]), \(pad2(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) "
-            + "\(pad2(tm.tm_hour)):\(pad2(tm.tm_min)):\(pad2(tm.tm_sec)) GMT"
-    }
-
     /// nginx's `$time_local` shape in UTC, for the combined log format: `26/Nov/2026:01:54:07 +0000`.
-    public static func formatCommonLog(epochSeconds: Int) -> String {
+    public static func format(epochSeconds: Int) -> String {
         var t = time_t(epochSeconds)
         var tm = tm()
         gmtime_r(&t, &tm)
