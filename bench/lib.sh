@@ -1,4 +1,4 @@
-# Helpers shared by bench/run.sh and bench/proxy.sh (sourced, not run).
+# Helpers shared by bench/run.sh, bench/proxy.sh and bench/stream.sh (sourced, not run).
 
 log() { printf '%s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -54,33 +54,11 @@ exec > >(tee "$OUT") 2>&1
 . "$BENCH_DIR/lib.sh"
 
 # ---------------------------------------------------------------- prerequisites
-SUDO=""
-[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-    log "installing: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! $SUDO apt-get install -y "${need[@]}" >/dev/null; then
-        $SUDO apt-get update >/dev/null
-        $SUDO apt-get install -y "${need[@]}" >/dev/null || die "could not install ${need[*]}"
-    fi
-fi
+install_missing wrk nginx curl python3
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-if [ -z "$TACET_BIN" ]; then
-    TACET_BIN="$REPO/.build/release/tacet"
-fi
-if [ "$BUILD" = 1 ]; then
-    log "building tacet (release)... (log: $BENCH_DIR/results/build.log)"
-    if ! (cd "$REPO" && swift build -c release --product tacet) >"$BENCH_DIR/results/build.log" 2>&1; then
-        tail -n 30 "$BENCH_DIR/results/build.log"
-        die "swift build failed"
-    fi
-fi
+[ -z "$TACET_BIN" ] && TACET_BIN="$REPO/.build/release/tacet"
+[ "$BUILD" = 1 ] && build_tacet "$REPO" "$BENCH_DIR/results/build.log"
 [ -x "$TACET_BIN" ] || die "no tacet binary at $TACET_BIN (build it or pass --tacet-bin)"
 
 # Enough descriptors for the idle test plus wrk for every process started below.

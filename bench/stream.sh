@@ -49,33 +49,16 @@ mkdir -p "$BENCH_DIR/results"
 OUT="$BENCH_DIR/results/stream-latest.txt"
 exec > >(tee "$OUT") 2>&1
 
-log() { printf '%s\n' "$*"; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 # ---------------------------------------------------------------- prerequisites
-SUDO=""
-[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
-need=()
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
-[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || need+=(libnginx-mod-stream)
-command -v gcc >/dev/null || need+=(gcc)
-command -v python3 >/dev/null || need+=(python3)
-if [ ${#need[@]} -gt 0 ]; then
-    log "installing: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! $SUDO apt-get install -y "${need[@]}" >/dev/null; then
-        $SUDO apt-get update >/dev/null
-        $SUDO apt-get install -y "${need[@]}" >/dev/null || die "could not install ${need[*]}"
-    fi
-fi
+install_missing nginx gcc python3
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || install_missing libnginx-mod-stream
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 [ -z "$TACET_BIN" ] && TACET_BIN="$REPO/.build/release/tacet"
-if [ "$BUILD" = 1 ]; then
-    log "building tacet (release)... (log: $BENCH_DIR/results/build.log)"
-    (cd "$REPO" && swift build -c release --product tacet) >"$BENCH_DIR/results/build.log" 2>&1 \
-        || { tail -n 30 "$BENCH_DIR/results/build.log"; die "swift build failed"; }
-fi
+[ "$BUILD" = 1 ] && build_tacet "$REPO" "$BENCH_DIR/results/build.log"
 [ -x "$TACET_BIN" ] || die "no tacet binary at $TACET_BIN (build it or pass --tacet-bin)"
 
 WORK="$(mktemp -d /tmp/tacet-stream-bench.XXXXXX)"
@@ -85,7 +68,6 @@ gcc -O2 -pthread -o "$LOAD" "$BENCH_DIR/streamload.c" || die "could not build st
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE="$(ulimit -n)"; [ "$NOFILE" = unlimited ] && NOFILE=1048576
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ports=()
 while [ ${#ports[@]} -lt 8 ]; do
     p="$(free_port)"
