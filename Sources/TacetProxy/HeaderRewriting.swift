@@ -24,7 +24,7 @@ enum HeaderRewriting {
         // Fields named by Connection go too: find them first (rare, and usually a short list).
         for (name, value) in request.headers where name.utf8.count == 10 && name.lowercasedASCIIEquals("connection") {
             for token in value.split(separator: ",") {
-                let t = token.trimmingCharacters(in: " \t").lowercased()
+                let t = token.trimmingOWS().lowercased()
                 if t == "upgrade" { connectionAsksUpgrade = true }
                 if !t.isEmpty && t != "close" && t != "keep-alive" { named.append(t) }
             }
@@ -93,7 +93,7 @@ enum HeaderRewriting {
     static func upgradeProtocol(of request: Request) -> String? {
         guard request.version.minor >= 1, let upgrade = request.headers.first(name: "upgrade") else { return nil }
         let asks = request.headers["connection"].contains { value in
-            value.split(separator: ",").contains { $0.trimmingCharacters(in: " \t").lowercased() == "upgrade" }
+            value.split(separator: ",").contains { $0.trimmingOWS().lowercased() == "upgrade" }
         }
         return asks ? upgrade : nil
     }
@@ -112,14 +112,5 @@ enum HeaderRewriting {
         }
         if utf8.count > 6, name.prefix(6).lowercasedASCIIEquals("proxy-") { return true }
         return !named.isEmpty && named.contains { name.lowercasedASCIIEquals($0) }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -322,11 +322,11 @@ public struct UpstreamResponseParser: Sendable {
         var framing: Framing
         if let transferEncoding {
             if contentLength != nil { return .failure(Failure("Content-Length with Transfer-Encoding")) }
-            let last = transferEncoding.split(separator: ",").last.map { $0.trimmingCharacters(in: " \t").lowercased() }
+            let last = transferEncoding.split(separator: ",").last.map { $0.trimmingOWS().lowercased() }
             framing = last == "chunked" ? .chunked : .close
             if framing == .chunked {
                 // chunked applied twice is not HTTP (RFC 9112 §6.1).
-                let count = transferEncoding.split(separator: ",").filter { $0.trimmingCharacters(in: " \t").lowercased() == "chunked" }.count
+                let count = transferEncoding.split(separator: ",").filter { $0.trimmingOWS().lowercased() == "chunked" }.count
                 if count > 1 { return .failure(Failure("chunked twice")) }
             }
         } else if let contentLength {

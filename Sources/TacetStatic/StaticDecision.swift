@@ -195,12 +195,3 @@ struct EntityTagList {
         }
     }
 }
-
-extension String {
-    fileprivate func trimmingOWS() -> Substring {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
-    }
-}

@@ -188,7 +188,7 @@ extension HTTPConnectionHandler {
     func switchToTunnel(_ id: UInt64) {
         guard let current = exchange, current.id == id, current.status == .switchingProtocols else { return }
         machine.upgraded()
-        updateTimerForTunnel()
+        updateTimer()
         // Bytes the client sent right after its request belong to the new protocol.
         if pending.readableBytes > 0 {
             let early = pending

@@ -422,7 +422,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     /// One lazily re-armed timer per connection: moving a deadline later costs no rescheduling,
     /// which keeps keep-alive traffic off the scheduler.
-    private func updateTimer(refresh: Bool = false) {
+    func updateTimer(refresh: Bool = false) {
         let kind = machine.timer
         guard refresh || kind != timerKind || timerRequest != machine.requestsServed else { return }
         timerKind = kind
@@ -468,10 +468,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         self.deadline = nil
         timerKind = .none
         perform(machine.timeoutFired())
-        updateTimer()
-    }
-
-    func updateTimerForTunnel() {
         updateTimer()
     }
 

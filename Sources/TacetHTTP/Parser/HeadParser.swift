@@ -239,7 +239,8 @@ extension StringProtocol {
         }
     }
 
-    func trimmingOWS() -> Substring {
+    /// Without optional whitespace (spaces and tabs) at either end (RFC 9110 §5.6.3).
+    public func trimmingOWS() -> Substring {
         var s = self[...]
         while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
         while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
