@@ -17,7 +17,20 @@ public enum CharacterClass {
         }
     }
 
+    /// uri-host characters (RFC 3986 reg-name and IP-literal) and the port's colon.
+    private static let hostTable: [Bool] = (0..<256).map { b in
+        switch UInt8(b) {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "-._~!$&'()*+,;=%:[]".utf8.contains(UInt8(b))
+        }
+    }
+
     @inline(__always) public static func isToken(_ b: UInt8) -> Bool { tokenTable[Int(b)] }
+
+    @inline(__always) public static func isHostCharacter(_ b: UInt8) -> Bool { hostTable[Int(b)] }
 
     /// Visible ASCII, space, tab and obs-text; never CR, LF, NUL or other controls.
     @inline(__always) public static func isFieldValue(_ b: UInt8) -> Bool {

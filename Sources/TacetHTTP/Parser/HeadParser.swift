@@ -188,7 +188,7 @@ enum HeadParser {
         var sawBracket = false
         for i in 0..<value.count {
             let b = value[i]
-            guard hostTable[Int(b)] else { return nil }
+            guard CharacterClass.isHostCharacter(b) else { return nil }
             if b == UInt8(ascii: "]") { sawBracket = true }
             if b == .colon && (value.first != UInt8(ascii: "[") || sawBracket) && end == value.count { end = i }
         }
@@ -198,16 +198,6 @@ enum HeadParser {
             lowered[i] = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
         }
         return String(decoding: lowered, as: UTF8.self)
-    }
-
-    private static let hostTable: [Bool] = (0..<256).map { b in
-        switch UInt8(b) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "-._~!$&'()*+,;=%:[]".utf8.contains(UInt8(b))
-        }
     }
 
     /// A trailer or header field line: token ":" field-value, nothing else.
