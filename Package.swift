@@ -6,7 +6,7 @@ let strict: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .
 
 let package = Package(
     name: "tacet",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization (Atomic)
     products: [
         .executable(name: "tacet", targets: ["tacet"]),
         .library(name: "TacetProbe", targets: ["TacetProbe"]),

@@ -5,7 +5,7 @@ import TacetHTTP
 /// One proxied request, on the client connection's event loop: gets an upstream connection
 /// (pooled or new), streams the request up and the response down with backpressure both ways,
 /// and carries out what `ProxyExchangeStateMachine` decides.
-final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
+final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamReadTimeoutDelegate {
     let request: Request
     let writer: ResponseWriter
     let upstream: Upstream
@@ -14,6 +14,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     var connection: UpstreamConnection?
     private var server: Int?
+    /// Servers picked before `server` for this request (retries only: the common request builds no set).
     private var tried: Set<Int> = []
     /// Body received before the upstream connection was ready.
     private var buffered: [ByteBuffer] = []
@@ -23,8 +24,6 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
     private var upstreamKeepAlive = true
     /// After a 101: which directions have ended with a FIN.
     var tunnel = (pending: false, active: false, clientFIN: false, upstreamFIN: false)
-    private var readTimer: Scheduled<Void>?
-    private var readDeadline: NIODeadline?
     private var sendTimer: Scheduled<Void>?
     private var eventLoop: any EventLoop { writer.eventLoop }
 
@@ -56,8 +55,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
             perform(machine.connectFailed(moreServers: false))
             return
         }
+        if let previous = self.server { tried.insert(previous) }
         self.server = server
-        tried.insert(server)
         if let pooled = pool?.take(server: server) {
             attach(pooled, reused: true)
             return
@@ -91,8 +90,15 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
 
     private func connectFailed(server: Int) {
         upstream.selector.recordFailure(server)
-        let more = upstream.selector.pick(excluding: tried) != nil
+        let more = upstream.selector.pick(excluding: triedSoFar) != nil
         perform(machine.connectFailed(moreServers: more))
+    }
+
+    /// Every server tried for this request, the current one included.
+    private var triedSoFar: Set<Int> {
+        var all = tried
+        if let server { all.insert(server) }
+        return all
     }
 
     /// Lets go of the upstream connection: back to the pool if `reuse`, else closed.
@@ -117,7 +123,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
             sendRequest()
         case .connect(let excludingLast):
             releaseConnection(reuse: false)
-            obtainConnection(excluding: excludingLast ? tried : [])
+            obtainConnection(excluding: excludingLast ? triedSoFar : [])
         case .respondError(let status):
             releaseConnection(reuse: false)
             let body = ByteBuffer(string: status.reasonPhrase.lowercased() + "\n")
@@ -317,33 +323,23 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate {
         return .stream
     }
 
+    /// read_timeout from now. The timer is the connection's (see `UpstreamConnection.setReadDeadline`).
     func armReadTimer() {
-        let deadline = NIODeadline.now() + upstream.settings.readTimeout
-        readDeadline = deadline
-        guard readTimer == nil else { return }
-        scheduleReadTimer(at: deadline)
-    }
-
-    private func scheduleReadTimer(at deadline: NIODeadline) {
-        readTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            readTimer = nil
-            guard let readDeadline else { return }
-            if NIODeadline.now() < readDeadline {
-                scheduleReadTimer(at: readDeadline)
-            } else if tunnel.active {
-                tunnelTimedOut()
-            } else {
-                perform(machine.readTimedOut())
-            }
-        }
+        connection?.setReadDeadline(NIODeadline.now() + upstream.settings.readTimeout, for: self)
     }
 
     func cancelReadTimer() {
         sendTimer?.cancel()
         sendTimer = nil
-        readDeadline = nil
-        readTimer?.cancel()
-        readTimer = nil
+        connection?.clearReadDeadline()
+    }
+
+    func upstreamReadTimedOut() {
+        if tunnel.active {
+            tunnelTimedOut()
+        } else {
+            perform(machine.readTimedOut())
+        }
     }
 }
 

@@ -12,6 +12,11 @@ protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamReadComplete()
 }
 
+/// Who is told when the upstream stays silent past the read deadline.
+protocol UpstreamReadTimeoutDelegate: AnyObject {
+    func upstreamReadTimedOut()
+}
+
 /// One HTTP/1.1 connection to an upstream server, on a client connection's event loop: serving
 /// one exchange at a time, or idle in its loop's pool. Only touched on that loop.
 final class UpstreamConnection {
@@ -22,6 +27,14 @@ final class UpstreamConnection {
     /// The exchange using the connection; nil while idle.
     private var delegate: (any UpstreamConnectionDelegate)?
     private var closed = false
+
+    /// The read deadline of the exchange using the connection, and one task per connection that
+    /// is moved lazily: a request on a kept-alive connection only writes a new deadline; nothing
+    /// is scheduled or cancelled per request. Cleared (target released) when the exchange lets go.
+    private var readDeadline: NIODeadline?
+    private var readTimeoutTarget: (any UpstreamReadTimeoutDelegate)?
+    private var readTimer: Scheduled<Void>?
+    private var readTimerFireAt: NIODeadline?
 
     private init(channel: any Channel, server: Int, handler: UpstreamChannelHandler) {
         self.channel = channel
@@ -116,13 +129,51 @@ final class UpstreamConnection {
         channel.close(mode: .output, promise: nil)
     }
 
+    func setReadDeadline(_ deadline: NIODeadline, for target: any UpstreamReadTimeoutDelegate) {
+        readDeadline = deadline
+        readTimeoutTarget = target
+        if let fireAt = readTimerFireAt, fireAt <= deadline { return }
+        scheduleReadTimer(at: deadline)
+    }
+
+    func clearReadDeadline() {
+        readDeadline = nil
+        readTimeoutTarget = nil
+    }
+
+    private func scheduleReadTimer(at deadline: NIODeadline) {
+        readTimer?.cancel()
+        readTimerFireAt = deadline
+        readTimer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            readTimer = nil
+            readTimerFireAt = nil
+            guard let readDeadline else { return }
+            if NIODeadline.now() < readDeadline {
+                scheduleReadTimer(at: readDeadline)
+            } else {
+                let target = readTimeoutTarget
+                clearReadDeadline()
+                target?.upstreamReadTimedOut()
+            }
+        }
+    }
+
+    private func stopReadTimer() {
+        readTimer?.cancel()
+        readTimer = nil
+        readTimerFireAt = nil
+        clearReadDeadline()
+    }
+
     /// Ends with an RST, not a FIN.
     func reset() {
+        stopReadTimer()
         channel.setResetOnClose()
         channel.close(promise: nil)
     }
 
     func close() {
+        stopReadTimer()
         guard !closed else { return }
         closed = true
         delegate = nil
@@ -156,6 +207,7 @@ final class UpstreamConnection {
     fileprivate func failed() {
         let wasClosed = closed
         closed = true
+        stopReadTimer()
         pool?.remove(self)
         pool = nil
         if let delegate {

@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// Idle keep-alive connections to an upstream's servers, for one event loop. Touched only on
 /// that loop; `@unchecked Sendable` so the `Upstream` that owns one pool per loop can be shared.
@@ -9,7 +9,8 @@ final class UpstreamPool: @unchecked Sendable {
     /// Idle connections per server index, most recently used last. Mutated in place: copying a
     /// list out of a dictionary and back would copy (and retain) every connection in it.
     private var idle: [[UpstreamConnection]] = []
-    private let count = NIOLockedValueBox(0)
+    /// Read by metrics from other threads; an atomic, not a lock, on every take and put.
+    private let count = Atomic<Int>(0)
     /// Set when a reload replaced this pool's upstream: nothing is pooled any more.
     private var retired = false
 
@@ -23,7 +24,7 @@ final class UpstreamPool: @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         guard server < idle.count else { return nil }
         while let connection = idle[server].popLast() {
-            count.withLockedValue { $0 -= 1 }
+            count.subtract(1, ordering: .relaxed)
             if connection.isReusable { return connection }
             connection.close()
         }
@@ -37,7 +38,7 @@ final class UpstreamPool: @unchecked Sendable {
         while idle.count <= server { idle.append([]) }
         guard !retired, idle[server].count < maxIdlePerServer, connection.isReusable else { return false }
         idle[server].append(connection)
-        count.withLockedValue { $0 += 1 }
+        count.add(1, ordering: .relaxed)
         connection.becameIdle(in: self)
         return true
     }
@@ -47,7 +48,7 @@ final class UpstreamPool: @unchecked Sendable {
         let server = connection.server
         guard server < idle.count, let i = idle[server].firstIndex(where: { $0 === connection }) else { return }
         idle[server].remove(at: i)
-        count.withLockedValue { $0 -= 1 }
+        count.subtract(1, ordering: .relaxed)
     }
 
     /// After a reload: closes the idle connections and pools nothing more.
@@ -56,9 +57,9 @@ final class UpstreamPool: @unchecked Sendable {
         retired = true
         let all = idle.flatMap { $0 }
         idle = []
-        count.withLockedValue { $0 = 0 }
+        count.store(0, ordering: .relaxed)
         for connection in all { connection.close() }
     }
 
-    var idleCountSnapshot: Int { count.withLockedValue { $0 } }
+    var idleCountSnapshot: Int { count.load(ordering: .relaxed) }
 }

@@ -49,23 +49,28 @@ public struct BalancerState: Sendable {
     public mutating func pick(
         excluding: Set<Int> = [], now: NIODeadline, using generator: inout some RandomNumberGenerator
     ) -> Int? {
-        let candidates = slots.indices.filter { !excluding.contains($0) && isAvailable($0, now: now) }
-        guard !candidates.isEmpty else { return nil }
+        // Per request: no arrays are built unless a method needs a list of candidates.
+        if slots.count == 1 {
+            return !excluding.contains(0) && isAvailable(0, now: now) ? 0 : nil
+        }
         switch method {
         case .roundRobin:
-            return smoothWeightedRoundRobin(among: candidates)
+            return smoothWeightedRoundRobin(excluding: excluding, now: now, load: nil)
         case .leastConnections:
             // Least active per unit of weight: a * wb < b * wa compares a/wa with b/wb exactly.
-            var least: [Int] = []
-            for index in candidates {
-                guard let first = least.first else { least = [index]; continue }
-                let lhs = slots[index].active * slots[first].weight
-                let rhs = slots[first].active * slots[index].weight
-                if lhs < rhs { least = [index] } else if lhs == rhs { least.append(index) }
+            var least: Int?
+            for index in slots.indices where isCandidate(index, excluding: excluding, now: now) {
+                guard let best = least else { least = index; continue }
+                if slots[index].active * slots[best].weight < slots[best].active * slots[index].weight {
+                    least = index
+                }
             }
-            return smoothWeightedRoundRobin(among: least)
+            guard let least else { return nil }
+            return smoothWeightedRoundRobin(excluding: excluding, now: now,
+                                            load: (slots[least].active, slots[least].weight))
         case .randomTwoChoices:
-            guard candidates.count > 1 else { return candidates[0] }
+            let candidates = slots.indices.filter { isCandidate($0, excluding: excluding, now: now) }
+            guard candidates.count > 1 else { return candidates.first }
             let first = weightedRandom(among: candidates, using: &generator)
             let second = weightedRandom(among: candidates.filter { $0 != first }, using: &generator)
             let firstLoad = slots[first].active * slots[second].weight
@@ -124,16 +129,22 @@ public struct BalancerState: Sendable {
         slots.indices.contains(server) ? slots[server].active : 0
     }
 
+    /// Some server has failures counted or is taken out by passive health.
+    public var hasFailures: Bool { slots.contains { $0.fails > 0 || $0.downUntil != nil } }
+
     public func fails(_ server: Int) -> Int {
         slots.indices.contains(server) ? slots[server].fails : 0
     }
 
     /// nginx's smooth weighted round robin: every candidate gains its weight, the highest
     /// score wins and pays back the total. Weights 5,1,1 give a a a b a c a, not a a a a a b c.
-    private mutating func smoothWeightedRoundRobin(among candidates: [Int]) -> Int? {
+    /// Among the candidates, or only those whose active/weight equals `load` (least_conn's ties).
+    private mutating func smoothWeightedRoundRobin(excluding: Set<Int>, now: NIODeadline,
+                                                   load: (active: Int, weight: Int)?) -> Int? {
         var best: Int?
         var total = 0
-        for index in candidates {
+        for index in slots.indices where isCandidate(index, excluding: excluding, now: now) {
+            if let load, slots[index].active * load.weight != load.active * slots[index].weight { continue }
             slots[index].currentWeight += slots[index].weight
             total += slots[index].weight
             if best.map({ slots[index].currentWeight > slots[$0].currentWeight }) ?? true {
@@ -142,6 +153,10 @@ public struct BalancerState: Sendable {
         }
         if let best { slots[best].currentWeight -= total }
         return best
+    }
+
+    private func isCandidate(_ index: Int, excluding: Set<Int>, now: NIODeadline) -> Bool {
+        !excluding.contains(index) && isAvailable(index, now: now)
     }
 
     private func weightedRandom(among candidates: [Int], using generator: inout some RandomNumberGenerator) -> Int {

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// One configured upstream, shared by every event loop and by the HTTP and stream proxies.
 ///
@@ -10,6 +11,9 @@ public final class UpstreamGroup: Sendable {
     public let servers: [UpstreamServer]
     private let state: NIOLockedValueBox<BalancerState>
     private let clock: @Sendable () -> NIODeadline
+    /// Whether any server may hold passive failures: while none does, a success (every
+    /// proxied response) has nothing to clear and takes no lock.
+    private let mayHaveFailures = Atomic<Bool>(false)
 
     /// `clock` is injectable so tests can step over `failTimeout` without waiting.
     public init(name: String, servers: [UpstreamServer], balance: BalanceMethod, maxFails: Int,
@@ -45,12 +49,20 @@ public final class UpstreamGroup: Sendable {
     /// `fail_timeout` (nginx semantics).
     public func recordFailure(_ server: Int) {
         let now = clock()
-        state.withLockedValue { $0.recordFailure(server, now: now) }
+        state.withLockedValue {
+            $0.recordFailure(server, now: now)
+            mayHaveFailures.store(true, ordering: .relaxed)
+        }
     }
 
     public func recordSuccess(_ server: Int) {
+        // A failure recorded concurrently may be missed here: as if this success came first.
+        guard mayHaveFailures.load(ordering: .relaxed) else { return }
         let now = clock()
-        state.withLockedValue { $0.recordSuccess(server, now: now) }
+        state.withLockedValue {
+            $0.recordSuccess(server, now: now)
+            if !$0.hasFailures { mayHaveFailures.store(false, ordering: .relaxed) }
+        }
     }
 
     /// From active checks.

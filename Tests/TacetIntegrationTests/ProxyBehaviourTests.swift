@@ -109,6 +109,25 @@ struct ProxyBehaviourTests {
         #expect(await eventually { backend.recorder.contains("gone /slow") })
     }
 
+    @Test("Read timeout on a kept-alive upstream connection, after a quick request on it: 504")
+    func readTimeoutOnReusedConnection() async throws {
+        // The read timer belongs to the upstream connection and moves lazily: the first
+        // request's deadline must not leak into the second, nor the second go unguarded.
+        let backend = try await TestBackend(answer: TestBackend.Answer(silentPaths: ["/silent"]))
+        var settings = Upstream.Settings()
+        settings.readTimeout = .milliseconds(200)
+        let (live, _) = try await Self.proxy(port: backend.port, settings: settings)
+        defer { Task { await live.stop(); await backend.stop() } }
+        let client = try live.connect()
+        try client.send(get("/quick"))
+        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        try client.send(get("/silent"))
+        let response = client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+        #expect(response?.status == 504)
+        #expect(backend.recorder.count("connection") == 1)
+        #expect(await eventually { backend.recorder.contains("gone /silent") })
+    }
+
     @Test("Expect: 100-continue works end to end")
     func expectContinue() async throws {
         let backend = try await TestBackend()

@@ -20,6 +20,8 @@ final class TestBackend: Sendable {
         var chunked = false
         var truncateAfter: Int?
         var bodySize: Int?
+        /// Requests for these paths are never answered.
+        var silentPaths: [String] = []
     }
     let answer: Answer
     private let gate = NIOLockedValueBox<(open: Bool, waiting: [(any EventLoop, @Sendable () -> Void)])>((false, []))
@@ -105,6 +107,7 @@ private final class BackendHandler: ChannelInboundHandler {
             bodyBytes += buffer.readableBytes
         case .end:
             backend.recorder.add("body \(bodyBytes)")
+            if backend.answer.silentPaths.contains(uri) { return }
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             backend.schedule(on: context.eventLoop) {
                 let (handler, context) = loopBound.value
