@@ -25,14 +25,24 @@ import Darwin
 /// as it is without SO_REUSEPORT.
 public final class StreamListener: Sendable {
     private let group: any EventLoopGroup
-    /// The group's loops, in order; `connectors[i]` (below) serves `loops[i]`.
+    /// The group's loops, in order; `perLoop[i]` serves `loops[i]`.
     private let loops: [any EventLoop]
-    /// What new connections get; replaced by `update(_:)` on reload, read once per accept.
-    private let current: NIOLockedValueBox<(settings: StreamSettings, connectors: [UpstreamConnector])>
+    private let perLoop: [LoopState]
     private let logger: Logger
     private let listeners = NIOLockedValueBox<[any Channel]>([])
-    /// Client channels of streams in progress, so a shutdown can wait for them.
-    private let active = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    /// One loop's share: each accept reads and writes only its own loop's, so these locks are
+    /// never contended (one set for all loops was, on every short connection).
+    private final class LoopState: Sendable {
+        /// What new connections get; replaced by `update(_:)` on reload, read once per accept.
+        let current: NIOLockedValueBox<(settings: StreamSettings, connector: UpstreamConnector)>
+        /// Client channels of streams in progress, so a shutdown can wait for them.
+        let active = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+        init(_ settings: StreamSettings, _ connector: UpstreamConnector) {
+            current = NIOLockedValueBox((settings, connector))
+        }
+    }
     /// The address bound, from the settings this listener was created with; `update` never
     /// moves it (a reload that changes it makes a new listener instead).
     public let host: String
@@ -42,7 +52,7 @@ public final class StreamListener: Sendable {
         self.group = group
         let loops = Array(group.makeIterator())
         self.loops = loops
-        self.current = NIOLockedValueBox((settings, Self.connectors(settings, loops, logger)))
+        self.perLoop = zip(loops, Self.connectors(settings, loops, logger)).map { LoopState(settings, $0.1) }
         self.logger = logger
         self.host = settings.host
         self.port = settings.port
@@ -55,8 +65,9 @@ public final class StreamListener: Sendable {
         var settings = settings
         settings.host = host
         settings.port = port
-        let connectors = Self.connectors(settings, loops, logger)
-        current.withLockedValue { $0 = (settings, connectors) }
+        for (state, connector) in zip(perLoop, Self.connectors(settings, loops, logger)) {
+            state.current.withLockedValue { $0 = (settings, connector) }
+        }
     }
 
     private static func connectors(_ settings: StreamSettings, _ loops: [any EventLoop],
@@ -66,10 +77,9 @@ public final class StreamListener: Sendable {
 
     /// Binds and starts accepting; returns the bound address (useful with port 0).
     public func start() async throws -> SocketAddress {
-        let current = self.current
         let logger = self.logger
-        let active = self.active
-        let description = current.withLockedValue { $0.settings.listenDescription }
+        let perLoop = self.perLoop
+        let description = perLoop[0].current.withLockedValue { $0.settings.listenDescription }
         // The probe: fails when anything listens there; with port 0 it also picks the port.
         let probed = try Self.probe(try SocketAddress.makeAddressResolvingHost(host, port: port),
                                     description: description)
@@ -79,17 +89,20 @@ public final class StreamListener: Sendable {
             for (index, loop) in loops.enumerated() {
                 let fd = try Self.listeningSocket(address, description: description)
                 let channel = try await ServerBootstrap(group: loop, childGroup: loop)
-                    // Nothing is read until the upstream is connected (then the glue turns it on).
-                    // TCP_NODELAY is inherited from the listening socket (NIO sets it there).
-                    .childChannelOption(.autoRead, value: false)
-                    .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .childChannelInitializer { channel in
-                        let (settings, connectors) = current.withLockedValue { $0 }
-                        let connector = connectors[index]
+                        let state = perLoop[index]
+                        let (settings, connector) = state.current.withLockedValue { $0 }
                         let id = ObjectIdentifier(channel)
-                        active.withLockedValue { $0[id] = channel }
-                        channel.closeFuture.whenComplete { _ in _ = active.withLockedValue { $0.removeValue(forKey: id) } }
+                        state.active.withLockedValue { $0[id] = channel }
+                        channel.closeFuture.whenComplete { _ in _ = state.active.withLockedValue { $0.removeValue(forKey: id) } }
                         return channel.eventLoop.makeCompletedFuture {
+                            // Set here, synchronously, before the channel registers: as child
+                            // options each would be applied through a chain of futures.
+                            // Nothing is read until the upstream is connected (then the glue turns
+                            // it on). TCP_NODELAY is inherited from the listening socket.
+                            guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+                            try options.setOption(.autoRead, value: false)
+                            try options.setOption(.allowRemoteHalfClosure, value: true)
                             let session = StreamSession(loop: channel.eventLoop, settings: settings,
                                                         listen: connector.listen,
                                                         clientAddress: channel.remoteAddress, logger: logger)
@@ -114,20 +127,22 @@ public final class StreamListener: Sendable {
     }
 
     /// Streams in progress right now.
-    public var activeCount: Int { active.withLockedValue { $0.count } }
+    public var activeCount: Int { perLoop.reduce(0) { $0 + $1.active.withLockedValue { $0.count } } }
+
+    private var activeChannels: [any Channel] { perLoop.flatMap { $0.active.withLockedValue { Array($0.values) } } }
 
     /// After `stop()`: waits up to `gracePeriod` for the streams in progress to end by themselves,
     /// then resets the rest (an RST, not a FIN: neither side may take a cut-off stream as finished).
     public func drain(gracePeriod: TimeAmount) async {
         let deadline = NIODeadline.now() + gracePeriod
-        for channel in active.withLockedValue({ Array($0.values) }) {
+        for channel in activeChannels {
             let remaining = deadline - .now()
             if remaining <= .zero { break }
             let timeout = channel.eventLoop.scheduleTask(in: remaining) {}
             channel.closeFuture.whenComplete { _ in timeout.cancel() }
             _ = try? await timeout.futureResult.get()
         }
-        for channel in active.withLockedValue({ Array($0.values) }) {
+        for channel in activeChannels {
             channel.eventLoop.execute { StreamSession.reset(channel) }
         }
     }

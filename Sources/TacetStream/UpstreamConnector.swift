@@ -33,12 +33,18 @@ struct UpstreamConnector: Sendable {
     }
 
     private func makeBootstrap(_ loop: any EventLoop) -> ClientBootstrap {
+        // Options are set synchronously in the initializer (before the channel registers):
+        // the bootstrap's own option list applies each through a chain of futures, a measurable
+        // part of a short connection. TCP_NODELAY is NIO's default on a ClientBootstrap.
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(settings.connectTimeout)
-            .channelOption(.autoRead, value: false)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            // NIO's default too (same option, set once); `.socketOption` would be SOL_SOCKET.
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+                    try options.setOption(.autoRead, value: false)
+                    try options.setOption(.allowRemoteHalfClosure, value: true)
+                }
+            }
         self.bootstrap.value = bootstrap
         return bootstrap
     }
