@@ -47,7 +47,9 @@ extension HTTPConnectionHandler {
         let connectionHeader: ResponseEncoder.ConnectionHeader = head.status == .switchingProtocols ? .upgrade
             : !keepAlive ? .close : (request.version.minor == 0 ? .keepAlive : .none)
 
-        var buffer = context.channel.allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0))
+        // Room for a small body that may follow unflushed (a proxied response): see `held`.
+        let room = flush || end ? 0 : Self.coalesceLimit
+        var buffer = context.channel.allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0) + room)
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, framing: framing,
                                   connection: connectionHeader, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
@@ -69,16 +71,47 @@ extension HTTPConnectionHandler {
         exchange = current
         bytesOut += buffer.readableBytes
         if flush || end {
+            releaseHeld(flush: false)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         } else {
-            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            hold(&buffer)
         }
         if end { responseFinished() }
     }
 
+    /// Bodies up to this size written unflushed join the held head: one write, not two.
+    static var coalesceLimit: Int { 4096 }
+
+    /// Keeps unflushed response bytes here rather than in NIO's queue, so the head and a small
+    /// body after it (a proxied response arriving in one read) go out as one buffer in one write.
+    func hold(_ bytes: inout ByteBuffer) {
+        if held == nil {
+            held = bytes
+        } else {
+            held?.writeBuffer(&bytes)
+        }
+    }
+
+    /// Hands the held bytes to NIO (before any other write, flush or close), flushing if asked.
+    func releaseHeld(flush: Bool) {
+        guard let context else {
+            held = nil
+            return
+        }
+        if let bytes = held {
+            held = nil
+            if flush {
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+                return
+            }
+            context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+        }
+        if flush { context.flush() }
+    }
+
     func flushResponse(_ id: UInt64) {
-        guard let current = exchange, current.id == id, let context else { return }
-        context.flush()
+        guard let current = exchange, current.id == id, context != nil else { return }
+        releaseHeld(flush: true)
     }
 
     func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool = true) {
@@ -87,6 +120,25 @@ extension HTTPConnectionHandler {
         guard !current.suppressBody, buffer.readableBytes > 0 else { return }
         current.bodyBytes += buffer.readableBytes
         exchange = current
+        if current.framing == .none { return }
+        if held != nil && buffer.readableBytes <= Self.coalesceLimit {
+            var body = buffer
+            if current.framing == .chunked {
+                var header = context.channel.allocator.buffer(capacity: 12)
+                ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &header)
+                bytesOut += header.readableBytes + 2
+                hold(&header)
+                hold(&body)
+                var crlf = ByteBuffer(staticString: "\r\n")
+                hold(&crlf)
+            } else {
+                hold(&body)
+            }
+            bytesOut += buffer.readableBytes
+            if flush { releaseHeld(flush: true) }
+            return
+        }
+        releaseHeld(flush: false)
         switch current.framing {
         case .none:
             return
@@ -112,6 +164,7 @@ extension HTTPConnectionHandler {
         }
         current.bodyBytes += count
         exchange = current
+        releaseHeld(flush: false)
         if current.framing == .chunked {
             var header = context.channel.allocator.buffer(capacity: 12)
             ResponseEncoder.writeChunkHeader(size: count, into: &header)
@@ -136,14 +189,14 @@ extension HTTPConnectionHandler {
 
     func endResponse(_ id: UInt64) {
         guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
-              let context else { return }
+              context != nil else { return }
         if current.framing == .chunked && !current.suppressBody {
             bytesOut += 5
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "0\r\n\r\n"))), promise: nil)
-        } else {
-            // Nothing may be left unflushed: a head written with `flush: false` and no body after it.
-            context.flush()
+            var last = ByteBuffer(staticString: "0\r\n\r\n")
+            hold(&last)
         }
+        // Nothing may be left unflushed: a head written with `flush: false` and no body after it.
+        releaseHeld(flush: true)
         responseFinished()
     }
 
@@ -200,6 +253,7 @@ extension HTTPConnectionHandler {
 
     func writeTunnel(_ id: UInt64, _ buffer: ByteBuffer) {
         guard exchange?.id == id, case .tunnel = machine.state, let context else { return }
+        releaseHeld(flush: false)
         bytesOut += buffer.readableBytes
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
     }
@@ -207,6 +261,7 @@ extension HTTPConnectionHandler {
     func closeTunnelOutput(_ id: UInt64) {
         guard exchange?.id == id, case .tunnel = machine.state, let context else { return }
         machine.tunnelOutputClosed()
+        releaseHeld(flush: true)
         if machine.inputClosed {
             // Both directions are done: flush and close (NIO would turn a half-close into a full one).
             endTunnel(id, reset: false)
@@ -218,6 +273,7 @@ extension HTTPConnectionHandler {
     func endTunnel(_ id: UInt64, reset: Bool) {
         guard exchange?.id == id, case .tunnel = machine.state, let context else { return }
         exchange?.handler = nil
+        releaseHeld(flush: !reset)
         if reset {
             // An RST, not a FIN: the client must not take a cut-off stream for a finished one.
             context.channel.setResetOnClose()

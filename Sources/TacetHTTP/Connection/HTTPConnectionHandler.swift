@@ -58,6 +58,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     var machine: ConnectionStateMachine
     private var parser: RequestParser
     var pending = ByteBuffer()
+    /// Response bytes written without a flush, not yet given to NIO (see `hold`).
+    var held: ByteBuffer?
     var exchange: Exchange?
     private var nextExchangeID: UInt64 = 1
     var context: ChannelHandlerContext?
@@ -126,6 +128,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        held = nil
         cancelTimers()
         self.context = nil
     }
@@ -330,6 +333,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             logAccess(request: nil, status: Int(error.status.code), bytes: 0, start: connectedAt, end: reason.rawValue)
         }
         guard let context else { return }
+        releaseHeld(flush: mode != .immediately)
         switch mode {
         case .staged:
             context.flush()
@@ -349,6 +353,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     private func writeErrorResponse(_ error: RequestError, suppressBody: Bool) {
         guard let context else { return }
+        releaseHeld(flush: false)
         let body = error.reason + "\n"
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
