@@ -14,7 +14,7 @@ extension HTTPConnectionHandler {
         guard let current = exchange, current.id == id, !current.responseComplete, current.status == nil,
               current.request.acceptsInterimResponses, (100..<200).contains(status.code), status.code != 101,
               let context else { return false }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
+        var buffer = allocator.buffer(capacity: 64)
         ResponseEncoder.writeInterim(status: status, headers: headers, into: &buffer)
         bytesOut += buffer.readableBytes
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
@@ -49,7 +49,7 @@ extension HTTPConnectionHandler {
 
         // Room for a small body that may follow unflushed (a proxied response): see `held`.
         let room = flush || end ? 0 : Self.coalesceLimit
-        var buffer = context.channel.allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0) + room)
+        var buffer = allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0) + room)
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, framing: framing,
                                   connection: connectionHeader, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
@@ -124,7 +124,7 @@ extension HTTPConnectionHandler {
         if held != nil && buffer.readableBytes <= Self.coalesceLimit {
             var body = buffer
             if current.framing == .chunked {
-                var header = context.channel.allocator.buffer(capacity: 12)
+                var header = allocator.buffer(capacity: 12)
                 ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &header)
                 bytesOut += header.readableBytes + 2
                 hold(&header)
@@ -143,7 +143,7 @@ extension HTTPConnectionHandler {
         case .none:
             return
         case .chunked:
-            var header = context.channel.allocator.buffer(capacity: 12)
+            var header = allocator.buffer(capacity: 12)
             ResponseEncoder.writeChunkHeader(size: buffer.readableBytes, into: &header)
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
@@ -166,7 +166,7 @@ extension HTTPConnectionHandler {
         exchange = current
         releaseHeld(flush: false)
         if current.framing == .chunked {
-            var header = context.channel.allocator.buffer(capacity: 12)
+            var header = allocator.buffer(capacity: 12)
             ResponseEncoder.writeChunkHeader(size: count, into: &header)
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
         }

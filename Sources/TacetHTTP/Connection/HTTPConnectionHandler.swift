@@ -109,8 +109,10 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     // MARK: for ResponseWriter
 
     let eventLoop: any EventLoop
-    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// The channel's, kept here: `context.channel` costs a retain and a release on every use.
+    private(set) var allocator = ByteBufferAllocator()
+    /// The channel's writability as last reported (NIO reports every change).
+    private(set) var isWritable = false
 
     func isCurrent(_ id: UInt64) -> Bool {
         guard let exchange else { return false }
@@ -121,6 +123,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
+        isWritable = context.channel.isWritable
         if let address = context.channel.remoteAddress {
             remoteAddress = address.ipAddress ?? "\(address)"
         }
@@ -129,6 +133,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         held = nil
+        isWritable = false
         cancelTimers()
         self.context = nil
     }
@@ -185,6 +190,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        isWritable = false
         perform(machine.channelClosed())
         cancelTimers()
         logConnectionEnd()
@@ -193,6 +199,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
+        isWritable = writable
         if writable {
             sendTimer?.cancel()
             sendTimer = nil
@@ -281,7 +288,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             current.handler = handler
             // The route wants the body: now is when a waiting client should send it.
             if request.expectsContinue && current.status == nil, let context {
-                var buffer = context.channel.allocator.buffer(capacity: 32)
+                var buffer = allocator.buffer(capacity: 32)
                 buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
                 current.continueSent = true
@@ -357,7 +364,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         let body = error.reason + "\n"
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        var buffer = context.channel.allocator.buffer(capacity: 256)
+        var buffer = allocator.buffer(capacity: 256)
         ResponseEncoder.writeHead(status: error.status, headers: headers, framing: .contentLength(body.utf8.count),
                                   connection: .close, into: &buffer)
         if !suppressBody { buffer.writeString(body) }
