@@ -42,7 +42,7 @@ FLOOR="$BENCH_DIR/nio-floor/.build/release/nio-floor"
 if [ "$BUILD" = 1 ]; then
     build_tacet "$REPO" "$BENCH_DIR/results/build.log"
     log "building nio-floor (release)..."
-    (cd "$BENCH_DIR/nio-floor" && swift build -c release) >"$BENCH_DIR/results/build-floor.log" 2>&1 \
+    (cd "$BENCH_DIR/nio-floor" && swift build "${RELEASE_FLAGS[@]}") >"$BENCH_DIR/results/build-floor.log" 2>&1 \
         || { tail -n 30 "$BENCH_DIR/results/build-floor.log"; die "nio-floor build failed"; }
 fi
 [ -x "$TACET" ] || die "no tacet binary at $TACET"

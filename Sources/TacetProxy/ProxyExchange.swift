@@ -250,7 +250,6 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     // MARK: UpstreamConnectionDelegate (the upstream side)
 
     func upstreamReceived(_ event: UpstreamResponseParser.Event) {
-        armReadTimer()
         switch event {
         case .head(let head):
             let action = machine.responseHead(status: head.status)
@@ -290,8 +289,10 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         }
     }
 
-    /// One read from the upstream is done: send what it gave the client in one write.
+    /// One read from the upstream is done: send what it gave the client in one write. The read
+    /// timeout runs from here, as nginx's proxy_read_timeout runs between two reads.
     func upstreamReadComplete() {
+        armReadTimer()
         writer.flush()
     }
 
