@@ -79,7 +79,12 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var lingerUntil: NIODeadline?
     private var sendTimer: Scheduled<Void>?
 
-    private let connectedAt = NIODeadline.now()
+    private let connectedAt: NIODeadline
+    /// One clock reading for a whole batch of input: a request's start, its end (when answered
+    /// at once) and the timer's new deadline share it, as nginx's cached time per loop iteration.
+    private var batchTime: NIODeadline?
+    /// The loop's clock (EmbeddedEventLoop's in tests), read once per batch of input.
+    private var now: NIODeadline { batchTime ?? eventLoop.now }
     private var bytesIn = 0
     var bytesOut = 0
     private var remoteAddress = "-"
@@ -98,6 +103,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         let accessLog = state.accessLog
         self.observer = state.observer
         self.eventLoop = eventLoop
+        self.connectedAt = eventLoop.now
         self.settings = settings
         self.responder = responder
         self.accessLog = accessLog
@@ -245,7 +251,12 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private func processInput() {
         guard !processing else { return }
         processing = true
-        defer { processing = false }
+        let outermost = batchTime == nil
+        if outermost { batchTime = eventLoop.now }
+        defer {
+            processing = false
+            if outermost { batchTime = nil }
+        }
         while machine.wantsRequestBytes {
             let event: RequestParser.Event?
             do {
@@ -281,7 +292,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         guard machine.requestHeadReceived(keepAlive: request.keepAlive) == .dispatch else { return }
         let id = nextExchangeID
         nextExchangeID += 1
-        exchange = Exchange(id: id, request: request, start: .now())
+        exchange = Exchange(id: id, request: request, start: now)
         let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))
         guard let current = exchange, current.id == id else { return }
         if let handler, !current.responseComplete {
@@ -389,13 +400,13 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             status = Int(current.status?.code ?? 0)
         }
         observer.requestFinished(route: current.routeLabel, status: status,
-                                 durationNanoseconds: (NIODeadline.now() - current.start).nanoseconds, end: end)
+                                 durationNanoseconds: (now - current.start).nanoseconds, end: end)
         logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
     }
 
     private func logAccess(request: Request?, status: Int, bytes: Int, start: NIODeadline, end: String) {
         guard let accessLog else { return }
-        let ms = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
+        let ms = Double((now - start).nanoseconds) / 1_000_000
         accessLog.log(AccessLogEntry(
             remoteAddress: remoteAddress, epochSeconds: Int(time(nil)),
             method: request?.method.rawValue ?? "-", target: request?.target ?? "-",
@@ -409,7 +420,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         guard !endLogged else { return }
         endLogged = true
         observer.connectionClosed(reason: machine.endReason ?? .clientRST, bytesIn: bytesIn, bytesOut: bytesOut)
-        let ms = (NIODeadline.now() - connectedAt).nanoseconds / 1_000_000
+        let ms = (eventLoop.now - connectedAt).nanoseconds / 1_000_000
         logger.info("connection closed", metadata: [
             "peer": "\(remoteAddress)",
             "reason": "\(machine.endReason?.rawValue ?? ConnectionEndReason.clientRST.rawValue)",
@@ -441,7 +452,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         timerRequest = machine.requestsServed
         // The loop's clock, not the wall clock: the same thing on a real loop, and lets
         // EmbeddedEventLoop's advanceTime drive the timers in tests.
-        let now = eventLoop.now
+        let now = self.now
         switch kind {
         case .none:
             deadline = nil
