@@ -24,11 +24,13 @@ extension HTTPConnectionHandler {
     func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool = true) {
         guard let current = exchange, current.id == id, current.status == nil, let context else { return }
         machine.responseStarted()
-        let request = current.request
+        // Fields read in place: a copy of the request would retain every one of its fields.
+        let expectsContinue = current.request.expectsContinue
+        let minorVersion = current.request.version.minor
         var keepAlive = machine.responseKeepsAlive && !head.close
         // A client told to wait for 100 Continue that never got it may or may not send its body:
         // the connection cannot be trusted for another request.
-        if request.expectsContinue && !current.continueSent { keepAlive = false }
+        if expectsContinue && !current.continueSent { keepAlive = false }
 
         let bodyless = head.status.code < 200 || head.status.code == 204 || head.status.code == 304
         let framing: ResponseEncoder.Framing
@@ -37,7 +39,7 @@ extension HTTPConnectionHandler {
         case .empty: framing = .contentLength(0)
         case .length(let n): framing = .contentLength(n)
         case .stream:
-            if request.version.minor >= 1 {
+            if minorVersion >= 1 {
                 framing = .chunked
             } else {
                 framing = .closeDelimited
@@ -45,13 +47,13 @@ extension HTTPConnectionHandler {
             }
         }
         let connectionHeader: ResponseEncoder.ConnectionHeader = head.status == .switchingProtocols ? .upgrade
-            : !keepAlive ? .close : (request.version.minor == 0 ? .keepAlive : .none)
+            : !keepAlive ? .close : (minorVersion == 0 ? .keepAlive : .none)
 
         // Room for a small body that may follow unflushed (a proxied response): see `held`.
         let room = flush || end ? 0 : Self.coalesceLimit
         var buffer = allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0) + room)
-        ResponseEncoder.writeHead(status: head.status, headers: head.headers, framing: framing,
-                                  connection: connectionHeader, into: &buffer)
+        ResponseEncoder.writeHead(status: head.status, headers: head.headers, encodedFields: head.encodedFields,
+                                  framing: framing, connection: connectionHeader, date: dateCache, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
             current.bodyBytes += body.readableBytes
             if framing == .chunked {

@@ -117,6 +117,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     let eventLoop: any EventLoop
     /// The channel's, kept here: `context.channel` costs a retain and a release on every use.
     private(set) var allocator = ByteBufferAllocator()
+    /// This thread's Date line, looked up once (not per response).
+    private(set) var dateCache = DateCache.current
     /// The channel's writability as last reported (NIO reports every change).
     private(set) var isWritable = false
 
@@ -129,6 +131,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        dateCache = DateCache.current
         allocator = context.channel.allocator
         isWritable = context.channel.isWritable
         if let address = context.channel.remoteAddress {

@@ -122,7 +122,10 @@ public struct RequestParser: Sendable {
             }
         }
         // The head starts at the reader index until it is complete.
-        lastHeadWasHEAD = buffer.readableBytesView.starts(with: "HEAD ".utf8)
+        lastHeadWasHEAD = buffer.withUnsafeReadableBytes { bytes in
+            bytes.count >= 5 && bytes[0] == 0x48 && bytes[1] == 0x45 && bytes[2] == 0x41 && bytes[3] == 0x44
+                && bytes[4] == .space  // "HEAD "
+        }
         let limits = self.limits
         let scan: HeadScan = buffer.withUnsafeReadableBytes { bytes in
             HeadScan.scan(bytes, from: scanned, requestLineEnd: requestLineEnd, limits: limits)

@@ -14,16 +14,18 @@ enum ResponseEncoder {
         case none, keepAlive, close, upgrade
     }
 
-    static func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders, framing: Framing,
-                          connection: ConnectionHeader, into buffer: inout ByteBuffer) {
+    /// `encodedFields`, when given, replaces `headers`: the same fields already serialised (and
+    /// without framing fields), as a fixed response keeps them.
+    static func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders, encodedFields: ByteBuffer? = nil,
+                          framing: Framing, connection: ConnectionHeader, date: DateCache = .current,
+                          into buffer: inout ByteBuffer) {
         writeStatusLine(status, into: &buffer)
         buffer.writeStaticString("Server: tacet\r\n")
-        DateCache.current.write(into: &buffer)
-        for (name, value) in headers where !isFramingHeader(name) {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        date.write(into: &buffer)
+        if let encodedFields {
+            buffer.writeImmutableBuffer(encodedFields)
+        } else {
+            writeFields(headers, into: &buffer)
         }
         switch framing {
         case .none, .closeDelimited:
@@ -44,6 +46,16 @@ enum ResponseEncoder {
         buffer.writeStaticString("\r\n")
     }
 
+    /// `Name: value` lines for every field but framing and connection management.
+    static func writeFields(_ headers: HTTPHeaders, into buffer: inout ByteBuffer) {
+        for (name, value) in headers where !isFramingHeader(name) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
     /// A 1xx response: status line and fields only; never Date or framing.
     static func writeInterim(status: HTTPResponseStatus, headers: HTTPHeaders, into buffer: inout ByteBuffer) {
         writeStatusLine(status, into: &buffer)
@@ -62,6 +74,18 @@ enum ResponseEncoder {
     }
 
     private static func writeStatusLine(_ status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
+        // The common ones as static strings: no table lookup, nothing retained.
+        switch status {
+        case .ok: buffer.writeStaticString("HTTP/1.1 200 OK\r\n")
+        case .noContent: buffer.writeStaticString("HTTP/1.1 204 No Content\r\n")
+        case .partialContent: buffer.writeStaticString("HTTP/1.1 206 Partial Content\r\n")
+        case .notModified: buffer.writeStaticString("HTTP/1.1 304 Not Modified\r\n")
+        case .notFound: buffer.writeStaticString("HTTP/1.1 404 Not Found\r\n")
+        default: writeStatusLineSlowly(status, into: &buffer)
+        }
+    }
+
+    private static func writeStatusLineSlowly(_ status: HTTPResponseStatus, into buffer: inout ByteBuffer) {
         if case .custom = status {
             buffer.writeStaticString("HTTP/1.1 ")
             writeDecimal(Int(status.code), into: &buffer)

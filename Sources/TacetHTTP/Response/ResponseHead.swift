@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// What a route says about its response; the connection adds framing, Date, Server and Connection.
@@ -17,12 +18,17 @@ public struct ResponseHead: Sendable {
     public var body: Body
     /// Close the connection after this response.
     public var close: Bool
+    /// `headers` already serialised (`Name: value\r\n` lines, no framing fields), for a response
+    /// sent many times: the connection copies these bytes instead of encoding `headers` again.
+    public var encodedFields: ByteBuffer?
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Body, close: Bool = false) {
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Body, close: Bool = false,
+                encodedFields: ByteBuffer? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.close = close
+        self.encodedFields = encodedFields
     }
 }
 

@@ -1,11 +1,14 @@
 import NIOCore
 import NIOHTTP1
 
-/// A fixed response, like nginx's `return`: the body is built once and shared by every request.
-public struct FixedResponder: Responder {
+/// A fixed response, like nginx's `return`: the body and the fields are built once and shared
+/// by every request. A class: a route calls it through `any Responder`, and a struct of this
+/// size would be copied field by field on each call.
+public final class FixedResponder: Responder {
     public let status: HTTPResponseStatus
     public let headers: HTTPHeaders
     public let body: ByteBuffer
+    private let encodedFields: ByteBuffer
 
     public init(status: HTTPResponseStatus, body: String, contentType: String = "text/plain; charset=utf-8",
                 headers: [(String, String)] = []) {
@@ -17,10 +20,14 @@ public struct FixedResponder: Responder {
         for (name, value) in headers { h.replaceOrAdd(name: name, value: value) }
         self.headers = h
         self.body = ByteBuffer(string: body)
+        var fields = ByteBuffer()
+        ResponseEncoder.writeFields(h, into: &fields)
+        self.encodedFields = fields
     }
 
     public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
-        writer.respond(ResponseHead(status: status, headers: headers, body: .length(body.readableBytes)), body: body)
+        writer.respond(ResponseHead(status: status, headers: headers, body: .length(body.readableBytes),
+                                    encodedFields: encodedFields), body: body)
         return nil
     }
 }
