@@ -192,12 +192,17 @@ enum HeadParser {
             if b == UInt8(ascii: "]") { sawBracket = true }
             if b == .colon && (value.first != UInt8(ascii: "[") || sawBracket) && end == value.count { end = i }
         }
-        var lowered = [UInt8](repeating: 0, count: end)
-        for i in 0..<end {
-            let b = value[i]
-            lowered[i] = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+        let host = UnsafeRawBufferPointer(rebasing: value[0..<end])
+        guard host.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
+            return String(decoding: host, as: UTF8.self)
         }
-        return String(decoding: lowered, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: end) { out in
+            for i in 0..<end {
+                let b = host[i]
+                out[i] = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+            }
+            return end
+        }
     }
 
     /// A trailer or header field line: token ":" field-value, nothing else.
@@ -216,6 +221,8 @@ enum HeadParser {
 extension StringProtocol {
     /// ASCII case-insensitive equality against a lowercase literal, without allocating.
     public func lowercasedASCIIEquals(_ lower: String) -> Bool {
+        // Lengths first: most comparisons (header names against a known one) end here.
+        guard self.utf8.count == lower.utf8.count else { return false }
         var a = self.utf8.makeIterator()
         var b = lower.utf8.makeIterator()
         while true {
