@@ -59,11 +59,14 @@ public final class MetricsObserver: HTTPObserver {
         active.increment()
     }
 
-    public func connectionClosed(reason: ConnectionEndReason, bytesIn: Int, bytesOut: Int) {
+    public func connectionClosed(reason: ConnectionEndReason) {
         active.decrement()
         closed[reason.index].increment()
-        received.increment(by: bytesIn)
-        sent.increment(by: bytesOut)
+    }
+
+    public func bytesTransferred(in bytesIn: Int, out bytesOut: Int) {
+        if bytesIn > 0 { received.increment(by: bytesIn) }
+        if bytesOut > 0 { sent.increment(by: bytesOut) }
     }
 
     public func requestFinished(route: String, status: Int, durationNanoseconds: Int64, end: String) {

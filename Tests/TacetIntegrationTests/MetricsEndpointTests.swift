@@ -42,13 +42,20 @@ struct MetricsEndpointTests {
         let adminPort = try #require(server.adminAddress?.port)
         var sent = 0  // every byte the clients write: bytes_received must equal it
 
-        // 3 GETs on one connection, then FIN: 3 x 200, one client_fin.
+        // 3 GETs on one connection, then FIN: 3 x 200, one client_fin. Its bytes count while it
+        // is still open: they are reported as each request finishes, not when it closes.
         let keepAlive = try RawClient.connect(host: "127.0.0.1", port: port)
         let three = get("/hello") + get("/hello") + get("/hello")
         try keepAlive.send(three)
         sent += three.utf8.count
+        #expect(keepAlive.readResponses(count: 3, timeout: 10).responses().completeFinalCount == 3)
+        // (The count moves just after the last response is written: poll for it.)
+        #expect(await eventually {
+            (try? MetricsScrape.fetch(port: adminPort))?.value("tacet_bytes_received_total") == Double(three.utf8.count)
+        })
+        #expect(try MetricsScrape.fetch(port: adminPort).value("tacet_connections_active") == 1)
         try keepAlive.shutdownWrite()
-        #expect(keepAlive.readToEnd(timeout: 10).responses().completeFinalCount == 3)
+        #expect(keepAlive.readToEnd(timeout: 10).bytes.isEmpty)
 
         // No route: 404 under "none", another client_fin.
         let missing = try RawClient.connect(host: "127.0.0.1", port: port)

@@ -87,6 +87,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var now: NIODeadline { batchTime ?? eventLoop.now }
     private var bytesIn = 0
     var bytesOut = 0
+    /// What `observer.bytesTransferred` has been told so far.
+    private var bytesReported = (in: 0, out: 0)
     private var remoteAddress = "-"
     var remoteAddressString: String { remoteAddress }
     private var endLogged = false
@@ -404,6 +406,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         }
         observer.requestFinished(route: current.routeLabel, status: status,
                                  durationNanoseconds: (now - current.start).nanoseconds, end: end)
+        reportBytes()
         logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
     }
 
@@ -419,10 +422,18 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             end: end))
     }
 
+    private func reportBytes() {
+        let delta = (in: bytesIn - bytesReported.in, out: bytesOut - bytesReported.out)
+        guard delta.in > 0 || delta.out > 0 else { return }
+        bytesReported = (bytesIn, bytesOut)
+        observer.bytesTransferred(in: delta.in, out: delta.out)
+    }
+
     private func logConnectionEnd() {
         guard !endLogged else { return }
         endLogged = true
-        observer.connectionClosed(reason: machine.endReason ?? .clientRST, bytesIn: bytesIn, bytesOut: bytesOut)
+        reportBytes()
+        observer.connectionClosed(reason: machine.endReason ?? .clientRST)
         let ms = (eventLoop.now - connectedAt).nanoseconds / 1_000_000
         logger.info("connection closed", metadata: [
             "peer": "\(remoteAddress)",

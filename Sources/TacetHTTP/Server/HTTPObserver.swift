@@ -2,7 +2,11 @@
 /// an implementation must be cheap (pre-created counters, no formatting per call).
 public protocol HTTPObserver: Sendable {
     func connectionOpened()
-    func connectionClosed(reason: ConnectionEndReason, bytesIn: Int, bytesOut: Int)
+    /// The connection ended. Its last bytes come through `bytesTransferred` just before.
+    func connectionClosed(reason: ConnectionEndReason)
+    /// Bytes from and to a client since the connection's last report: sent as each request
+    /// finishes and when the connection ends, so a long keep-alive connection counts as it goes.
+    func bytesTransferred(in: Int, out: Int)
     /// A request ended: answered (`end` == "complete") or not (a `ConnectionEndReason` raw value,
     /// or a route's own reason such as "upstream_closed"). `route` is the matched route's label.
     func requestFinished(route: String, status: Int, durationNanoseconds: Int64, end: String)
@@ -16,7 +20,8 @@ public protocol HTTPObserver: Sendable {
 public struct NoObserver: HTTPObserver {
     public init() {}
     public func connectionOpened() {}
-    public func connectionClosed(reason: ConnectionEndReason, bytesIn: Int, bytesOut: Int) {}
+    public func connectionClosed(reason: ConnectionEndReason) {}
+    public func bytesTransferred(in: Int, out: Int) {}
     public func requestFinished(route: String, status: Int, durationNanoseconds: Int64, end: String) {}
     public func probeSent(route: String) {}
     public func probeAnsweredByReset(route: String) {}
