@@ -13,9 +13,9 @@ struct RouterTests {
         Router.Route(host: nil, pathPrefix: "/", responder: FixedResponder(status: .ok, body: "")),
     ])
 
-    static func request(_ target: String, host: String = "other.example") throws -> Request {
+    static func request(_ target: String, host: String = "other.example", method: String = "GET") throws -> Request {
         var parser = RequestParser(limits: RequestParser.Limits())
-        var buffer = ByteBuffer(string: "GET \(target) HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        var buffer = ByteBuffer(string: "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\n\r\n")
         guard case .head(let request) = try parser.next(&buffer) else { throw ParseFailed() }
         return request
     }

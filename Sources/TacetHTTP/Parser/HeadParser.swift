@@ -24,7 +24,7 @@ enum HeadParser {
             return .failure(.malformed("bad HTTP version"))
         }
         guard version.major == 1 else { return .failure(.versionNotSupported) }
-        let method = HTTPMethod(rawValue: string(bytes, 0, sp1))
+        let method = knownMethod(bytes, sp1) ?? HTTPMethod(rawValue: string(bytes, 0, sp1))
         var target = string(bytes, sp1 + 1, sp2)
         // Absolute-form (RFC 9112 §3.2.2): the target's authority replaces Host.
         var authority: String?
@@ -153,6 +153,22 @@ enum HeadParser {
               bytes[start + 4] == UInt8(ascii: "/"), bytes[start + 6] == UInt8(ascii: "."),
               let major = digit(bytes[start + 5]), let minor = digit(bytes[start + 7]) else { return nil }
         return (major, minor)
+    }
+
+    /// The common methods read from their bytes: no String to build and match per request.
+    private static func knownMethod(_ bytes: UnsafeRawBufferPointer, _ length: Int) -> HTTPMethod? {
+        func equals(_ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == length
+                && UnsafeRawBufferPointer(rebasing: bytes[0..<length]).elementsEqual(
+                    UnsafeBufferPointer(start: name.utf8Start, count: length))
+        }
+        switch length {
+        case 3: return equals("GET") ? .GET : equals("PUT") ? .PUT : nil
+        case 4: return equals("POST") ? .POST : equals("HEAD") ? .HEAD : nil
+        case 6: return equals("DELETE") ? .DELETE : nil
+        case 7: return equals("OPTIONS") ? .OPTIONS : nil
+        default: return nil
+        }
     }
 
     private static func digit(_ b: UInt8) -> Int? {
