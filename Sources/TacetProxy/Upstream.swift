@@ -19,6 +19,9 @@ public final class Upstream: Sendable {
     public let selector: any UpstreamSelector
     public let settings: Settings
     private let pools: [ObjectIdentifier: UpstreamPool]
+    /// The same pools in loop order, searched by identity first: for a few loops a scan beats
+    /// hashing the loop on every request.
+    private let poolList: [UpstreamPool]
 
     /// `group`: the event loops client connections run on; each gets its own pool.
     public init(name: String, selector: any UpstreamSelector, settings: Settings, group: any EventLoopGroup) {
@@ -30,11 +33,15 @@ public final class Upstream: Sendable {
             pools[ObjectIdentifier(loop)] = UpstreamPool(eventLoop: loop, maxIdlePerServer: settings.keepalive)
         }
         self.pools = pools
+        self.poolList = Array(pools.values)
     }
 
     /// The pool of `loop`, or nil for a loop outside the group (then nothing is pooled).
     func pool(for loop: any EventLoop) -> UpstreamPool? {
-        pools[ObjectIdentifier(loop)]
+        if poolList.count <= 8 {
+            return poolList.first { $0.eventLoop === loop }
+        }
+        return pools[ObjectIdentifier(loop)]
     }
 
     /// After a reload replaced this upstream: closes its idle connections on each loop, and

@@ -1,8 +1,9 @@
 import NIOConcurrencyHelpers
 
 /// Where a proxied request may go. `TacetUpstream.UpstreamGroup` (balancing, health) is one;
-/// `SingleServer` is a route's `to: host:port`.
-public protocol UpstreamSelector: Sendable {
+/// `SingleServer` is a route's `to: host:port`. Class-bound: an exchange reaches its selector
+/// several times per request, and a class existential is copied with one retain, not a box copy.
+public protocol UpstreamSelector: AnyObject, Sendable {
     /// host and port of each server, by index.
     var addresses: [(host: String, port: Int)] { get }
     /// A server that is up and not in `excluding`; nil when there is none (502 at once).
@@ -14,7 +15,7 @@ public protocol UpstreamSelector: Sendable {
 }
 
 /// One fixed server: always picked unless excluded; no health state.
-public struct SingleServer: UpstreamSelector {
+public final class SingleServer: UpstreamSelector {
     public let addresses: [(host: String, port: Int)]
 
     public init(host: String, port: Int) {

@@ -68,7 +68,7 @@ extension UpstreamGroup: UpstreamSelector {
     public var addresses: [(host: String, port: Int)] { servers.map { ($0.host, $0.port) } }
 }
 
-private struct NoServers: UpstreamSelector {
+private final class NoServers: UpstreamSelector {
     var addresses: [(host: String, port: Int)] { [] }
     func pick(excluding: Set<Int>) -> Int? { nil }
     func connectionOpened(_ server: Int) {}
