@@ -74,7 +74,6 @@ T_FIXED=${ports[2]} N_FIXED=${ports[3]} F_FIXED=${ports[4]}
 T_PROXY=${ports[5]} N_PROXY=${ports[6]} F_PROXY=${ports[7]}
 T_SHORT=${ports[8]} N_SHORT=${ports[9]} F_SHORT=${ports[10]}
 
-temp_paths() { for t in client_body proxy fastcgi uwsgi scgi; do echo "    ${t}_temp_path $1/$t;"; done; }
 mkdir -p "$WORK/up" "$WORK/ng"
 # The upstream: one nginx worker, shared by both proxies and the floor.
 cat >"$WORK/up/nginx.conf" <<EOF

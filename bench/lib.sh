@@ -36,6 +36,12 @@ build_tacet() {
     fi
 }
 
+# temp_paths DIR: nginx's *_temp_path lines (http block) under DIR, so nginx runs from a temp dir.
+temp_paths() {
+    local t
+    for t in client_body proxy fastcgi uwsgi scgi; do printf '    %s_temp_path %s/%s;\n' "$t" "$1" "$t"; done
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 CLK_TCK="$(getconf CLK_TCK)"

@@ -93,10 +93,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-temp_paths() { # dir
-    local t
-    for t in client_body proxy fastcgi uwsgi scgi; do printf '    %s_temp_path %s/%s;\n' "$t" "$1" "$t"; done
-}
 
 # The common upstream: one nginx worker, a fixed 6-byte answer, and the sparse file.
 cat >"$WORK/up/nginx.conf" <<EOF

@@ -122,11 +122,7 @@ error_log $WORK/nginx/error.log warn;
 events { worker_connections $NGINX_CONNS; }
 http {
     access_log off;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
+$(temp_paths "$WORK/nginx")
     types { text/plain txt; text/html html; }
     default_type application/octet-stream;
     sendfile on;
