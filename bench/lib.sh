@@ -56,6 +56,15 @@ pids_cpu_ticks() {
     done
     echo "$total"
 }
+# pids_rss_kib PID...: sum of VmRSS over the processes.
+pids_rss_kib() {
+    local total=0 p v
+    for p in "$@"; do
+        v="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)" || v=0
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
 ticks_to_s() { awk -v a="$1" -v b="$2" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }'; }
 
 # nginx_pids MASTER_PID: the master and its workers.

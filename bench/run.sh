@@ -168,33 +168,12 @@ start_nginx() {
 }
 
 # PIDs of a server: Tacet is one process; nginx is the master plus its workers.
-server_pids() {
-    if [ "$1" = tacet ]; then echo "$TACET_PID"; else
-        echo "$NGINX_PID"; ps -o pid= --ppid "$NGINX_PID" 2>/dev/null | tr -d ' '
-    fi
-}
+server_pids() { if [ "$1" = tacet ]; then echo "$TACET_PID"; else nginx_pids "$NGINX_PID"; fi; }
 worker_pids() {
     if [ "$1" = tacet ]; then echo "$TACET_PID"; else ps -o pid= --ppid "$NGINX_PID" | tr -d ' '; fi
 }
-CLK_TCK="$(getconf CLK_TCK)"
-cpu_ticks() { # sum of utime+stime over the server's processes (all threads)
-    local total=0 p f
-    for p in $(server_pids "$1"); do
-        f="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
-        f="${f##*) }"                   # fields after "pid (comm) "
-        set -- $f                       # $1 = state (field 3), utime = field 14 -> $12
-        total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
-rss_kib() {
-    local total=0 p v
-    for p in $(worker_pids "$1"); do
-        v="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)" || v=0
-        total=$((total + ${v:-0}))
-    done
-    echo "$total"
-}
+cpu_ticks() { pids_cpu_ticks $(server_pids "$1"); }
+rss_kib() { pids_rss_kib $(worker_pids "$1"); }
 port_of() { if [ "$1" = tacet ]; then echo "$TACET_PORT"; else echo "$NGINX_PORT"; fi; }
 alive() { if [ "$1" = tacet ]; then kill -0 "$TACET_PID" 2>/dev/null; else kill -0 "$NGINX_PID" 2>/dev/null; fi; }
 
@@ -271,7 +250,7 @@ run_wrk() { # server scenario path conns round
     c1="$(cpu_ticks "$s")"
     read -r wu ws wr <"$tf"
     local srv_cpu
-    srv_cpu="$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')"
+    srv_cpu="$(ticks_to_s "$c0" "$c1")"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$c" "$s" "$r" \
         "$(parse_wrk "$f" | tr ' ' '\t')" "$srv_cpu" "$(awk -v u="$wu" -v s="$ws" 'BEGIN{printf "%.2f", u + s}')" "$wr" >>"$RESULTS"
     if ! alive "$s"; then log "!! $s died during $scen c=$c round $r"; fi

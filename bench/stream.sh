@@ -148,29 +148,10 @@ if [ -n "$BASE_BIN" ]; then
 fi
 
 server_pids() {
-    if [ "$1" = tacet ]; then echo "$TACET_PID"; elif [ "$1" = base ]; then echo "$BASE_PID"; else
-        echo "$NGINX_PID"; ps -o pid= --ppid "$NGINX_PID" 2>/dev/null | tr -d ' '
-    fi
+    if [ "$1" = tacet ]; then echo "$TACET_PID"; elif [ "$1" = base ]; then echo "$BASE_PID"; else nginx_pids "$NGINX_PID"; fi
 }
-CLK_TCK="$(getconf CLK_TCK)"
-cpu_ticks() {
-    local total=0 p f
-    for p in $(server_pids "$1"); do
-        f="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
-        f="${f##*) }"
-        set -- $f
-        total=$((total + ${12} + ${13}))
-    done
-    echo "$total"
-}
-rss_kib() {
-    local total=0 p v
-    for p in $(server_pids "$1"); do
-        v="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)" || v=0
-        total=$((total + ${v:-0}))
-    done
-    echo "$total"
-}
+cpu_ticks() { pids_cpu_ticks $(server_pids "$1"); }
+rss_kib() { pids_rss_kib $(server_pids "$1"); }
 port_of() { # server scenario
     case "$1.$2" in
         tacet.short) echo "$TACET_SHORT" ;; tacet.*) echo "$TACET_BULK" ;;
@@ -201,7 +182,7 @@ run() { # server scenario round
     esac
     c1="$(cpu_ticks "$s")"
     rss="$(rss_kib "$s")"
-    cpu="$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')"
+    cpu="$(ticks_to_s "$c0" "$c1")"
     secs="$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")"
     case "$scen" in
         down) value="$(awk -v s="$secs" -v n="$SIZE" 'BEGIN { printf "%.0f", n / 1e6 / s }')" ;;
