@@ -91,10 +91,8 @@ public struct UpstreamResponseParser: Sendable {
         case .head(let scanned):
             return try parseHead(&buffer, scanned: scanned)
         case .body(let remaining):
-            guard buffer.readableBytes > 0 else { return nil }
-            let n = min(remaining, buffer.readableBytes)
-            guard let slice = buffer.readSlice(length: n) else { return nil }
-            state = remaining - n == 0 ? .endPending : .body(remaining: remaining - n)
+            guard let (slice, left) = buffer.readBodySlice(remaining: remaining) else { return nil }
+            state = left == 0 ? .endPending : .body(remaining: left)
             return .body(slice)
         case .closeDelimited:
             guard buffer.readableBytes > 0, let slice = buffer.readSlice(length: buffer.readableBytes) else { return nil }

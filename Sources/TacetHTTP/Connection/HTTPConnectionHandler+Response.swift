@@ -49,9 +49,7 @@ extension HTTPConnectionHandler {
         let connectionHeader: ResponseEncoder.ConnectionHeader = head.status == .switchingProtocols ? .upgrade
             : !keepAlive ? .close : (minorVersion == 0 ? .keepAlive : .none)
 
-        // Room for a small body that may follow unflushed (a proxied response): see `held`.
-        let room = flush || end ? 0 : Self.coalesceLimit
-        var buffer = allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0) + room)
+        var buffer = allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0))
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, encodedFields: head.encodedFields,
                                   framing: framing, connection: connectionHeader, date: dateCache, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
@@ -123,20 +121,15 @@ extension HTTPConnectionHandler {
         current.bodyBytes += buffer.readableBytes
         exchange = current
         if current.framing == .none { return }
-        if held != nil && buffer.readableBytes <= Self.coalesceLimit {
+        if buffer.readableBytes <= Self.coalesceLimit, var joined = held.take() {
+            // Appended in place (taken out of `held` first, so the storage is not shared).
+            let before = joined.readableBytes
             var body = buffer
-            if current.framing == .chunked {
-                var header = allocator.buffer(capacity: 12)
-                ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &header)
-                bytesOut += header.readableBytes + 2
-                hold(&header)
-                hold(&body)
-                var crlf = ByteBuffer(staticString: "\r\n")
-                hold(&crlf)
-            } else {
-                hold(&body)
-            }
-            bytesOut += buffer.readableBytes
+            if current.framing == .chunked { ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &joined) }
+            joined.writeBuffer(&body)
+            if current.framing == .chunked { joined.writeStaticString("\r\n") }
+            bytesOut += joined.readableBytes - before
+            held = joined
             if flush { releaseHeld(flush: true) }
             return
         }

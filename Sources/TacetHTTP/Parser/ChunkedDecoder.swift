@@ -54,10 +54,8 @@ public struct ChunkedDecoder: Sendable {
                 if received > maxBody { throw .bodyTooLarge }
                 state = .data(remaining: size)
             case .data(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let n = min(remaining, buffer.readableBytes)
-                guard let slice = buffer.readSlice(length: n) else { return nil }
-                state = remaining - n == 0 ? .dataEnd : .data(remaining: remaining - n)
+                guard let (slice, left) = buffer.readBodySlice(remaining: remaining) else { return nil }
+                state = left == 0 ? .dataEnd : .data(remaining: left)
                 return .data(slice)
             case .dataEnd:
                 guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
