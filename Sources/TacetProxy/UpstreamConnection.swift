@@ -31,10 +31,8 @@ final class UpstreamConnection {
     /// The read deadline of the exchange using the connection, and one task per connection that
     /// is moved lazily: a request on a kept-alive connection only writes a new deadline; nothing
     /// is scheduled or cancelled per request. Cleared (target released) when the exchange lets go.
-    private var readDeadline: NIODeadline?
+    private var readTimer = LazyTimer()
     private var readTimeoutTarget: (any UpstreamReadTimeoutDelegate)?
-    private var readTimer: Scheduled<Void>?
-    private var readTimerFireAt: NIODeadline?
 
     private init(channel: any Channel, server: Int, handler: UpstreamChannelHandler) {
         self.channel = channel
@@ -130,39 +128,27 @@ final class UpstreamConnection {
     }
 
     func setReadDeadline(_ deadline: NIODeadline, for target: any UpstreamReadTimeoutDelegate) {
-        readDeadline = deadline
         readTimeoutTarget = target
-        if let fireAt = readTimerFireAt, fireAt <= deadline { return }
-        scheduleReadTimer(at: deadline)
+        readTimer.move(to: deadline, schedule: scheduleReadTimer)
     }
 
     func clearReadDeadline() {
-        readDeadline = nil
+        readTimer.move(to: nil, schedule: scheduleReadTimer)
         readTimeoutTarget = nil
     }
 
-    private func scheduleReadTimer(at deadline: NIODeadline) {
-        readTimer?.cancel()
-        readTimerFireAt = deadline
-        readTimer = channel.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            readTimer = nil
-            readTimerFireAt = nil
-            guard let readDeadline else { return }
-            if NIODeadline.now() < readDeadline {
-                scheduleReadTimer(at: readDeadline)
-            } else {
-                let target = readTimeoutTarget
-                clearReadDeadline()
-                target?.upstreamReadTimedOut()
-            }
+    private func scheduleReadTimer(at deadline: NIODeadline) -> Scheduled<Void> {
+        channel.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard readTimer.fired(now: .now(), schedule: scheduleReadTimer) else { return }
+            let target = readTimeoutTarget
+            readTimeoutTarget = nil
+            target?.upstreamReadTimedOut()
         }
     }
 
     private func stopReadTimer() {
-        readTimer?.cancel()
-        readTimer = nil
-        readTimerFireAt = nil
-        clearReadDeadline()
+        readTimer.cancel()
+        readTimeoutTarget = nil
     }
 
     /// Ends with an RST, not a FIN.

@@ -73,9 +73,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     /// `requestsServed` when the timer was last set: a new exchange means a new deadline even if
     /// the kind is the same (one read can hold a whole request and its answer).
     private var timerRequest = -1
-    private var deadline: NIODeadline?
-    private var timerTask: Scheduled<Void>?
-    private var timerFireAt: NIODeadline?
+    private var timer = LazyTimer()
     private var lingerUntil: NIODeadline?
     private var sendTimer: Scheduled<Void>?
 
@@ -467,6 +465,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         // The loop's clock, not the wall clock: the same thing on a real loop, and lets
         // EmbeddedEventLoop's advanceTime drive the timers in tests.
         let now = self.now
+        let deadline: NIODeadline?
         switch kind {
         case .none:
             deadline = nil
@@ -481,38 +480,22 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             lingerUntil = total
             deadline = min(now + settings.lingerTimeout, total)
         }
-        armTimer()
+        // Removed from its channel: nothing is scheduled any more.
+        guard context != nil else { return }
+        timer.move(to: deadline, schedule: scheduleTimer)
     }
 
-    private func armTimer() {
-        guard let deadline, let context else { return }
-        if let fireAt = timerFireAt, fireAt <= deadline { return }
-        timerTask?.cancel()
-        timerFireAt = deadline
-        timerTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timerFired()
+    private func scheduleTimer(at deadline: NIODeadline) -> Scheduled<Void> {
+        eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard timer.fired(now: eventLoop.now, schedule: scheduleTimer) else { return }
+            timerKind = .none
+            perform(machine.timeoutFired())
+            updateTimer()
         }
-    }
-
-    private func timerFired() {
-        timerTask = nil
-        timerFireAt = nil
-        guard let deadline else { return }
-        if eventLoop.now < deadline {
-            armTimer()
-            return
-        }
-        self.deadline = nil
-        timerKind = .none
-        perform(machine.timeoutFired())
-        updateTimer()
     }
 
     private func cancelTimers() {
-        timerTask?.cancel()
-        timerTask = nil
-        timerFireAt = nil
-        deadline = nil
+        timer.cancel()
         sendTimer?.cancel()
         sendTimer = nil
     }
