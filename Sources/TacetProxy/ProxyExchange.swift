@@ -146,7 +146,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
 
     private func sendRequest() {
         guard let connection else { return }
-        var head = connection.allocator.buffer(capacity: 256 + request.target.utf8.count + request.headers.count * 32)
+        var head = connection.headBuffer(capacity: 256 + request.target.utf8.count + request.headers.count * 32)
         HeaderRewriting.writeUpstreamRequestHead(for: request, clientAddress: writer.remoteAddress, into: &head)
         let isHEAD = request.method == .HEAD
         if request.framing == .none {
@@ -166,7 +166,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             writeRequestEnd(to: connection)
             requestSent = true
         } else {
-            connection.channel.flush()
+            connection.flush()
         }
         writer.pauseRequestBody(!connection.isWritable)
         armReadTimer()
@@ -201,7 +201,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             return
         }
         guard buffer.readableBytes > 0 else {
-            if flush { connection.channel.flush() }
+            if flush { connection.flush() }
             return
         }
         var size = connection.allocator.buffer(capacity: 18)
@@ -216,7 +216,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         if request.framing == .chunked {
             connection.write(ByteBuffer(staticString: "0\r\n\r\n"), flush: true)
         } else {
-            connection.channel.flush()
+            connection.flush()
         }
     }
 

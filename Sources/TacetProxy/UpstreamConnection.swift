@@ -33,6 +33,8 @@ final class UpstreamConnection {
     /// is scheduled or cancelled per request. Cleared (target released) when the exchange lets go.
     private var readTimer = LazyTimer()
     private var readTimeoutTarget: (any UpstreamReadTimeoutDelegate)?
+    /// The last request head's buffer, whose storage the next head reuses (see `headBuffer`).
+    private var spare: ByteBuffer?
 
     private init(channel: any Channel, server: Int, handler: UpstreamChannelHandler) {
         self.channel = channel
@@ -84,14 +86,24 @@ final class UpstreamConnection {
     func writeHead(_ buffer: ByteBuffer, isHEAD: Bool, flush: Bool) {
         handler.requestIsHEAD = isHEAD
         write(buffer, flush: flush)
+        spare = buffer.recyclable
     }
 
+    /// A buffer for a request head: the previous head's storage when NIO has let go of it, as it
+    /// has once the write went out (nearly always, on a kept-alive connection), else a new one.
+    func headBuffer(capacity: Int) -> ByteBuffer {
+        guard var buffer = spare.take() else { return channel.allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Written from the connection's handler, not the channel's tail: one pipeline step less.
     func write(_ buffer: ByteBuffer, flush: Bool) {
-        if flush {
-            channel.writeAndFlush(buffer, promise: nil)
-        } else {
-            channel.write(buffer, promise: nil)
-        }
+        handler.send(buffer, flush: flush)
+    }
+
+    func flush() {
+        handler.flush()
     }
 
     var allocator: ByteBufferAllocator { channel.allocator }
@@ -242,6 +254,20 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// Bytes for the upstream. Without a context the channel is gone, and so would be the write.
+    fileprivate func send(_ buffer: ByteBuffer, flush: Bool) {
+        guard let context else { return }
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+
+    fileprivate func flush() {
+        context?.flush()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)

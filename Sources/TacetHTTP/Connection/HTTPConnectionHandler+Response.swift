@@ -49,7 +49,7 @@ extension HTTPConnectionHandler {
         let connectionHeader: ResponseEncoder.ConnectionHeader = head.status == .switchingProtocols ? .upgrade
             : !keepAlive ? .close : (minorVersion == 0 ? .keepAlive : .none)
 
-        var buffer = allocator.buffer(capacity: 192 + (body?.readableBytes ?? 0))
+        var buffer = headBuffer(capacity: 192 + (body?.readableBytes ?? 0))
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, encodedFields: head.encodedFields,
                                   framing: framing, connection: connectionHeader, date: dateCache, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
@@ -73,10 +73,19 @@ extension HTTPConnectionHandler {
         if flush || end {
             releaseHeld(flush: false)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            spare = buffer.recyclable
         } else {
             hold(&buffer)
         }
         if end { responseFinished() }
+    }
+
+    /// A buffer for a response head: the previous response's storage when NIO has let go of it,
+    /// as it has once the write went out (nearly always, on a keep-alive connection), else a new one.
+    func headBuffer(capacity: Int) -> ByteBuffer {
+        guard var buffer = spare.take() else { return allocator.buffer(capacity: capacity) }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
     }
 
     /// Bodies up to this size written unflushed join the held head: one write, not two.
@@ -102,9 +111,11 @@ extension HTTPConnectionHandler {
             held = nil
             if flush {
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+                spare = bytes.recyclable
                 return
             }
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            spare = bytes.recyclable
         }
         if flush { context.flush() }
     }

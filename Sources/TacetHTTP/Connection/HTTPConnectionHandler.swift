@@ -60,6 +60,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     var pending = ByteBuffer()
     /// Response bytes written without a flush, not yet given to NIO (see `hold`).
     var held: ByteBuffer?
+    /// The last response buffer handed to NIO, whose storage the next head reuses (see `headBuffer`).
+    var spare: ByteBuffer?
     var exchange: Exchange?
     private var nextExchangeID: UInt64 = 1
     var context: ChannelHandlerContext?
@@ -142,6 +144,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         held = nil
+        spare = nil
         isWritable = false
         cancelTimers()
         self.context = nil
