@@ -133,11 +133,11 @@ EOF
 
 "$WORK/streamload" backend "$BACK" 4 & PIDS+=($!)
 "$NGINX" -c "$WORK/up/nginx.conf" -p "$WORK/up" -g 'daemon off;' >/dev/null 2>&1 & PIDS+=($!)
-"$NGINX" -c "$WORK/ng/nginx.conf" -p "$WORK/ng" -g 'daemon off;' >/dev/null 2>&1 & PIDS+=($!)
-"$TACET" serve --config "$WORK/tacet.yaml" --threads "$THREADS" --log-level warning >"$WORK/tacet.log" 2>&1 & PIDS+=($!)
-"$FLOOR" fixed "$F_FIXED" "$THREADS" >/dev/null 2>&1 & PIDS+=($!)
-"$FLOOR" proxy "$F_PROXY" "$THREADS" "$UP" >/dev/null 2>&1 & PIDS+=($!)
-"$FLOOR" stream "$F_SHORT" "$THREADS" "$BACK" >/dev/null 2>&1 & PIDS+=($!)
+"$NGINX" -c "$WORK/ng/nginx.conf" -p "$WORK/ng" -g 'daemon off;' >/dev/null 2>&1 & PIDS+=($!); NGINX_PID=$!
+"$TACET" serve --config "$WORK/tacet.yaml" --threads "$THREADS" --log-level warning >"$WORK/tacet.log" 2>&1 & PIDS+=($!); TACET_PID=$!
+"$FLOOR" fixed "$F_FIXED" "$THREADS" >/dev/null 2>&1 & PIDS+=($!); FLOOR_FIXED_PID=$!
+"$FLOOR" proxy "$F_PROXY" "$THREADS" "$UP" >/dev/null 2>&1 & PIDS+=($!); FLOOR_PROXY_PID=$!
+"$FLOOR" stream "$F_SHORT" "$THREADS" "$BACK" >/dev/null 2>&1 & PIDS+=($!); FLOOR_SHORT_PID=$!
 for port in $UP $N_FIXED $T_FIXED $F_FIXED $T_PROXY $N_PROXY $F_PROXY; do
     for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
@@ -154,35 +154,62 @@ port_of() { # scenario server
         short.tacet) echo "$T_SHORT" ;; short.nginx) echo "$N_SHORT" ;; short.floor) echo "$F_SHORT" ;;
     esac
 }
+pids_of() { # scenario server: the processes whose CPU time counts
+    case "$2" in
+        nginx) nginx_pids "$NGINX_PID" ;;
+        tacet) echo "$TACET_PID" ;;
+        floor) case "$1" in fixed) echo "$FLOOR_FIXED_PID" ;; proxy) echo "$FLOOR_PROXY_PID" ;; short) echo "$FLOOR_SHORT_PID" ;; esac ;;
+    esac
+}
 for r in $(seq 1 "$ROUNDS"); do
     for scen in fixed.64 fixed.256 proxy.64 proxy.256 short.32; do
         for s in nginx tacet floor; do
             name="${scen%.*}"; c="${scen#*.}"; port="$(port_of "$name" "$s")"
+            # shellcheck disable=SC2046
+            cpu0="$(pids_cpu_split $(pids_of "$name" "$s"))"
             if [ "$name" = short ]; then
                 secs="${DURATION%s}"
                 line="$("$WORK/streamload" short 127.0.0.1 "$port" "$c" "$secs" || true)"
                 value="$(sed -n 's/.*conns=\([0-9]*\).*seconds=\([0-9.]*\).*/\1 \2/p' <<<"$line" | awk '{ printf "%.0f", $1 / $2 }')"
+                count="$(sed -n 's/.*conns=\([0-9]*\).*/\1/p' <<<"$line")"
             else
                 path=/; [ "$name" = fixed ] && path=/fixed
                 wrk -t1 -c"$c" -d"$DURATION" "http://127.0.0.1:$port$path" >"$WORK/wrk.txt" 2>&1 || true
                 value="$(parse_wrk "$WORK/wrk.txt" | cut -d' ' -f1)"
+                count="$(parse_wrk "$WORK/wrk.txt" | cut -d' ' -f6)"
             fi
-            printf '%s\t%s\t%s\n' "$scen" "$s" "${value:-0}" >>"$RESULTS"
+            # shellcheck disable=SC2046
+            cpu1="$(pids_cpu_split $(pids_of "$name" "$s"))"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$scen" "$s" "${value:-0}" "${count:-0}" "$cpu0" "$cpu1" >>"$RESULTS"
         done
     done
     log "   round $r done"
 done
 
-python3 - "$RESULTS" <<'PY'
+python3 - "$RESULTS" "$CLK_TCK" <<'PY'
 import sys, statistics
-data = {}
+data = {}; cpu = {}
+tck = float(sys.argv[2])
 for line in open(sys.argv[1]):
-    scen, srv, v = line.split()
+    scen, srv, v, count, u0, s0, u1, s1 = line.split()
     data.setdefault((scen, srv), []).append(float(v))
+    if int(count) > 0:
+        us = 1e6 / tck / int(count)
+        cpu.setdefault((scen, srv), []).append(((int(u1) - int(u0)) * us, (int(s1) - int(s0)) * us))
 print("%-10s %10s %10s %10s %12s %12s %14s" % ("load", "nginx", "tacet", "floor", "tacet/nginx", "floor/nginx", "tacet/floor"))
 for scen in ("fixed.64", "fixed.256", "proxy.64", "proxy.256", "short.32"):
     n, t, f = (statistics.median(data.get((scen, s), [0])) for s in ("nginx", "tacet", "floor"))
     if not n or not f: continue
     print("%-10s %10.0f %10.0f %10.0f %12.2f %12.2f %14.2f" % (scen, n, t, f, t / n, f / n, t / f))
 print("\nrequests/s (connections/s for short), medians; load.N = N connections (short: N clients).")
+print("\nCPU per request (per connection for short), user + system, microseconds, medians:")
+print("%-10s %16s %16s %16s" % ("load", "nginx", "tacet", "floor"))
+for scen in ("fixed.64", "fixed.256", "proxy.64", "proxy.256", "short.32"):
+    cells = []
+    for s in ("nginx", "tacet", "floor"):
+        xs = cpu.get((scen, s))
+        if not xs: cells.append("-"); continue
+        u = statistics.median(x[0] for x in xs); k = statistics.median(x[1] for x in xs)
+        cells.append("%.2f + %.2f" % (u, k))
+    print("%-10s %16s %16s %16s" % (scen, *cells))
 PY

@@ -45,6 +45,18 @@ temp_paths() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 CLK_TCK="$(getconf CLK_TCK)"
+# pids_cpu_split PID...: "utime stime" in ticks (all threads), each summed over the processes.
+pids_cpu_split() {
+    local u=0 s=0 p f
+    for p in "$@"; do
+        f="$(cat "/proc/$p/stat" 2>/dev/null)" || continue
+        f="${f##*) }"                   # fields after "pid (comm) "
+        set -- $f                       # $1 = state (field 3), utime = field 14 -> $12
+        u=$((u + ${12})); s=$((s + ${13}))
+    done
+    echo "$u $s"
+}
+
 # pids_cpu_ticks PID...: sum of utime+stime (all threads) over the processes.
 pids_cpu_ticks() {
     local total=0 p f
