@@ -14,6 +14,10 @@ public final class UpstreamGroup: Sendable {
     /// Whether any server may hold passive failures: while none does, a success (every
     /// proxied response) has nothing to clear and takes no lock.
     private let mayHaveFailures = Atomic<Bool>(false)
+    /// For a group of one server (every `proxy: { to: ... }`): whether active checks hold it
+    /// down. A sole server is never taken out by passive failures, so while this is false a
+    /// pick needs neither the lock nor the clock.
+    private let soleServerDown = Atomic<Bool>(false)
 
     /// `clock` is injectable so tests can step over `failTimeout` without waiting.
     public init(name: String, servers: [UpstreamServer], balance: BalanceMethod, maxFails: Int,
@@ -28,6 +32,9 @@ public final class UpstreamGroup: Sendable {
     /// Picks a server that is up and not in `excluding` (indexes); nil when none is: the caller
     /// answers 502 / resets at once.
     public func pick(excluding: Set<Int> = []) -> Int? {
+        if servers.count == 1 {
+            return excluding.contains(0) || soleServerDown.load(ordering: .relaxed) ? nil : 0
+        }
         let now = clock()
         return state.withLockedValue { state in
             var generator = SystemRandomNumberGenerator()
@@ -67,7 +74,10 @@ public final class UpstreamGroup: Sendable {
 
     /// From active checks.
     public func markHealth(_ server: Int, up: Bool) {
-        state.withLockedValue { $0.markHealth(server, up: up) }
+        state.withLockedValue {
+            $0.markHealth(server, up: up)
+            if servers.count == 1 && server == 0 { soleServerDown.store(!up, ordering: .relaxed) }
+        }
     }
 
     public func isUp(_ server: Int) -> Bool {

@@ -78,6 +78,25 @@ import Testing
         #expect(group.snapshot.map(\.activeConnections) == [0, 0])
     }
 
+    /// A group of one (`proxy: { to: ... }`) picks without its lock: failures never take the
+    /// server out, an active check does, and coming back up puts it back.
+    @Test func soleServerGroupFollowsActiveChecksOnly() {
+        let group = UpstreamGroup(name: "one", servers: [UpstreamServer(host: "127.0.0.1", port: 1)],
+                                  balance: .roundRobin, maxFails: 1, failTimeout: .seconds(10))
+        group.recordFailure(0)
+        group.recordFailure(0)
+        #expect(group.pick() == 0)
+        #expect(group.pick(excluding: [0]) == nil)
+        group.markHealth(3, up: false)
+        #expect(group.pick() == 0)
+        group.markHealth(0, up: false)
+        #expect(group.pick() == nil)
+        #expect(group.snapshot.map(\.up) == [false])
+        group.markHealth(0, up: true)
+        #expect(group.pick() == 0)
+        #expect(group.snapshot.map(\.up) == [true])
+    }
+
     @Test func activeCheckUpForgetsPassiveFailures() {
         var state = BalancerState(weights: [1, 1], method: .roundRobin, maxFails: 1, failTimeout: .seconds(10))
         state.markHealth(0, up: false)

@@ -68,7 +68,6 @@ extension HTTPConnectionHandler {
         current.status = head.status
         current.framing = framing
         current.closeAfter = !keepAlive
-        exchange = current
         bytesOut += buffer.readableBytes
         if flush || end {
             releaseHeld(flush: false)
@@ -130,7 +129,6 @@ extension HTTPConnectionHandler {
               let context else { return }
         guard !current.suppressBody, buffer.readableBytes > 0 else { return }
         current.bodyBytes += buffer.readableBytes
-        exchange = current
         if current.framing == .none { return }
         if buffer.readableBytes <= Self.coalesceLimit, var joined = held.take() {
             // Appended in place (taken out of `held` first, so the storage is not shared).
@@ -169,7 +167,6 @@ extension HTTPConnectionHandler {
             return
         }
         current.bodyBytes += count
-        exchange = current
         releaseHeld(flush: false)
         if current.framing == .chunked {
             var header = allocator.buffer(capacity: 12)
@@ -217,8 +214,11 @@ extension HTTPConnectionHandler {
 
     private func responseFinished() {
         guard let current = exchange else { return }
+        // A response ended from outside a read (a proxied one, say): the log line, the timers
+        // and the next pipelined request share one clock reading.
+        let outermost = beginBatch()
+        defer { endBatch(outermost) }
         current.responseComplete = true
-        exchange = current
         perform(machine.responseEnded(close: current.closeAfter))
     }
 }

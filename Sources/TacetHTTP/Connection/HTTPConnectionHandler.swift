@@ -85,6 +85,18 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var batchTime: NIODeadline?
     /// The loop's clock (EmbeddedEventLoop's in tests), read once per batch of input.
     private var now: NIODeadline { batchTime ?? eventLoop.now }
+
+    /// Starts a batch (one clock reading for all it does) unless one is running; returns whether
+    /// it did, for `endBatch`.
+    func beginBatch() -> Bool {
+        guard batchTime == nil else { return false }
+        batchTime = eventLoop.now
+        return true
+    }
+
+    func endBatch(_ outermost: Bool) {
+        if outermost { batchTime = nil }
+    }
     private var bytesIn = 0
     var bytesOut = 0
     /// What `observer.bytesTransferred` has been told so far.
@@ -257,11 +269,10 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private func processInput() {
         guard !processing else { return }
         processing = true
-        let outermost = batchTime == nil
-        if outermost { batchTime = eventLoop.now }
+        let outermost = beginBatch()
         defer {
             processing = false
-            if outermost { batchTime = nil }
+            endBatch(outermost)
         }
         while machine.wantsRequestBytes {
             let event: RequestParser.Event?
@@ -311,7 +322,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                 current.continueSent = true
             }
         }
-        exchange = current
     }
 
     // MARK: actions
@@ -337,7 +347,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         if let current = exchange {
             if cancelRequest, let handler = current.handler {
                 current.handler = nil
-                exchange = current
                 handler.cancel(reason)
             }
             if let error, current.status == nil {

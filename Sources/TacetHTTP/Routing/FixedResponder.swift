@@ -8,7 +8,8 @@ public final class FixedResponder: Responder {
     public let status: HTTPResponseStatus
     public let headers: HTTPHeaders
     public let body: ByteBuffer
-    private let encodedFields: ByteBuffer
+    /// The head every response shares, fields already serialised.
+    private let head: ResponseHead
 
     public init(status: HTTPResponseStatus, body: String, contentType: String = "text/plain; charset=utf-8",
                 headers: [(String, String)] = []) {
@@ -22,12 +23,12 @@ public final class FixedResponder: Responder {
         self.body = ByteBuffer(string: body)
         var fields = ByteBuffer()
         ResponseEncoder.writeFields(h, into: &fields)
-        self.encodedFields = fields
+        self.head = ResponseHead(status: status, headers: h, body: .length(self.body.readableBytes),
+                                 encodedFields: fields)
     }
 
     public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
-        writer.respond(ResponseHead(status: status, headers: headers, body: .length(body.readableBytes),
-                                    encodedFields: encodedFields), body: body)
+        writer.respond(head, body: body)
         return nil
     }
 }
