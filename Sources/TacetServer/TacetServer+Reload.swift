@@ -22,9 +22,9 @@ extension TacetServer {
     /// switched: on error nothing has changed and the old configuration keeps serving.
     /// Not reentrant: the caller runs one reload at a time (signals are handled in order).
     ///
-    /// Applied to new connections only, or not at all until a restart: `max_connections`
-    /// of listeners that stay (a new listener gets the new value), `shutdown_timeout` of
-    /// a shutdown already under way.
+    /// `max_connections` applies to every listener, kept ones included (none of the open
+    /// connections is closed for a lower limit). Not applied until a restart: `shutdown_timeout`
+    /// of a shutdown already under way.
     @discardableResult
     public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
         let old = current.withLockedValue { $0 }
@@ -53,6 +53,7 @@ extension TacetServer {
             state.responder = responder
             state.accessLog = accessLog
         }
+        http.setMaxConnections(runtime.settings.maxConnections)
         for (listener, settings) in plan.updated { listener.update(settings) }
         streams.withLockedValue { $0 = plan.listeners }
         summary.closed += plan.removed.compactMap(\.address)

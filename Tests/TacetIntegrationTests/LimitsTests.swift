@@ -130,4 +130,32 @@ struct LimitsTests {
         let answered = second.readResponses(count: 1, timeout: 5)
         #expect(answered.responses().completeFinalCount == 1)
     }
+
+    @Test("max_connections changed on a bound listener (a reload's): raised resumes accepting, lowered waits, closes nothing")
+    func maxConnectionsChangedLive() async throws {
+        var settings = ServerSettings()
+        settings.maxConnections = 1
+        let live = try await LiveServer.start(settings: settings, fixed)
+        defer { Task { await live.stop() } }
+        let first = try live.connect()
+        try first.send(get("/"))
+        #expect(first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+        let second = try live.connect()
+        try second.send(get("/"))
+        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+
+        live.server.setMaxConnections(2)
+        #expect(second.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+
+        // Lowered below the two open: both keep working, a third waits until both have gone.
+        live.server.setMaxConnections(1)
+        let third = try live.connect()
+        try third.send(get("/"))
+        try first.send(get("/"))
+        #expect(first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+        first.close()
+        #expect(third.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+        second.close()
+        #expect(third.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+    }
 }

@@ -76,6 +76,26 @@ struct ReloadTests {
         await server.shutdown()
     }
 
+    @Test("max_connections raised by a reload applies to the listener that stays")
+    func maxConnectionsOnKeptListener() async throws {
+        let server = try TacetServer(configuration: Self.configuration(body: "A", extra: "max_connections: 1"),
+                                     threads: 1, logger: Self.quiet)
+        let port = try #require(try await server.start().first?.port)
+        let first = try RawClient.connect(host: "127.0.0.1", port: port)
+        try first.write(get("/"))
+        #expect(first.readResponses(count: 1, timeout: 10).responses().completeFinalCount == 1)
+        let second = try RawClient.connect(host: "127.0.0.1", port: port)
+        try second.write(get("/"))
+        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+        let summary = try await server.reload(configuration: Self.configuration(body: "B", extra: "max_connections: 2"))
+        #expect(summary.bound.isEmpty && summary.closed.isEmpty)
+        let answer = second.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+        #expect(answer?.bodyString == "B")
+        first.close()
+        second.close()
+        await server.shutdown()
+    }
+
     @Test("listen addresses: a new one is bound, a removed one closed, one that stays keeps its socket")
     func listenAddressesChange() async throws {
         let server = try TacetServer(configuration: Self.configuration(body: "one"), threads: 1, logger: Self.quiet)

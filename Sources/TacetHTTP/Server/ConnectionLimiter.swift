@@ -9,7 +9,12 @@ final class ConnectionLimiter: ChannelDuplexHandler {
     typealias InboundOut = any Channel
     typealias OutboundIn = Never
 
-    private let maxConnections: Int
+    /// A new limit for a listener that stays across a reload (`HTTPServer.setMaxConnections`).
+    struct NewLimit: Sendable {
+        var maxConnections: Int
+    }
+
+    private var maxConnections: Int
     private var open = 0
     private var readHeld = false
 
@@ -34,6 +39,21 @@ final class ConnectionLimiter: ChannelDuplexHandler {
 
     private func childClosed(context: ChannelHandlerContext) {
         open -= 1
+        if readHeld && open < maxConnections {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// Raised: accepting resumes at once if it was held. Lowered below the open count: no
+    /// connection is closed for it, accepting waits until enough have closed (as nginx's old
+    /// workers finish theirs).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let limit = event as? NewLimit else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        maxConnections = limit.maxConnections
         if readHeld && open < maxConnections {
             readHeld = false
             context.read()

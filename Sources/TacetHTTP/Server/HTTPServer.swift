@@ -33,7 +33,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// New connections get `state`; open ones keep theirs (reload without dropping anything).
-    /// Listeners already bound keep the `maxConnections` they were bound with.
+    /// Listeners already bound keep their `maxConnections` until `setMaxConnections`.
     public func update(_ state: ListenerState) {
         self.state.withLockedValue { $0 = state }
     }
@@ -97,6 +97,14 @@ public final class HTTPServer: Sendable {
             },
             added: added.compactMap(\.channel.localAddress),
             closed: closed)
+    }
+
+    /// A new `max_connections` for every bound listener (a reload's, for the ones that stay):
+    /// see `ConnectionLimiter.NewLimit`. Takes effect on each listener's loop shortly after.
+    public func setMaxConnections(_ limit: Int) {
+        for listener in listeners.withLockedValue({ $0 }) {
+            listener.channel.pipeline.fireUserInboundEventTriggered(ConnectionLimiter.NewLimit(maxConnections: limit))
+        }
     }
 
     /// Open connections right now.
