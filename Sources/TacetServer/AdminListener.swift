@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import TacetConfig
 import TacetHTTP
@@ -10,11 +11,12 @@ import TacetMetrics
 final class AdminListener: Sendable {
     let metrics: MetricsObserver
     private let server: HTTPServer
-    private let address: ListenAddress
+    /// The configured address it listens on; a reload may move it (`move(to:)`).
+    private let address: NIOLockedValueBox<ListenAddress>
 
     /// `routeLabels`: the public router's, so every route is exported from the start.
     init(config: AdminConfig, routeLabels: [String], upstreams: UpstreamSet, group: any EventLoopGroup, logger: Logger) {
-        address = config.listen
+        address = NIOLockedValueBox(config.listen)
         metrics = MetricsObserver(routeLabels: routeLabels, upstreams: Self.sources(upstreams))
         var settings = ServerSettings()
         // A handful of scrapers at most; a flood here must not take descriptors from real traffic.
@@ -33,14 +35,25 @@ final class AdminListener: Sendable {
         }
     }
 
-    /// A reload's routes and upstreams (the admin address itself changes only on restart).
+    /// A reload's routes and upstreams.
     func configure(routeLabels: [String], upstreams: UpstreamSet) {
         metrics.configure(routeLabels: routeLabels, upstreams: Self.sources(upstreams))
     }
 
     /// Binds the admin address; returns what was bound (useful with port 0).
     func start() async throws -> SocketAddress? {
-        try await server.listen([(address.host, address.port)]).addresses.first
+        let address = address.withLockedValue { $0 }
+        return try await server.listen([(address.host, address.port)]).addresses.first
+    }
+
+    var configuredAddress: ListenAddress { address.withLockedValue { $0 } }
+
+    /// Listens on `newAddress` instead: bound before the old socket closes; if the bind fails
+    /// nothing changes. Scrapes in progress on the old socket finish. Returns what was bound.
+    func move(to newAddress: ListenAddress) async throws -> SocketAddress? {
+        let bound = try await server.listen([(newAddress.host, newAddress.port)]).addresses.first
+        address.withLockedValue { $0 = newAddress }
+        return bound
     }
 
     func shutdown() async {

@@ -9,6 +9,8 @@ public struct ReloadSummary: Sendable {
     /// HTTP and stream addresses bound by this reload, and those it closed.
     public var bound: [SocketAddress] = []
     public var closed: [SocketAddress] = []
+    /// What the new configuration asks that only a restart does (adding or removing `admin:`).
+    public var needsRestart: [String] = []
 }
 
 extension TacetServer {
@@ -22,7 +24,8 @@ extension TacetServer {
     /// switched: on error nothing has changed and the old configuration keeps serving.
     /// Not reentrant: the caller runs one reload at a time (signals are handled in order).
     ///
-    /// `max_connections` applies to every listener, kept ones included (none of the open
+    /// `admin.listen` moves the admin listener (adding or removing `admin:` needs a restart:
+    /// see `ReloadSummary.needsRestart`). `max_connections` applies to every listener, kept ones included (none of the open
     /// connections is closed for a lower limit). Not applied until a restart: `shutdown_timeout`
     /// of a shutdown already under way.
     @discardableResult
@@ -36,13 +39,21 @@ extension TacetServer {
                               healthChecker: HealthChecker())
 
         var summary = ReloadSummary()
-        let plan = try await prepareStreams(observed(runtime.streams), summary: &summary)
+        let adminMovedFrom = try await moveAdmin(to: configuration.admin, summary: &summary)
+        let plan: StreamPlan
+        do {
+            plan = try await prepareStreams(observed(runtime.streams), summary: &summary)
+        } catch {
+            await moveAdminBack(adminMovedFrom)
+            throw error
+        }
         do {
             let changes = try await http.listen(runtime.listen, maxConnections: runtime.settings.maxConnections)
             summary.bound += changes.added
             summary.closed += changes.closed
         } catch {
             for listener in plan.added { await listener.stop() }
+            await moveAdminBack(adminMovedFrom)
             throw error
         }
 
@@ -64,6 +75,40 @@ extension TacetServer {
         old.upstreams.retire()
         admin?.configure(routeLabels: responder.routes.map(\.label), upstreams: upstreams)
         return summary
+    }
+
+    /// A changed `admin.listen` moves the admin listener first (a bind failure refuses the
+    /// reload with nothing changed); returns the address it left, for `moveAdminBack` if a later
+    /// step fails. Adding or removing `admin:` is noted in the summary and left to a restart:
+    /// whether the hot path reports to metrics at all is decided when the server starts.
+    private func moveAdmin(to config: AdminConfig?, summary: inout ReloadSummary) async throws -> ListenAddress? {
+        switch (admin, config) {
+        case (nil, nil):
+            return nil
+        case (nil, .some):
+            summary.needsRestart.append("admin: added")
+            return nil
+        case (.some, nil):
+            summary.needsRestart.append("admin: removed")
+            return nil
+        case (.some(let admin), .some(let config)):
+            let old = admin.configuredAddress
+            guard config.listen != old else { return nil }
+            let address = try await admin.move(to: config.listen)
+            boundAdmin.withLockedValue { $0 = address }
+            if let address { summary.bound.append(address) }
+            return old
+        }
+    }
+
+    private func moveAdminBack(_ previous: ListenAddress?) async {
+        guard let previous, let admin else { return }
+        do {
+            let address = try await admin.move(to: previous)
+            boundAdmin.withLockedValue { $0 = address }
+        } catch {
+            logger.error("reload failed and the admin listener could not return to \(previous): \(error)")
+        }
     }
 
     /// Stream listeners for `wanted`: an existing listener on the same host and port is kept

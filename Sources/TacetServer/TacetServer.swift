@@ -18,9 +18,9 @@ public final class TacetServer: Sendable {
     let current: NIOLockedValueBox<Generation>
     /// Stream listeners with the address each bound, in config order.
     let streams = NIOLockedValueBox<[(listener: StreamListener, address: SocketAddress?)]>([])
-    /// `admin:` as the server started (metrics, health); a reload does not add, move or remove it.
+    /// `admin:` as the server started (metrics, health); a reload may move it, not add or remove it.
     let admin: AdminListener?
-    private let boundAdmin = NIOLockedValueBox<SocketAddress?>(nil)
+    let boundAdmin = NIOLockedValueBox<SocketAddress?>(nil)
     public let logger: Logger
 
     /// What one configuration made, besides the listening sockets (which outlive it).

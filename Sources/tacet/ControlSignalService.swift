@@ -53,6 +53,9 @@ struct ControlSignalService: Service {
                 "bound": "\(summary.bound.map(ServeCommand.describe))",
                 "closed": "\(summary.closed.map(ServeCommand.describe))",
             ])
+            for change in summary.needsRestart {
+                logger.warning("\(change): takes effect on restart", metadata: ["config": "\(configPath)"])
+            }
         } catch {
             logger.error("reload failed, still serving the previous configuration: \(configPath): \(error)")
         }

@@ -181,6 +181,42 @@ struct MetricsEndpointTests {
         try await group.shutdownGracefully()
     }
 
+    @Test func reloadMovesAdminAndLeavesAddingOrRemovingToARestart() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        func config(admin: String?) throws -> TacetConfiguration {
+            try ConfigLoader.parse(yaml: """
+                listen: ["127.0.0.1:0"]
+                access_log: off
+                \(admin.map { "admin: { listen: \"\($0)\" }" } ?? "")
+                routes:
+                  - match: { path: /hello }
+                    respond: { status: 200, body: "hi\\n" }
+                """, file: "tacet.yaml", baseDirectory: "/")
+        }
+        func health(_ host: String, _ port: Int) throws -> String? {
+            let client = try RawClient.connect(host: host, port: port, timeout: 5)
+            try client.send("GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            return client.readToEnd(timeout: 10).responses().finalResponses.first?.bodyString
+        }
+        let server = try TacetServer(configuration: try config(admin: "127.0.0.1:0"), group: group)
+        _ = try await server.start()
+        let oldPort = try #require(server.adminAddress?.port)
+
+        let summary = try await server.reload(configuration: try config(admin: "127.0.0.2:0"))
+        let moved = try #require(server.adminAddress)
+        #expect(moved.ipAddress == "127.0.0.2")
+        #expect(summary.bound.map(\.port) == [moved.port])
+        #expect(summary.needsRestart.isEmpty)
+        #expect(try health("127.0.0.2", try #require(moved.port)) == "ok\n")
+        #expect(throws: RawClientError.self) { try RawClient.connect(host: "127.0.0.1", port: oldPort, timeout: 5) }
+
+        let removed = try await server.reload(configuration: try config(admin: nil))
+        #expect(removed.needsRestart == ["admin: removed"])
+        #expect(try health("127.0.0.2", try #require(moved.port)) == "ok\n")
+        await server.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     @Test func noAdminNoListener() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let config = try ConfigLoader.parse(yaml: "listen: [\"127.0.0.1:0\"]\naccess_log: off\n",
