@@ -111,12 +111,11 @@ struct LimitsTests {
         #expect(result.end == .fin)
     }
 
-    @Test("max_connections: accepting stops at the limit and resumes below it")
-    func maxConnections() async throws {
+    /// A server with `max_connections: 1`, one connection answered, a second sent a GET and waiting.
+    func atTheLimit() async throws -> (live: LiveServer, first: RawClient, second: RawClient) {
         var settings = ServerSettings()
         settings.maxConnections = 1
         let live = try await LiveServer.start(settings: settings, fixed)
-        defer { Task { await live.stop() } }
         let first = try live.connect()
         try first.send(get("/"))
         #expect(first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
@@ -124,8 +123,14 @@ struct LimitsTests {
         let second = try live.connect()
         try second.send(get("/"))
         #expect(live.server.connectionCount == 1)
-        let waiting = second.read(until: { !$0.isEmpty }, timeout: 0.3)
-        #expect(waiting.bytes.isEmpty)
+        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+        return (live, first, second)
+    }
+
+    @Test("max_connections: accepting stops at the limit and resumes below it")
+    func maxConnections() async throws {
+        let (live, first, second) = try await atTheLimit()
+        defer { Task { await live.stop() } }
         first.close()
         let answered = second.readResponses(count: 1, timeout: 5)
         #expect(answered.responses().completeFinalCount == 1)
@@ -133,17 +138,8 @@ struct LimitsTests {
 
     @Test("max_connections changed on a bound listener (a reload's): raised resumes accepting, lowered waits, closes nothing")
     func maxConnectionsChangedLive() async throws {
-        var settings = ServerSettings()
-        settings.maxConnections = 1
-        let live = try await LiveServer.start(settings: settings, fixed)
+        let (live, first, second) = try await atTheLimit()
         defer { Task { await live.stop() } }
-        let first = try live.connect()
-        try first.send(get("/"))
-        #expect(first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
-        let second = try live.connect()
-        try second.send(get("/"))
-        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
-
         live.server.setMaxConnections(2)
         #expect(second.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
 
