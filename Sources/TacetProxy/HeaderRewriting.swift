@@ -5,8 +5,6 @@ import TacetHTTP
 /// What a proxy changes in the headers it passes on (RFC 9110 §7.6.1): hop-by-hop fields are
 /// the connection's business and stop here; X-Forwarded-* and Via say that a proxy was there.
 enum HeaderRewriting {
-    static let via = "1.1 tacet"
-
     /// The request head for the upstream, serialised straight into bytes in one pass over the
     /// client's fields: hop-by-hop fields and Expect dropped, X-Forwarded-* and Via added, framing
     /// our own, Upgrade kept for an upgrade request. Always HTTP/1.1.

@@ -262,8 +262,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             case .relayHead:
                 upstreamKeepAlive = head.keepAlive
                 // Flushed when this read from the upstream is done: head and body leave together.
-                writer.writeHead(ResponseHead(status: head.status, headers: head.headers,
-                                              body: Self.bodyKind(head, request: request)), flush: false)
+                writer.writeHead(ResponseHead(status: head.status, body: Self.bodyKind(head, request: request),
+                                              encodedFields: head.fields), flush: false)
                 if !writer.isWritable { connection?.setReadsPaused(true) }
             default:
                 perform(action)

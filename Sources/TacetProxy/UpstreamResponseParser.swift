@@ -11,9 +11,10 @@ import Darwin
 /// An HTTP/1.x response parser for the upstream side of the proxy: bytes in, head / body / end
 /// out. Pure (no channel), so it is tested without sockets.
 ///
-/// The head's fields are turned into the client's `HTTPHeaders` as they are parsed: hop-by-hop
-/// fields (Connection and what it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
-/// Proxy-*), Content-Length, Server and Date are left out, and `Via` is added. Strict where
+/// The head's fields are copied for the client as they are parsed, as bytes (`Name: value` lines,
+/// no String or HTTPHeaders per field): hop-by-hop fields (Connection and what it names,
+/// Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*), Content-Length, Server and
+/// Date are left out, and `Via` is added. Strict where
 /// leniency lets a response mean two things: Content-Length with Transfer-Encoding, differing
 /// Content-Lengths, obs-fold, bare CR, whitespace before a colon and a lax chunk size are errors.
 public struct UpstreamResponseParser: Sendable {
@@ -30,12 +31,24 @@ public struct UpstreamResponseParser: Sendable {
         public var status: HTTPResponseStatus
         public var keepAlive: Bool
         public var framing: Framing
-        /// The fields for the client (see the type's comment), `Via` included.
-        public var headers: HTTPHeaders
+        /// The fields for the client (see the type's comment), `Via` included, serialised as
+        /// `Name: value\r\n` lines: what `ResponseHead.encodedFields` takes.
+        public var fields: ByteBuffer
         /// The upstream's Content-Length, even when there is no body (HEAD).
         public var contentLength: Int?
         /// The upstream's `Upgrade` value (kept for a 101).
         public var upgrade: String?
+
+        /// `fields` as HTTPHeaders, for the rare heads that need them (1xx, 101) and for tests.
+        public var headers: HTTPHeaders {
+            var headers = HTTPHeaders()
+            var lines = fields
+            while let line = lines.readLine() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers.add(name: String(line[..<colon]), value: String(line[line.index(after: colon)...].dropFirst()))
+            }
+            return headers
+        }
     }
 
     public enum Event: Sendable {
@@ -62,6 +75,9 @@ public struct UpstreamResponseParser: Sendable {
     }
 
     private var state: State = .head(scanned: 0)
+    /// The last head's field bytes: reused for the next head once the exchange has let go of
+    /// them (it copies them into the client's buffer), so a head allocates nothing.
+    private var spareFields: ByteBuffer?
     /// The request being answered was HEAD: its response has no body whatever it says.
     public var requestIsHEAD = false
     public let maxHeadSize: Int
@@ -157,6 +173,8 @@ public struct UpstreamResponseParser: Sendable {
     private mutating func parseHead(_ buffer: inout ByteBuffer, scanned: Int) throws(Failure) -> Event? {
         let maxHeadSize = self.maxHeadSize
         let requestIsHEAD = self.requestIsHEAD
+        var fields = spareFields.take() ?? ByteBuffer()
+        fields.clear(minimumCapacity: 256)
         let result: Result<(Head, Int)?, Failure>
         var newScanned = scanned
         result = buffer.withUnsafeReadableBytes { bytes in
@@ -179,7 +197,8 @@ public struct UpstreamResponseParser: Sendable {
                 return .success(nil)
             }
             if headEnd > maxHeadSize { return .failure(Failure("response head too large")) }
-            return Self.parseHeadBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestIsHEAD: requestIsHEAD)
+            return Self.parseHeadBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestIsHEAD: requestIsHEAD,
+                                       fields: &fields)
                 .map { ($0, headEnd) }
         }
         guard let (head, headEnd) = try result.get() else {
@@ -187,6 +206,7 @@ public struct UpstreamResponseParser: Sendable {
             return nil
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
+        spareFields = head.fields.recyclable
         let code = head.status.code
         if code == 101 {
             // `.end` comes next; after it the parser stops.
@@ -206,7 +226,8 @@ public struct UpstreamResponseParser: Sendable {
         return .head(head)
     }
 
-    private static func parseHeadBytes(_ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool) -> Result<Head, Failure> {
+    private static func parseHeadBytes(_ bytes: UnsafeRawBufferPointer, requestIsHEAD: Bool,
+                                       fields: inout ByteBuffer) -> Result<Head, Failure> {
         // Status line: HTTP/1.x SP 3DIGIT [SP reason]
         guard let statusLF = CharacterClass.firstIndex(of: .lf, in: bytes, 0, bytes.count) else { return .failure(Failure("no status line")) }
         var lineEnd = statusLF
@@ -223,8 +244,6 @@ public struct UpstreamResponseParser: Sendable {
         let code = Int(bytes[9] &- 0x30) * 100 + Int(bytes[10] &- 0x30) * 10 + Int(bytes[11] &- 0x30)
         guard code >= 100 else { return .failure(Failure("bad status code")) }
 
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(8)
         var contentLength: Int?
         var transferEncoding: String?
         var upgrade: String?
@@ -309,12 +328,15 @@ public struct UpstreamResponseParser: Sendable {
             }
             if keep && name.count > 6 && equalsLower(UnsafeRawBufferPointer(rebasing: name[0..<6]), "proxy-") { keep = false }
             if keep {
-                headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+                fields.writeBytes(name)
+                fields.writeStaticString(": ")
+                fields.writeBytes(value)
+                fields.writeStaticString("\r\n")
             }
             lineStart = lf + 1
         }
-        for field in named { headers.remove(name: field) }
-        headers.add(name: "Via", value: HeaderRewriting.via)
+        if !named.isEmpty { fields = Self.removing(named, from: fields) }
+        fields.writeStaticString("Via: 1.1 tacet\r\n")
 
         let status = HTTPResponseStatus(statusCode: code)
         var framing: Framing
@@ -334,8 +356,22 @@ public struct UpstreamResponseParser: Sendable {
         }
         if requestIsHEAD || code < 200 || code == 204 || code == 304 { framing = .none }
         let keepAlive = framing != .close && !connectionClose && (!http10 || connectionKeepAlive)
-        return .success(Head(status: status, keepAlive: keepAlive, framing: framing, headers: headers,
+        return .success(Head(status: status, keepAlive: keepAlive, framing: framing, fields: fields,
                              contentLength: contentLength, upgrade: upgrade))
+    }
+
+    /// `fields` without the lines whose name is in `names` (lowercased): the fields a Connection
+    /// header named, which may come before it. Rare, so it builds a new buffer.
+    private static func removing(_ names: [String], from fields: ByteBuffer) -> ByteBuffer {
+        var kept = ByteBuffer()
+        var lines = fields
+        while let line = lines.readLine() {
+            let name = line.prefix { $0 != ":" }
+            if names.contains(where: { name.lowercasedASCIIEquals($0) }) { continue }
+            kept.writeSubstring(line)
+            kept.writeStaticString("\r\n")
+        }
+        return kept
     }
 
     // MARK: bytes
@@ -365,6 +401,16 @@ public struct UpstreamResponseParser: Sendable {
     }
 }
 
+
+extension ByteBuffer {
+    /// The next `...\r\n` line as a String without its CRLF (field lines this parser wrote).
+    fileprivate mutating func readLine() -> Substring? {
+        guard let end = readableBytesView.firstIndex(of: UInt8(ascii: "\n")), end > readerIndex,
+              let line = readString(length: end - readerIndex - 1) else { return nil }
+        moveReaderIndex(forwardBy: 2)
+        return line[...]
+    }
+}
 
 extension UInt8 {
     fileprivate static let cr = UInt8(ascii: "\r")

@@ -67,6 +67,23 @@ struct UpstreamResponseParserTests {
         }
     }
 
+    @Test("the client's fields are the upstream's bytes: names as sent, values trimmed, a named field removed wherever it is")
+    func fieldBytes() throws {
+        let response = "HTTP/1.1 200 OK\r\nx-early: gone\r\nSet-Cookie: a=b; Path=/\r\nX-Empty:\r\n"
+            + "X-Url:  http://h:1/p \r\nConnection: X-Early\r\nContent-Length: 0\r\n\r\n"
+        var parser = Parser()
+        var heads: [Parser.Head] = []
+        // Twice on one parser: the second head reuses the first one's field storage.
+        _ = try run([response, response], parser: &parser, heads: &heads)
+        #expect(heads.count == 2)
+        for head in heads {
+            #expect(String(buffer: head.fields)
+                == "Set-Cookie: a=b; Path=/\r\nX-Empty: \r\nX-Url: http://h:1/p\r\nVia: 1.1 tacet\r\n")
+            #expect(head.headers.map { "\($0.name)=\($0.value)" }
+                == ["Set-Cookie=a=b; Path=/", "X-Empty=", "X-Url=http://h:1/p", "Via=1.1 tacet"])
+        }
+    }
+
     @Test("chunked body, trailers, then a second response on the same connection")
     func chunked() throws {
         var parser = Parser()
