@@ -33,8 +33,8 @@ final class UpstreamConnection {
     /// is scheduled or cancelled per request. Cleared (target released) when the exchange lets go.
     private var readTimer = LazyTimer()
     private var readTimeoutTarget: (any UpstreamReadTimeoutDelegate)?
-    /// The last request head's buffer, whose storage the next head reuses (see `headBuffer`).
-    private var spare: ByteBuffer?
+    /// The last request head handed to NIO: the next head reuses its storage (`headBuffer`).
+    private var spare = SpareBuffer()
 
     private init(channel: any Channel, server: Int, handler: UpstreamChannelHandler) {
         self.channel = channel
@@ -86,15 +86,12 @@ final class UpstreamConnection {
     func writeHead(_ buffer: ByteBuffer, isHEAD: Bool, flush: Bool) {
         handler.requestIsHEAD = isHEAD
         write(buffer, flush: flush)
-        spare = buffer.recyclable
+        spare.keep(buffer)
     }
 
-    /// A buffer for a request head: the previous head's storage when NIO has let go of it, as it
-    /// has once the write went out (nearly always, on a kept-alive connection), else a new one.
+    /// An empty buffer for a request head, on the last head's storage when NIO is done with it.
     func headBuffer(capacity: Int) -> ByteBuffer {
-        guard var buffer = spare.take() else { return channel.allocator.buffer(capacity: capacity) }
-        buffer.clear(minimumCapacity: capacity)
-        return buffer
+        spare.take(capacity: capacity, allocator: channel.allocator)
     }
 
     /// Written from the connection's handler, not the channel's tail: one pipeline step less.

@@ -14,9 +14,9 @@ import Darwin
 /// The head's fields are copied for the client as they are parsed, as bytes (`Name: value` lines,
 /// no String or HTTPHeaders per field): hop-by-hop fields (Connection and what it names,
 /// Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-*), Content-Length, Server and
-/// Date are left out, and `Via` is added. Strict where
-/// leniency lets a response mean two things: Content-Length with Transfer-Encoding, differing
-/// Content-Lengths, obs-fold, bare CR, whitespace before a colon and a lax chunk size are errors.
+/// Date are left out, and `Via` is added. Strict where leniency lets a response mean two things:
+/// Content-Length with Transfer-Encoding, differing Content-Lengths, obs-fold, bare CR,
+/// whitespace before a colon and a lax chunk size are errors.
 public struct UpstreamResponseParser: Sendable {
     public enum Framing: Sendable, Equatable {
         /// No body: 1xx, 204, 304, a response to HEAD, or `Content-Length: 0`.
@@ -43,10 +43,7 @@ public struct UpstreamResponseParser: Sendable {
         public var headers: HTTPHeaders {
             var headers = HTTPHeaders()
             var lines = fields
-            while let line = lines.readLine() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers.add(name: String(line[..<colon]), value: String(line[line.index(after: colon)...].dropFirst()))
-            }
+            while let (name, value) = lines.readField() { headers.add(name: String(name), value: String(value)) }
             return headers
         }
     }
@@ -75,9 +72,9 @@ public struct UpstreamResponseParser: Sendable {
     }
 
     private var state: State = .head(scanned: 0)
-    /// The last head's field bytes: reused for the next head once the exchange has let go of
-    /// them (it copies them into the client's buffer), so a head allocates nothing.
-    private var spareFields: ByteBuffer?
+    /// The last head's field bytes: the next head reuses their storage once the exchange has
+    /// copied them into the client's buffer and let go, so a head allocates nothing.
+    private var spareFields = SpareBuffer()
     /// The request being answered was HEAD: its response has no body whatever it says.
     public var requestIsHEAD = false
     public let maxHeadSize: Int
@@ -149,10 +146,7 @@ public struct UpstreamResponseParser: Sendable {
     /// (or after a 101); a failure when a response was cut short.
     public mutating func inputClosed(pending: ByteBuffer) throws(Failure) -> Event? {
         switch state {
-        case .closeDelimited:
-            state = .head(scanned: 0)
-            return .end
-        case .endPending:
+        case .closeDelimited, .endPending:
             state = .head(scanned: 0)
             return .end
         case .switchPending:
@@ -173,8 +167,9 @@ public struct UpstreamResponseParser: Sendable {
     private mutating func parseHead(_ buffer: inout ByteBuffer, scanned: Int) throws(Failure) -> Event? {
         let maxHeadSize = self.maxHeadSize
         let requestIsHEAD = self.requestIsHEAD
-        var fields = spareFields.take() ?? ByteBuffer()
-        fields.clear(minimumCapacity: 256)
+        // Moved out, not copied (a copy would share the storage, and `take` would allocate).
+        var spare = spareFields
+        spareFields = SpareBuffer()
         let result: Result<(Head, Int)?, Failure>
         var newScanned = scanned
         result = buffer.withUnsafeReadableBytes { bytes in
@@ -197,16 +192,20 @@ public struct UpstreamResponseParser: Sendable {
                 return .success(nil)
             }
             if headEnd > maxHeadSize { return .failure(Failure("response head too large")) }
+            // Only for a whole head: a call that finds none must leave the spare untouched.
+            var fields = spare.take(capacity: 256, allocator: ByteBufferAllocator())
             return Self.parseHeadBytes(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestIsHEAD: requestIsHEAD,
                                        fields: &fields)
                 .map { ($0, headEnd) }
         }
         guard let (head, headEnd) = try result.get() else {
             state = .head(scanned: newScanned)
+            spareFields = spare
             return nil
         }
         buffer.moveReaderIndex(forwardBy: headEnd)
-        spareFields = head.fields.recyclable
+        spare.keep(head.fields)
+        spareFields = spare
         let code = head.status.code
         if code == 101 {
             // `.end` comes next; after it the parser stops.
@@ -365,10 +364,11 @@ public struct UpstreamResponseParser: Sendable {
     private static func removing(_ names: [String], from fields: ByteBuffer) -> ByteBuffer {
         var kept = ByteBuffer()
         var lines = fields
-        while let line = lines.readLine() {
-            let name = line.prefix { $0 != ":" }
+        while let (name, value) = lines.readField() {
             if names.contains(where: { name.lowercasedASCIIEquals($0) }) { continue }
-            kept.writeSubstring(line)
+            kept.writeSubstring(name)
+            kept.writeStaticString(": ")
+            kept.writeSubstring(value)
             kept.writeStaticString("\r\n")
         }
         return kept
@@ -403,12 +403,13 @@ public struct UpstreamResponseParser: Sendable {
 
 
 extension ByteBuffer {
-    /// The next `...\r\n` line as a String without its CRLF (field lines this parser wrote).
-    fileprivate mutating func readLine() -> Substring? {
+    /// The next `Name: value\r\n` line this parser wrote, split at its first colon.
+    fileprivate mutating func readField() -> (name: Substring, value: Substring)? {
         guard let end = readableBytesView.firstIndex(of: UInt8(ascii: "\n")), end > readerIndex,
               let line = readString(length: end - readerIndex - 1) else { return nil }
         moveReaderIndex(forwardBy: 2)
-        return line[...]
+        guard let colon = line.firstIndex(of: ":") else { return (line[...], "") }
+        return (line[..<colon], line[line.index(after: colon)...].dropFirst())
     }
 }
 

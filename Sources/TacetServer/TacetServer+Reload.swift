@@ -24,10 +24,10 @@ extension TacetServer {
     /// switched: on error nothing has changed and the old configuration keeps serving.
     /// Not reentrant: the caller runs one reload at a time (signals are handled in order).
     ///
-    /// `admin.listen` moves the admin listener (adding or removing `admin:` needs a restart:
-    /// see `ReloadSummary.needsRestart`). `max_connections` applies to every listener, kept ones included (none of the open
-    /// connections is closed for a lower limit). Not applied until a restart: `shutdown_timeout`
-    /// of a shutdown already under way.
+    /// `admin.listen` moves the admin listener (adding or removing `admin:` needs a restart: see
+    /// `ReloadSummary.needsRestart`). `max_connections` applies to every listener, kept ones
+    /// included (no open connection is closed for a lower limit). Not applied until a restart:
+    /// `shutdown_timeout` of a shutdown already under way.
     @discardableResult
     public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
         let old = current.withLockedValue { $0 }

@@ -84,6 +84,26 @@ struct UpstreamResponseParserTests {
         }
     }
 
+    @Test("a head let go of lends its field storage to the next, even after calls that found no head")
+    func fieldStorageReused() throws {
+        var parser = Parser()
+        var buffer = ByteBuffer(string: "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n")
+        // The first head is let go of at the end of this block, as the exchange does once it is relayed.
+        let storage = try { () throws -> UnsafeRawPointer? in
+            guard case .head(let first)? = try parser.next(&buffer) else { return nil }
+            return first.fields.withUnsafeReadableBytes { $0.baseAddress }
+        }()
+        #expect(storage != nil)
+        #expect(try parser.next(&buffer).map { "\($0)" } == "end")
+        #expect(try parser.next(&buffer) == nil)  // between responses: nothing to parse
+        buffer.writeString("HTTP/1.1 204 No Content\r\nX-B: 2\r\n")
+        #expect(try parser.next(&buffer) == nil)  // half a head
+        buffer.writeString("\r\n")
+        guard case .head(let second)? = try parser.next(&buffer) else { Issue.record("no head"); return }
+        #expect(second.fields.withUnsafeReadableBytes { $0.baseAddress } == storage)
+        #expect(String(buffer: second.fields) == "X-B: 2\r\nVia: 1.1 tacet\r\n")
+    }
+
     @Test("chunked body, trailers, then a second response on the same connection")
     func chunked() throws {
         var parser = Parser()

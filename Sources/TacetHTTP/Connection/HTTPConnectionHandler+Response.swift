@@ -49,7 +49,7 @@ extension HTTPConnectionHandler {
         let connectionHeader: ResponseEncoder.ConnectionHeader = head.status == .switchingProtocols ? .upgrade
             : !keepAlive ? .close : (minorVersion == 0 ? .keepAlive : .none)
 
-        var buffer = headBuffer(capacity: 192 + (body?.readableBytes ?? 0))
+        var buffer = spare.take(capacity: 192 + (body?.readableBytes ?? 0), allocator: allocator)
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, encodedFields: head.encodedFields,
                                   framing: framing, connection: connectionHeader, date: dateCache, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
@@ -72,19 +72,11 @@ extension HTTPConnectionHandler {
         if flush || end {
             releaseHeld(flush: false)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-            spare = buffer.recyclable
+            spare.keep(buffer)
         } else {
             hold(&buffer)
         }
         if end { responseFinished() }
-    }
-
-    /// A buffer for a response head: the previous response's storage when NIO has let go of it,
-    /// as it has once the write went out (nearly always, on a keep-alive connection), else a new one.
-    func headBuffer(capacity: Int) -> ByteBuffer {
-        guard var buffer = spare.take() else { return allocator.buffer(capacity: capacity) }
-        buffer.clear(minimumCapacity: capacity)
-        return buffer
     }
 
     /// Bodies up to this size written unflushed join the held head: one write, not two.
@@ -110,11 +102,11 @@ extension HTTPConnectionHandler {
             held = nil
             if flush {
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
-                spare = bytes.recyclable
+                spare.keep(bytes)
                 return
             }
             context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
-            spare = bytes.recyclable
+            spare.keep(bytes)
         }
         if flush { context.flush() }
     }

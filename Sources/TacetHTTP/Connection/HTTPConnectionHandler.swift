@@ -60,8 +60,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     var pending = ByteBuffer()
     /// Response bytes written without a flush, not yet given to NIO (see `hold`).
     var held: ByteBuffer?
-    /// The last response buffer handed to NIO, whose storage the next head reuses (see `headBuffer`).
-    var spare: ByteBuffer?
+    /// The last response buffer handed to NIO: the next head reuses its storage.
+    var spare = SpareBuffer()
     var exchange: Exchange?
     private var nextExchangeID: UInt64 = 1
     var context: ChannelHandlerContext?
@@ -85,18 +85,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var batchTime: NIODeadline?
     /// The loop's clock (EmbeddedEventLoop's in tests), read once per batch of input.
     private var now: NIODeadline { batchTime ?? eventLoop.now }
-
-    /// Starts a batch (one clock reading for all it does) unless one is running; returns whether
-    /// it did, for `endBatch`.
-    func beginBatch() -> Bool {
-        guard batchTime == nil else { return false }
-        batchTime = eventLoop.now
-        return true
-    }
-
-    func endBatch(_ outermost: Bool) {
-        if outermost { batchTime = nil }
-    }
     private var bytesIn = 0
     var bytesOut = 0
     /// What `observer.bytesTransferred` has been told so far.
@@ -156,7 +144,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func handlerRemoved(context: ChannelHandlerContext) {
         held = nil
-        spare = nil
+        spare.drop()
         isWritable = false
         cancelTimers()
         self.context = nil
@@ -263,6 +251,18 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         guard readHeld, !shouldHoldReads, let context else { return }
         readHeld = false
         context.read()
+    }
+
+    /// Starts a batch (one clock reading for all it does) unless one is running; returns whether
+    /// it did, for `endBatch`.
+    func beginBatch() -> Bool {
+        guard batchTime == nil else { return false }
+        batchTime = eventLoop.now
+        return true
+    }
+
+    func endBatch(_ outermost: Bool) {
+        if outermost { batchTime = nil }
     }
 
     /// Feeds buffered bytes to the parser while the state machine wants them.
