@@ -9,7 +9,8 @@ import Darwin
 #endif
 
 /// Serves files under a root: GET and HEAD, conditionals, one range, index files, the directory
-/// slash redirect, and nothing outside the root. Bodies go out by sendfile (`FileRegion`).
+/// slash redirect, and nothing outside the root. Bodies go out by sendfile (`FileRegion`), but
+/// for small files, which leave in the head's write (see `ResponseWriter.writeFile`).
 ///
 /// open(2) and fstat(2) run on the event loop, as nginx does: on a local file system they are
 /// short, and a thread hop per request would cost more than it saves.
@@ -89,7 +90,7 @@ public struct StaticResponder: Responder {
            !request.headers.contains(where: { StaticDecision.isConditionalOrRange($0.name) }) {
             let headers = FileHeadCache.current.headers(for: info, name: path)
             writer.writeHead(ResponseHead(status: .ok, headers: headers, body: .length(info.size)), flush: false)
-            writer.writeFile(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset: 0, count: info.size)
+            writer.writeFile(descriptor: fd, offset: 0, count: info.size)
             writer.end()
             return
         }
@@ -111,7 +112,7 @@ public struct StaticResponder: Responder {
         var headers = decision.headers
         headers.add(name: "Content-Type", value: MimeTypes.contentType(forPath: path))
         writer.writeHead(ResponseHead(status: decision.status, headers: headers, body: .length(range.count)), flush: false)
-        writer.writeFile(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd), offset: range.lowerBound, count: range.count)
+        writer.writeFile(descriptor: fd, offset: range.lowerBound, count: range.count)
         writer.end()
     }
 

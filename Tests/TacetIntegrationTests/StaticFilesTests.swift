@@ -124,4 +124,25 @@ struct StaticFilesTests {
         #expect(response?.header("content-type") == "application/octet-stream")
         #expect(response.map { Data($0.body) } == data)
     }
+
+    @Test("Files either side of the copy limit (16 KiB), pipelined: every byte of each, in order")
+    func filesAroundCopyLimit() async throws {
+        let root = try Self.makeRoot()
+        let sizes = [16 * 1024, 16 * 1024 + 1]
+        var files: [Data] = []
+        for (i, size) in sizes.enumerated() {
+            let data = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) })
+            try data.write(to: URL(fileURLWithPath: root + "/f\(i).bin"))
+            files.append(data)
+        }
+        let live = try await LiveServer.start(StaticResponder(root: root))
+        defer { Task { await live.stop() } }
+        let client = try live.connect()
+        try client.send(get("/f0.bin") + get("/f1.bin") + get("/f0.bin") + get("/f1.bin"))
+        try client.shutdownWrite()
+        let result = client.readToEnd(timeout: 10)
+        #expect(result.end == .fin)
+        let bodies = result.responses().finalResponses.map { Data($0.body) }
+        #expect(bodies == files + files)
+    }
 }

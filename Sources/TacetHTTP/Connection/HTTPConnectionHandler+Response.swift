@@ -152,19 +152,31 @@ extension HTTPConnectionHandler {
         if flush { context.flush() }
     }
 
-    func writeFile(_ id: UInt64, _ handle: NIOFileHandle, offset: Int, count: Int) {
+    /// Files up to this size are read into the response's own buffer and leave with its head in
+    /// one write, one TCP segment: cheaper than a sendfile call and a second segment (measured:
+    /// README, Performance). Larger ones go by sendfile.
+    static var copyLimit: Int { 16 * 1024 }
+
+    /// Sends `count` bytes of the file `fd` (ownership passes here) from `offset`.
+    func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) {
         guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
               let context, !current.suppressBody, count > 0, current.framing != .none else {
-            try? handle.close()
+            Self.closeFile(fd)
             return
         }
         current.bodyBytes += count
+        bytesOut += count
+        if count <= Self.copyLimit, current.framing != .chunked, copyIntoHeld(fd, offset: offset, count: count) {
+            Self.closeFile(fd)
+            return
+        }
         releaseHeld(flush: false)
         if current.framing == .chunked {
             var header = allocator.buffer(capacity: 12)
             ResponseEncoder.writeChunkHeader(size: count, into: &header)
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
         }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
         let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count)
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
@@ -172,7 +184,6 @@ extension HTTPConnectionHandler {
             context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
         }
         context.flush()
-        bytesOut += count
         // The file is closed when the kernel has taken it, or when the client is gone.
         promise.futureResult.assumeIsolated().whenComplete { [self] result in
             try? handle.close()
@@ -180,6 +191,33 @@ extension HTTPConnectionHandler {
                 perform(machine.connectionFailed(Self.reason(for: error, writing: true)))
             }
         }
+    }
+
+    private static func closeFile(_ fd: CInt) {
+        #if canImport(Glibc)
+        _ = Glibc.close(fd)
+        #elseif canImport(Darwin)
+        _ = Darwin.close(fd)
+        #endif
+    }
+
+    /// Appends the file's bytes to the held response bytes (the head, usually). False, with
+    /// nothing appended, when the file gave fewer bytes than asked (it shrank since fstat):
+    /// sendfile then fails the response as it would have anyway.
+    private func copyIntoHeld(_ fd: CInt, offset: Int, count: Int) -> Bool {
+        var buffer = held.take() ?? spare.take(capacity: count, allocator: allocator)
+        let before = buffer.writerIndex
+        var copied = 0
+        while copied < count {
+            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - copied) { space in
+                max(0, pread(fd, space.baseAddress, count - copied, off_t(offset + copied)))
+            }
+            if n == 0 { break }
+            copied += n
+        }
+        if copied < count { buffer.moveWriterIndex(to: before) }
+        held = buffer.readableBytes > 0 ? buffer : nil
+        return copied == count
     }
 
     func endResponse(_ id: UInt64) {

@@ -39,10 +39,11 @@ public struct ResponseWriter {
         connection.flushResponse(exchangeID)
     }
 
-    /// Sends `count` bytes of the file from `offset` with sendfile; the handle is closed when done
-    /// or when the write fails.
-    public func writeFile(_ handle: NIOFileHandle, offset: Int, count: Int) {
-        connection.writeFile(exchangeID, handle, offset: offset, count: count)
+    /// Sends `count` bytes of the open file `fd` from `offset`, and closes it (ownership passes
+    /// here, whatever happens). Small files leave with the head in one write (call `end()`);
+    /// larger ones by sendfile.
+    public func writeFile(descriptor fd: CInt, offset: Int, count: Int) {
+        connection.writeFile(exchangeID, descriptor: fd, offset: offset, count: count)
     }
 
     public func end() {
