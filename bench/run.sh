@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Tacet vs nginx: throughput/latency with wrk, and memory per idle keep-alive connection.
 # See bench/README.md. Usage: bench/run.sh [options]; --help lists them.
+# One thread/worker by default: wrk needs a core of its own, and on a 2-core machine a second
+# server thread competes with it (bench/README.md, "Threads"). --threads 2 measures that too.
 set -euo pipefail
 
-THREADS=2
+THREADS=1
 DURATION=10s
 ROUNDS=3
 CONNS="64 256"
@@ -245,8 +247,15 @@ run_wrk() { # server scenario path conns round
         return
     fi
     c0="$(cpu_ticks "$s")"
-    local TIMEFORMAT='%U %S %R'
+    local TIMEFORMAT='%U %S %R' spread=""
+    if [ "$s" = nginx ] && [ "$THREADS" -gt 1 ]; then
+        # How nginx's workers shared wrk's connections, one second in: they race to accept.
+        (sleep 1; ss -tnpH state established "( sport = :$NGINX_PORT )" 2>/dev/null | grep -o 'pid=[0-9]*' \
+            | sort | uniq -c | awk '{print $1}' | sort -rn | paste -sd/ >"$WORK/spread.$scen.$c.$r") &
+        spread=$!
+    fi
     { time wrk -t1 -c"$c" -d"$DURATION" --latency "http://127.0.0.1:$(port_of "$s")$path" >"$f" 2>&1 ; } 2>"$tf" || true
+    [ -n "$spread" ] && wait "$spread"
     c1="$(cpu_ticks "$s")"
     read -r wu ws wr <"$tf"
     local srv_cpu
@@ -280,6 +289,15 @@ for scen in file fixed; do
 done
 
 # ---------------------------------------------------------------- report
+if [ "$THREADS" -gt 1 ]; then
+    log ""
+    log "nginx: wrk's connections per worker (busiest first; a worker with none is not listed), by round:"
+    for scen in file fixed; do
+        for c in $CONNS; do
+            log "   $scen c=$c: $(for r in $(seq 1 "$ROUNDS"); do cat "$WORK/spread.$scen.$c.$r" 2>/dev/null || echo '?'; done | paste -sd' ')"
+        done
+    done
+fi
 log ""
 python3 - "$RESULTS" "$DURATION" <<'PY'
 import sys, statistics
