@@ -131,3 +131,42 @@ struct ConnectionHandlerResponseTests {
         #expect(!h.isOpen)
     }
 }
+
+@Suite("Connection handler: the exchange object reused between requests")
+struct ExchangeReuseTests {
+    @Test("The next request starts fresh: nothing of the last one (HEAD, status, label, bytes) is left")
+    func reusedFresh() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("HEAD /a HTTP/1.1\r\nHost: a\r\n\r\n")
+        later.writers[0].setRouteLabel("first")
+        later.writers[0].respond(ResponseHead(status: .accepted, body: .length(5)), body: ByteBuffer(string: "hello"))
+        #expect(h.handler.exchange == nil)
+        try h.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+        let second = try #require(h.handler.exchange)
+        #expect(second.request.target == "/b")
+        #expect(!second.suppressBody, "the HEAD before must not hide this body")
+        #expect(second.status == nil && second.bodyBytes == 0 && !second.responseComplete)
+        #expect(later.writers[1].routeLabel == "-")
+        later.writers[1].respond(ResponseHead(status: .ok, body: .length(5)), body: ByteBuffer(string: "world"))
+        let r = parseResponses(try h.output(), bodyless: [0])
+        #expect(r.map(\.status) == [202, 200])
+        #expect(r.last?.body == "world")
+    }
+
+    @Test("An exchange someone still holds is never reused; one nobody holds is")
+    func reusedOnlyWhenFree() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n")
+        let held = try #require(h.handler.exchange)
+        later.writers[0].respond(ResponseHead(status: .ok, body: .empty), body: nil)
+        try h.send("GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(h.handler.exchange.map { $0 !== held } == true)
+        let secondID = try #require(h.handler.exchange.map(ObjectIdentifier.init))
+        later.writers[1].respond(ResponseHead(status: .ok, body: .empty), body: nil)
+        try h.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(h.handler.exchange.map(ObjectIdentifier.init) == secondID)
+        #expect(h.handler.exchange?.request.target == "/c")
+    }
+}
