@@ -37,7 +37,8 @@ enum BeneathOpen {
             }
         }
         guard let rootFD = root.descriptor else { return .notFound }
-        var fd = tacet_openat_beneath(rootFD, relative, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        // withCString: a short name goes through a stack copy, not an array per request.
+        var fd = relative.withCString { tacet_openat_beneath(rootFD, $0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         if fd == -ENOSYS { return .unsupported }
         guard fd >= 0 else { return failure(-fd) }
         var info = stat()

@@ -455,6 +455,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
         current.clear()
         spareExchange = current
+        parser.releaseFields()
     }
 
     private func logAccess(request: Request?, status: Int, bytes: Int, start: NIODeadline, end: String) {
