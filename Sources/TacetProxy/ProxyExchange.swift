@@ -6,7 +6,7 @@ import TacetHTTP
 /// (pooled or new), streams the request up and the response down with backpressure both ways,
 /// and carries out what `ProxyExchangeStateMachine` decides.
 final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamReadTimeoutDelegate {
-    private(set) var request: Request
+    let request: Request
     let writer: ResponseWriter
     let upstream: Upstream
     private let pool: UpstreamPool?
@@ -285,9 +285,6 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
                 return
             }
             releaseConnection(reuse: reuse)
-            // Nothing reads the fields any more: their storage goes back to the client
-            // connection's parser for its next request rather than being copied.
-            request.headers = [:]
             writer.end()
         }
     }

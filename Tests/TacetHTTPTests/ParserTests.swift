@@ -24,25 +24,6 @@ struct ParserTests {
         #expect(r.acceptsInterimResponses)
     }
 
-    @Test("Field storage reused between heads never changes a request still held")
-    func fieldStorageReuse() throws {
-        var feed = Feed()
-        feed.buffer.writeString("GET /a HTTP/1.1\r\nHost: a\r\nX-One: 1\r\n\r\n")
-        guard case .head(let first)? = try feed.parser.next(&feed.buffer) else {
-            Issue.record("no first head")
-            return
-        }
-        #expect(try feed.drain() == [.end])
-        feed.parser.releaseFields()
-        feed.buffer.writeString("GET /b HTTP/1.1\r\nHost: b\r\nX-Two: 2\r\nX-Three: 3\r\n\r\n")
-        guard case .head(let second)? = try feed.parser.next(&feed.buffer) else {
-            Issue.record("no second head")
-            return
-        }
-        #expect(first.headers.map { "\($0.name)=\($0.value)" } == ["Host=a", "X-One=1"])
-        #expect(second.headers.map { "\($0.name)=\($0.value)" } == ["Host=b", "X-Two=2", "X-Three=3"])
-    }
-
     @Test func bareLFLineEndingsAreAccepted() throws {
         #expect(try parseAll("GET / HTTP/1.1\nHost: example.com\n\n") == [head(), .end])
     }

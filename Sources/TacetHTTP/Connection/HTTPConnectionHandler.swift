@@ -27,9 +27,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     /// The request being answered. A class: it is read and updated on every event of the
     /// exchange, and copying a struct holding the request would retain all of its fields each time.
     final class Exchange {
-        private(set) var id: UInt64
-        private(set) var request: Request
-        private(set) var start: NIODeadline
+        let id: UInt64
+        let request: Request
+        let start: NIODeadline
         var handler: (any RequestHandler)?
         var status: HTTPResponseStatus?
         var framing: ResponseEncoder.Framing = .none
@@ -39,7 +39,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var bodyBytes = 0
         /// The matched route's label, for metrics ("-" until a router names it).
         var routeLabel = "-"
-        private(set) var suppressBody: Bool
+        let suppressBody: Bool
 
         init(id: UInt64, request: Request, start: NIODeadline) {
             self.id = id
@@ -47,33 +47,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             self.start = start
             self.suppressBody = request.method == .HEAD
         }
-
-        /// The next request's exchange in this object: only once nothing else holds it
-        /// (`spareExchange` checks), so no one can see it change.
-        func reuse(id: UInt64, request: Request, start: NIODeadline) {
-            self.id = id
-            self.request = request
-            self.start = start
-            suppressBody = request.method == .HEAD
-            handler = nil
-            status = nil
-            framing = .none
-            closeAfter = false
-            continueSent = false
-            responseComplete = false
-            bodyBytes = 0
-            routeLabel = "-"
-        }
-
-        /// Lets go of what the finished request held (its route's handler, its fields) while the
-        /// object waits for the next request.
-        func clear() {
-            handler = nil
-            request = Self.noRequest
-        }
-
-        private static let noRequest = Request(method: .GET, target: "", version: .http1_1, headers: [:],
-                                               keepAlive: false, framing: .none, expectsContinue: false, host: nil)
     }
 
     private let settings: ServerSettings
@@ -90,8 +63,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     /// The last response buffer handed to NIO: the next head reuses its storage.
     var spare = SpareBuffer()
     var exchange: Exchange?
-    /// The last finished exchange, reused for the next request when nothing else holds it.
-    private var spareExchange: Exchange?
     private var nextExchangeID: UInt64 = 1
     var context: ChannelHandlerContext?
     private var processing = false
@@ -174,7 +145,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     public func handlerRemoved(context: ChannelHandlerContext) {
         held = nil
         spare.drop()
-        spareExchange = nil
         isWritable = false
         cancelTimers()
         self.context = nil
@@ -339,12 +309,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         guard machine.requestHeadReceived(keepAlive: request.keepAlive) == .dispatch else { return }
         let id = nextExchangeID
         nextExchangeID += 1
-        if isKnownUniquelyReferenced(&spareExchange), let spare = spareExchange.take() {
-            spare.reuse(id: id, request: request, start: now)
-            exchange = spare
-        } else {
-            exchange = Exchange(id: id, request: request, start: now)
-        }
+        exchange = Exchange(id: id, request: request, start: now)
         let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))
         guard let current = exchange, current.id == id else { return }
         if let handler, !current.responseComplete {
@@ -453,9 +418,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                                  durationNanoseconds: (now - current.start).nanoseconds, end: end)
         reportBytes()
         logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
-        current.clear()
-        spareExchange = current
-        parser.releaseFields()
     }
 
     private func logAccess(request: Request?, status: Int, bytes: Int, start: NIODeadline, end: String) {

@@ -3,9 +3,8 @@ import NIOHTTP1
 /// Turns a complete request head (request line, header lines, empty line) into a `Request`,
 /// deciding its framing, keep-alive and Host. Pure: no state between calls.
 enum HeadParser {
-    /// `fields` is storage for the field list, empty on entry (the caller reuses its capacity).
-    static func parse(_ bytes: UnsafeRawBufferPointer, requestLineEnd: Int, limits: RequestParser.Limits,
-                      fields: inout [(String, String)]) -> Result<Request, RequestError> {
+    static func parse(_ bytes: UnsafeRawBufferPointer, requestLineEnd: Int,
+                      limits: RequestParser.Limits) -> Result<Request, RequestError> {
         // Request line: method SP request-target SP HTTP-version
         var lineEnd = requestLineEnd
         if lineEnd > 0 && bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
@@ -34,6 +33,7 @@ enum HeadParser {
             target = split.originForm
         }
 
+        var headers = HTTPHeaders()
         var contentLength: Int?
         var transferEncoding: [Substring] = []
         var hasTransferEncoding = false
@@ -104,7 +104,7 @@ enum HeadParser {
             default:
                 break
             }
-            fields.append((name, value))
+            headers.add(name: name, value: value)
             lineStart = lf + 1
         }
 
@@ -142,7 +142,7 @@ enum HeadParser {
         let keepAlive = isHTTP11 ? !connectionClose : (connectionKeepAlive && !connectionClose)
         return .success(Request(
             method: method, target: target, version: HTTPVersion(major: 1, minor: isHTTP11 ? 1 : 0),
-            headers: HTTPHeaders(fields), keepAlive: keepAlive, framing: framing,
+            headers: headers, keepAlive: keepAlive, framing: framing,
             expectsContinue: expectContinue && isHTTP11 && framing != .none, host: host))
     }
 

@@ -45,9 +45,6 @@ public struct RequestParser: Sendable {
     /// Whether the last head seen (parsed or refused) was a HEAD request: an error response to
     /// it must carry no body (RFC 9110 §9.3.2).
     public private(set) var lastHeadWasHEAD = false
-    /// The last request's field list: its storage (shared with that request's `headers`) is
-    /// reused for the next head once the request is gone, instead of a new array per request.
-    private var fieldStorage: [(String, String)] = []
 
     public init(limits: Limits) {
         self.limits = limits
@@ -57,12 +54,6 @@ public struct RequestParser: Sendable {
     public func isMidRequest(pending: ByteBuffer) -> Bool {
         if case .head = state { return pending.readableBytes > 0 }
         return true
-    }
-
-    /// The last request is finished: let go of its field strings, keep the list's capacity
-    /// (up to 32 fields) for the next head. Nothing is shared if the request is still held.
-    public mutating func releaseFields() {
-        fieldStorage.removeAll(keepingCapacity: fieldStorage.capacity <= 32)
     }
 
     /// True while the parser is inside a request body (head delivered, end not yet).
@@ -144,14 +135,9 @@ public struct RequestParser: Sendable {
         case .failed(let error):
             throw error
         case .complete(let headEnd, let requestLineEnd):
-            var fields: [(String, String)] = []
-            swap(&fields, &fieldStorage)
-            fields.removeAll(keepingCapacity: true)
             let parsed: Result<Request, RequestError> = buffer.withUnsafeReadableBytes { bytes in
-                HeadParser.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestLineEnd: requestLineEnd,
-                                 limits: limits, fields: &fields)
+                HeadParser.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestLineEnd: requestLineEnd, limits: limits)
             }
-            fieldStorage = fields
             buffer.moveReaderIndex(forwardBy: headEnd)
             let request = try parsed.get()
             switch request.framing {
