@@ -81,7 +81,7 @@ public final class StreamListener: Sendable {
         let perLoop = self.perLoop
         let description = perLoop[0].current.withLockedValue { $0.settings.listenDescription }
         // The probe: fails when anything listens there; with port 0 it also picks the port.
-        let probed = try Self.probe(try SocketAddress.makeAddressResolvingHost(host, port: port),
+        let probed = try BoundSocket.probe(try SocketAddress.makeAddressResolvingHost(host, port: port),
                                     description: description)
         let address = try SocketAddress.makeAddressResolvingHost(host, port: probed)
         var channels: [any Channel] = []
@@ -158,61 +158,14 @@ public final class StreamListener: Sendable {
 
     private static let backlog: Int32 = 1024
 
-    /// Binds a plain socket (SO_REUSEADDR, no SO_REUSEPORT) to `address` and closes it: throws
-    /// when the address is in use, and returns the port bound (the one picked, for port 0).
-    private static func probe(_ address: SocketAddress, description: String) throws -> Int {
-        let fd = try boundSocket(address, reusePort: false, description: description)
-        defer { close(fd) }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard rc == 0 else { throw IOError(errnoCode: errno, reason: "getsockname(\(description))") }
-        let family = Int32(storage.ss_family)
-        return withUnsafePointer(to: &storage) { pointer in
-            if family == AF_INET6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
-            }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
-        }
-    }
-
     /// One loop's listening socket: SO_REUSEADDR, SO_REUSEPORT, bind, listen.
     private static func listeningSocket(_ address: SocketAddress, description: String) throws -> Int32 {
-        let fd = try boundSocket(address, reusePort: true, description: description)
+        let fd = try BoundSocket.make(address, reusePort: true, description: description)
         guard listen(fd, backlog) == 0 else {
             let code = errno
             close(fd)
             throw IOError(errnoCode: code, reason: "listen(\(description))")
         }
-        return fd
-    }
-
-    private static func boundSocket(_ address: SocketAddress, reusePort: Bool, description: String) throws -> Int32 {
-        let domain: Int32 = address.protocol == .inet6 ? AF_INET6 : AF_INET
-        #if canImport(Glibc)
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        #else
-        let type = SOCK_STREAM
-        #endif
-        let fd = socket(domain, type, 0)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        var one: Int32 = 1
-        let failed: (String) -> IOError = { call in
-            let code = errno
-            close(fd)
-            return IOError(errnoCode: code, reason: call)
-        }
-        let size = socklen_t(MemoryLayout<Int32>.size)
-        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, size) == 0 else {
-            throw failed("setsockopt(SO_REUSEADDR)")
-        }
-        if reusePort, setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, size) != 0 {
-            throw failed("setsockopt(SO_REUSEPORT)")
-        }
-        let rc = address.withSockAddr { pointer, length in bind(fd, pointer, socklen_t(length)) }
-        guard rc == 0 else { throw failed("bind(\(description))") }
         return fd
     }
 }

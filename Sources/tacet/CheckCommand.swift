@@ -5,19 +5,33 @@ import TacetServer
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a config file without serving, like `nginx -t`. Exits 0 when valid, 1 when not.")
+        abstract: "Validate a config file without serving, like `nginx -t`. Exits 0 when valid, 1 when not.",
+        discussion: """
+            Checks the file (syntax, keys, values, paths) and binds each listen address once \
+            (listen, streams, admin): one that cannot be bound is an error; one in use (by the \
+            running server, say) is noted and is not.
+            """)
 
     @Option(name: [.customShort("c"), .long], help: "YAML config file.")
     var config: String
 
     func run() throws {
+        let loaded: TacetConfiguration
         do {
-            let loaded = try ConfigLoader.load(path: config)
+            loaded = try ConfigLoader.load(path: config)
             _ = RuntimeConfiguration(loaded)
-            print("tacet: configuration file \(config) is valid")
         } catch {
             printError("tacet: \(error)")
             throw ExitCode(1)
         }
+        let listening = ListenCheck.run(loaded, file: config)
+        for address in listening.inUse {
+            print("tacet: note: \(address) is in use now (by the running server?)")
+        }
+        guard listening.errors.isEmpty else {
+            for error in listening.errors { printError("tacet: \(error)") }
+            throw ExitCode(1)
+        }
+        print("tacet: configuration file \(config) is valid")
     }
 }

@@ -51,6 +51,35 @@ struct CLITests {
         #expect(result.stderr.contains("\(path):3:15: routes[0].static: unknown key 'roots'"), "\(result.stderr)")
     }
 
+    @Test("check: an address this host cannot bind exits 1 naming file and key, like nginx -t")
+    func checkUnbindable() throws {
+        // 192.0.2.1 (TEST-NET-1) is on no interface here: bind fails with EADDRNOTAVAIL.
+        let path = try Self.writeConfig("""
+            listen: ["127.0.0.1:0"]
+            streams:
+              - { listen: "192.0.2.1:7000", to: "127.0.0.1:7001" }
+            """)
+        let result = try Self.run(["check", "--config", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(path): streams[0].listen: cannot bind 192.0.2.1:7000: "), "\(result.stderr)")
+        #expect(!result.stdout.contains("is valid"))
+    }
+
+    @Test("check: an address in use (the running server's) is noted, and the config is valid")
+    func checkInUse() throws {
+        let holder = try LiveListener()
+        let path = try Self.writeConfig("""
+            listen: ["127.0.0.1:\(holder.port)"]
+            routes:
+              - match: { path: / }
+                respond: { status: 200, body: "ok" }
+            """)
+        let result = try Self.run(["check", "--config", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("note: listen[0] 127.0.0.1:\(holder.port) is in use"), "\(result.stdout)")
+        #expect(result.stdout.contains("is valid"))
+    }
+
     @Test("serve: answers, and on SIGTERM closes idle connections with FIN and exits 0")
     func serveAndStop() throws {
         let config = try Self.writeConfig("""
@@ -89,4 +118,28 @@ struct CLITests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
+}
+
+/// A plain listening socket on a free loopback port, closed on deinit: an address in use.
+final class LiveListener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        try #require(fd >= 0 && bound)
+    }
+
+    deinit { close(fd) }
 }

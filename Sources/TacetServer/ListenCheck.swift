@@ -1,0 +1,52 @@
+import NIOCore
+import TacetConfig
+import TacetStream
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `tacet check` adds to validation, as `nginx -t` does: every address the config would
+/// listen on is bound once and let go. An address that cannot be bound (not on this host, a
+/// privileged port, a name that does not resolve) is an error; one already in use is only
+/// reported, since a running Tacet holds its own addresses.
+public enum ListenCheck {
+    public struct Outcome: Sendable {
+        /// One per address that cannot be bound, naming the file and the key.
+        public var errors: [ConfigError] = []
+        /// `key address` of each address in use now.
+        public var inUse: [String] = []
+    }
+
+    public static func run(_ configuration: TacetConfiguration, file: String) -> Outcome {
+        var addresses: [(key: String, address: ListenAddress)] = []
+        for (i, address) in configuration.listen.enumerated() { addresses.append(("listen[\(i)]", address)) }
+        for (i, stream) in configuration.streams.enumerated() { addresses.append(("streams[\(i)].listen", stream.listen)) }
+        if let admin = configuration.admin { addresses.append(("admin.listen", admin.listen)) }
+        var outcome = Outcome()
+        for (key, address) in addresses {
+            func fail(_ message: String) {
+                outcome.errors.append(ConfigError(file: file, line: 0, column: 0, keyPath: key, message: message))
+            }
+            let resolved: SocketAddress
+            do {
+                resolved = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
+            } catch {
+                fail("cannot resolve \(address.host)")
+                continue
+            }
+            do {
+                _ = try BoundSocket.probe(resolved, description: address.description)
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                outcome.inUse.append("\(key) \(address)")
+            } catch let error as IOError {
+                fail("cannot bind \(address): \(String(cString: strerror(error.errnoCode)))")
+            } catch {
+                fail("cannot bind \(address): \(error)")
+            }
+        }
+        return outcome
+    }
+}
