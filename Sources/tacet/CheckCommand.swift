@@ -7,9 +7,10 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Validate a config file without serving, like `nginx -t`. Exits 0 when valid, 1 when not.",
         discussion: """
-            Checks the file (syntax, keys, values, paths) and binds each listen address once \
-            (listen, streams, admin): one that cannot be bound is an error; one in use (by the \
-            running server, say) is noted and is not.
+            Checks the file (syntax, keys, values, paths), binds each listen address once \
+            (listen, streams, admin) and opens the access log file, as serve would: an address \
+            that cannot be bound, or a log that cannot be opened, is an error; an address in use \
+            (by the running server, say) is noted and is not.
             """)
 
     @Option(name: [.customShort("c"), .long], help: "YAML config file.")
@@ -24,7 +25,7 @@ struct CheckCommand: ParsableCommand {
             printError("tacet: \(error)")
             throw ExitCode(1)
         }
-        let listening = ListenCheck.run(loaded, file: config)
+        let listening = StartupCheck.run(loaded, file: config)
         for address in listening.inUse {
             print("tacet: note: \(address) is in use now (by the running server?)")
         }

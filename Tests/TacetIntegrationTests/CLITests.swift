@@ -65,6 +65,19 @@ struct CLITests {
         #expect(!result.stdout.contains("is valid"))
     }
 
+    @Test("check: an access log that cannot be opened exits 1 naming file and key; one that can is created")
+    func checkAccessLog() throws {
+        let bad = try Self.writeConfig("listen: [\"127.0.0.1:0\"]\naccess_log: /nonexistent-\(UUID().uuidString)/a.log\n")
+        let failed = try Self.run(["check", "--config", bad])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("\(bad): access_log: cannot open access log /nonexistent-"), "\(failed.stderr)")
+        let log = NSTemporaryDirectory() + "tacet-\(UUID().uuidString).log"
+        let good = try Self.writeConfig("listen: [\"127.0.0.1:0\"]\naccess_log: \(log)\n")
+        let passed = try Self.run(["check", "--config", good])
+        #expect(passed.status == 0, "\(passed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: log))
+    }
+
     @Test("check: an address in use (the running server's) is noted, and the config is valid")
     func checkInUse() throws {
         let holder = try LiveListener()

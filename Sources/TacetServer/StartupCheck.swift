@@ -1,5 +1,6 @@
 import NIOCore
 import TacetConfig
+import TacetHTTP
 import TacetStream
 
 #if canImport(Glibc)
@@ -8,11 +9,12 @@ import Glibc
 import Darwin
 #endif
 
-/// What `tacet check` adds to validation, as `nginx -t` does: every address the config would
-/// listen on is bound once and let go. An address that cannot be bound (not on this host, a
+/// What `tacet check` adds to validation, as `nginx -t` does: what `serve` would open is opened
+/// once and let go. Every listen address is bound: one that cannot be (not on this host, a
 /// privileged port, a name that does not resolve) is an error; one already in use is only
-/// reported, since a running Tacet holds its own addresses.
-public enum ListenCheck {
+/// reported, since a running Tacet holds its own addresses. An access log file is opened for
+/// appending (and so created, as nginx -t creates its logs).
+public enum StartupCheck {
     public struct Outcome: Sendable {
         /// One per address that cannot be bound, naming the file and the key.
         public var errors: [ConfigError] = []
@@ -45,6 +47,14 @@ public enum ListenCheck {
                 fail("cannot bind \(address): \(String(cString: strerror(error.errnoCode)))")
             } catch {
                 fail("cannot bind \(address): \(error)")
+            }
+        }
+        if case .file(let path) = configuration.accessLog.destination {
+            do {
+                _ = try AccessLog(path: path)
+            } catch {
+                outcome.errors.append(ConfigError(file: file, line: 0, column: 0, keyPath: "access_log",
+                                                  message: "\(error)"))
             }
         }
         return outcome
