@@ -11,6 +11,10 @@ import Glibc
 /// `nio-floor stream PORT THREADS UPSTREAM_PORT`: the same, with half-close passed on (a FIN
 /// becomes a FIN to the other side): the least a TCP stream proxy on NIO can do per connection.
 ///
+/// With `REUSEPORT=1` in the environment the listening socket sets SO_REUSEPORT, so that several
+/// single-threaded processes can share one port (nginx's `listen ... reuseport`): to tell the
+/// cost of threads in one process from that of event loops as such.
+///
 /// `nio-floor proxy PORT THREADS UPSTREAM_PORT`: each client connection gets its own upstream
 /// connection on the same event loop, opened at accept, and bytes go both ways unparsed. The least
 /// an HTTP proxy on NIO can do per request (Tacet parses, pools and rewrites on top of this).
@@ -110,6 +114,7 @@ let upstreamAddress = try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPo
 let bootstrap = ServerBootstrap(group: group)
     .serverChannelOption(.backlog, value: 1024)
     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+    .serverChannelOption(ChannelOptions.Types.SocketOption(level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: getenv("REUSEPORT") == nil ? 0 : 1)
     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
     .childChannelOption(.allowRemoteHalfClosure, value: mode == "stream")
     .childChannelInitializer { channel in
