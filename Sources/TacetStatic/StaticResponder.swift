@@ -9,8 +9,8 @@ import Darwin
 #endif
 
 /// Serves files under a root: GET and HEAD, conditionals, one range, index files, the directory
-/// slash redirect, and nothing outside the root. Bodies go out by sendfile (`FileRegion`), but
-/// for small files, which leave in the head's write (see `ResponseWriter.writeFile`).
+/// slash redirect, and nothing outside the root. Bodies go out by sendfile (`FileRegion`), except
+/// small files, which are read into the head's write (see `ResponseWriter.writeFile`).
 ///
 /// open(2) and fstat(2) run on the event loop, as nginx does: on a local file system they are
 /// short, and a thread hop per request would cost more than it saves.
