@@ -16,7 +16,7 @@ import Darwin
 /// appending (and so created, as nginx -t creates its logs).
 public enum StartupCheck {
     public struct Outcome: Sendable {
-        /// One per address that cannot be bound, naming the file and the key.
+        /// One per address that cannot be bound or log that cannot be opened, naming file and key.
         public var errors: [ConfigError] = []
         /// `key address` of each address in use now.
         public var inUse: [String] = []
