@@ -29,7 +29,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
-        // openat2(2) for static files: resolution that cannot leave the root, in one system call.
+        // System calls Swift cannot reach: openat2(2) for static files (resolution that cannot leave
+        // the root, in one call), SCHED_BATCH for the event loops.
         .target(name: "CTacetSys"),
         // Route action: static files (pure path/range/conditional logic plus a responder).
         .target(name: "TacetStatic", dependencies: [
@@ -78,7 +79,7 @@ let package = Package(
         ], swiftSettings: strict),
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

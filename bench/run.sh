@@ -6,6 +6,7 @@
 set -euo pipefail
 
 THREADS=1
+SCHEDULING=normal
 DURATION=10s
 ROUNDS=3
 CONNS="64 256"
@@ -19,6 +20,7 @@ usage() {
     cat <<EOF
 Usage: bench/run.sh [options]
   --threads N       Tacet event-loop threads and nginx workers (default $THREADS)
+  --scheduling M    Tacet's event-loop scheduling: normal or batch (default $SCHEDULING)
   --duration D      wrk duration per run, e.g. 10s, 5s (default $DURATION)
   --rounds R        interleaved rounds per scenario; the table shows medians (default $ROUNDS)
   --conns "A B"     wrk connection counts (default "$CONNS")
@@ -33,6 +35,7 @@ EOF
 while [ $# -gt 0 ]; do
     case "$1" in
         --threads) THREADS="$2"; shift 2 ;;
+        --scheduling) SCHEDULING="$2"; shift 2 ;;
         --duration) DURATION="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
         --conns) CONNS="$2"; shift 2 ;;
@@ -155,7 +158,7 @@ wait_ready() { # name port pid
 }
 
 start_tacet() {
-    "$TACET_BIN" serve --config "$WORK/tacet.yaml" --threads "$THREADS" --log-level warning \
+    "$TACET_BIN" serve --config "$WORK/tacet.yaml" --threads "$THREADS" --scheduling "$SCHEDULING" --log-level warning \
         >"$WORK/tacet.stdout" 2>>"$WORK/tacet.stderr" &
     TACET_PID=$!
     wait_ready tacet "$TACET_PORT" "$TACET_PID" || {
@@ -181,7 +184,7 @@ alive() { if [ "$1" = tacet ]; then kill -0 "$TACET_PID" 2>/dev/null; else kill 
 
 log "== Tacet vs nginx: $(date -u '+%Y-%m-%d %H:%M:%SZ')"
 log "commit: $(git -C "$REPO" log -1 --format='%h %s' 2>/dev/null || echo '?')"
-log "tacet:  $TACET_BIN (threads $THREADS, port $TACET_PORT)"
+log "tacet:  $TACET_BIN (threads $THREADS, scheduling $SCHEDULING, port $TACET_PORT)"
 log "nginx:  $("$NGINX" -v 2>&1 | sed 's/.*: //') (workers $THREADS, port $NGINX_PORT)"
 log "wrk:    $(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}'), -t1, duration $DURATION, rounds $ROUNDS, connections: $CONNS"
 log "cpus:   $(nproc) online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"

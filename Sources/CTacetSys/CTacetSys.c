@@ -1,7 +1,9 @@
+#define _GNU_SOURCE  /* SCHED_BATCH */
 #include "CTacetSys.h"
 #include <errno.h>
 
 #if defined(__linux__)
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -27,6 +29,17 @@ int tacet_openat_beneath(int dirfd, const char *path, int flags) {
 #else
 int tacet_openat_beneath(int dirfd, const char *path, int flags) {
     (void)dirfd; (void)path; (void)flags;
+    return -ENOSYS;
+}
+#endif
+
+#if defined(__linux__)
+int tacet_set_batch_scheduling(void) {
+    struct sched_param param = { 0 };
+    return sched_setscheduler(0, SCHED_BATCH, &param) == 0 ? 0 : -errno;
+}
+#else
+int tacet_set_batch_scheduling(void) {
     return -ENOSYS;
 }
 #endif

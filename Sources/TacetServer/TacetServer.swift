@@ -32,10 +32,12 @@ public final class TacetServer: Sendable {
     }
 
     public init(configuration: TacetConfiguration, threads: Int = System.coreCount,
+                scheduling: LoopScheduling = .normal,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
         let runtime = RuntimeConfiguration(configuration)
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        scheduling.apply(to: group, logger: logger)
         self.group = group
         self.logger = logger
         let accessLog = try Self.makeAccessLog(configuration.accessLog, reusing: nil)

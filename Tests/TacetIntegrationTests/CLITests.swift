@@ -93,6 +93,41 @@ struct CLITests {
         #expect(result.stdout.contains("is valid"))
     }
 
+    #if os(Linux)
+    @Test("serve --scheduling batch: every event-loop thread runs under SCHED_BATCH; without it, none",
+          arguments: [true, false])
+    func batchScheduling(batch: Bool) async throws {
+        let config = try Self.writeConfig("listen: [\"127.0.0.1:0\"]\naccess_log: off\n")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
+        process.arguments = ["serve", "--config", config, "--threads", "2"] + (batch ? ["--scheduling", "batch"] : [])
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // Listening: the loops exist and have run their first task.
+        _ = out.fileHandleForReading.availableData
+        let pid = process.processIdentifier
+        /// The scheduling policy (stat field 41) of each event-loop thread.
+        @Sendable func loopPolicies() -> [Int] {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            return tasks.compactMap { tid -> Int? in
+                let base = "/proc/\(pid)/task/\(tid)/"
+                guard let name = try? String(contentsOfFile: base + "comm", encoding: .utf8), name.hasPrefix("NIO-ELT"),
+                      let stat = try? String(contentsOfFile: base + "stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                // Fields after the command name start at field 3.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 38 ? Int(fields[38]) : nil
+            }
+        }
+        let expected = batch ? 3 : 0  // SCHED_BATCH, SCHED_OTHER
+        #expect(await eventually { let p = loopPolicies(); return p.count == 2 && p.allSatisfy { $0 == expected } },
+                "\(loopPolicies())")
+    }
+    #endif
+
     @Test("serve: answers, and on SIGTERM closes idle connections with FIN and exits 0")
     func serveAndStop() throws {
         let config = try Self.writeConfig("""
