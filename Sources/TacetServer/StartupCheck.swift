@@ -28,15 +28,15 @@ public enum StartupCheck {
         for (i, stream) in configuration.streams.enumerated() { addresses.append(("streams[\(i)].listen", stream.listen)) }
         if let admin = configuration.admin { addresses.append(("admin.listen", admin.listen)) }
         var outcome = Outcome()
+        func fail(_ key: String, _ message: String) {
+            outcome.errors.append(ConfigError(file: file, line: 0, column: 0, keyPath: key, message: message))
+        }
         for (key, address) in addresses {
-            func fail(_ message: String) {
-                outcome.errors.append(ConfigError(file: file, line: 0, column: 0, keyPath: key, message: message))
-            }
             let resolved: SocketAddress
             do {
                 resolved = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
             } catch {
-                fail("cannot resolve \(address.host)")
+                fail(key, "cannot resolve \(address.host)")
                 continue
             }
             do {
@@ -44,17 +44,16 @@ public enum StartupCheck {
             } catch let error as IOError where error.errnoCode == EADDRINUSE {
                 outcome.inUse.append("\(key) \(address)")
             } catch let error as IOError {
-                fail("cannot bind \(address): \(String(cString: strerror(error.errnoCode)))")
+                fail(key, "cannot bind \(address): \(String(cString: strerror(error.errnoCode)))")
             } catch {
-                fail("cannot bind \(address): \(error)")
+                fail(key, "cannot bind \(address): \(error)")
             }
         }
         if case .file(let path) = configuration.accessLog.destination {
             do {
                 _ = try AccessLog(path: path)
             } catch {
-                outcome.errors.append(ConfigError(file: file, line: 0, column: 0, keyPath: "access_log",
-                                                  message: "\(error)"))
+                fail("access_log", "\(error)")
             }
         }
         return outcome
