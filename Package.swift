@@ -42,6 +42,7 @@ let package = Package(
         // Route action: the HTTP reverse proxy (upstream pools per event loop, FIN policies).
         .target(name: "TacetProxy", dependencies: [
             "TacetHTTP",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +101,12 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic", "TacetHTTP"]),
-        .testTarget(name: "TacetProxyTests", dependencies: ["TacetProxy", "TacetHTTP"]),
+        .testTarget(name: "TacetProxyTests", dependencies: [
+            "TacetProxy", "TacetHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
         .testTarget(name: "TacetStreamTests", dependencies: [

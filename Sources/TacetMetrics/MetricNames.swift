@@ -39,6 +39,12 @@ enum MetricNames {
     static var upstreamIdle: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "upstream", metricName: "idle_pool_connections", unitName: "",
         helpText: "Idle keep-alive connections pooled for the upstream, all event loops together.") }
+    static var upstreamProtocolErrors: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "upstream", metricName: "protocol_errors", unitName: "total",
+        helpText: "Upstream connections closed because the server broke HTTP, by upstream and reason: extra_bytes (sent past a response's end), invalid_response, closed_early.") }
+    static var upstreamExtraBytes: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "upstream", metricName: "extra_bytes", unitName: "total",
+        helpText: "Bytes upstreams sent past the end of a response, discarded (never given to a request), by upstream.") }
     static var streamsClosed: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "stream", metricName: "connections_closed", unitName: "total",
         helpText: "TCP streams ended, by listener and end: clean, reset, timeout, connect_failed.") }

@@ -20,6 +20,7 @@ public final class MetricsObserver: HTTPObserver {
     /// Indexed by `ConnectionEndReason.index`: every reason is exported, 0 until seen.
     private let closed: [CoreMetrics.Counter]
     private let streams: StreamMetrics
+    private let upstreamErrors: UpstreamProtocolMetrics
     /// Replaced by `configure` on reload; read at scrape time only.
     private let upstreams: NIOLockedValueBox<UpstreamGauges>
 
@@ -37,6 +38,7 @@ public final class MetricsObserver: HTTPObserver {
         sent = handles.counter(MetricNames.bytesSent)
         closed = ConnectionEndReason.allCases.sorted { $0.index < $1.index }.map { handles.counter(MetricNames.connectionsClosed, [("reason", $0.rawValue)]) }
         streams = StreamMetrics(handles: handles)
+        upstreamErrors = UpstreamProtocolMetrics(handles: handles)
         self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
         for label in routeLabels { _ = table.route(label) }
     }
@@ -81,6 +83,10 @@ public final class MetricsObserver: HTTPObserver {
 
     public func probeAnsweredByReset(route: String) {
         table.route(route).probesReset.increment()
+    }
+
+    public func upstreamProtocolError(upstream: String, reason: String, bytes: Int) {
+        upstreamErrors.record(upstream: upstream, reason: reason, bytes: bytes)
     }
 
     /// The registry in Prometheus text format (version 0.0.4), upstream gauges read just now.

@@ -63,8 +63,10 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         }
         let address = upstream.selector.addresses[server]
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        let report = UpstreamReport(upstream: upstream.name, server: "\(address.host):\(address.port)",
+                                    logger: writer.logger, observer: writer.observer)
         UpstreamConnection.connect(host: address.host, port: address.port, server: server,
-                                   on: eventLoop, timeout: upstream.settings.connectTimeout)
+                                   on: eventLoop, timeout: upstream.settings.connectTimeout, report: report)
             .whenComplete { result in
                 let exchange = loopBound.value
                 switch result {
@@ -79,7 +81,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     private func attach(_ connection: UpstreamConnection, reused: Bool) {
         guard machine.state == .connecting else {
             // Cancelled while connecting: nobody needs this connection.
-            if !reused || pool?.put(connection) != true { connection.close() }
+            connection.release(reuse: reused, to: pool)
             return
         }
         self.connection = connection
@@ -106,11 +108,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         cancelReadTimer()
         guard let connection else { return }
         self.connection = nil
-        connection.detach()
         upstream.selector.connectionClosed(connection.server)
-        if !(reuse && pool?.put(connection) == true) {
-            connection.close()
-        }
+        connection.release(reuse: reuse, to: pool)
     }
 
     // MARK: actions

@@ -27,6 +27,9 @@ final class UpstreamConnection {
     /// The exchange using the connection; nil while idle.
     private var delegate: (any UpstreamConnectionDelegate)?
     private var closed = false
+    /// Released for reuse inside a read: pooled once that read is handled completely.
+    private var parkedIn: UpstreamPool?
+    let report: UpstreamReport
 
     /// The read deadline of the exchange using the connection, and one task per connection that
     /// is moved lazily: a request on a kept-alive connection only writes a new deadline; nothing
@@ -36,15 +39,17 @@ final class UpstreamConnection {
     /// The last request head handed to NIO: the next head reuses its storage (`headBuffer`).
     private var spare = SpareBuffer()
 
-    private init(channel: any Channel, server: Int, handler: UpstreamChannelHandler) {
+    init(channel: any Channel, server: Int, handler: UpstreamChannelHandler, report: UpstreamReport) {
         self.channel = channel
         self.server = server
         self.handler = handler
+        self.report = report
+        handler.connection = self
     }
 
     /// Connects on `eventLoop` (the client connection's loop).
     static func connect(host: String, port: Int, server: Int, on eventLoop: any EventLoop,
-                        timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
+                        timeout: TimeAmount, report: UpstreamReport) -> EventLoopFuture<UpstreamConnection> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -58,9 +63,7 @@ final class UpstreamConnection {
             .connect(host: host, port: port)
             .flatMapThrowing { channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamChannelHandler.self)
-                let connection = UpstreamConnection(channel: channel, server: server, handler: handler)
-                handler.connection = connection
-                return connection
+                return UpstreamConnection(channel: channel, server: server, handler: handler, report: report)
             }
     }
 
@@ -73,8 +76,21 @@ final class UpstreamConnection {
         handler.setReadsPaused(false)
     }
 
-    func detach() {
+    /// The exchange lets go after its response: into `pool` when `reuse`, else closed. Inside a
+    /// read the choice waits until that read is handled completely (`readHandled`): bytes later in
+    /// it belong to no request, and a connection that sent any is closed, never pooled.
+    func release(reuse: Bool, to pool: UpstreamPool?) {
         delegate = nil
+        clearReadDeadline()
+        guard reuse, let pool, !closed else {
+            close()
+            return
+        }
+        if handler.isReading {
+            parkedIn = pool
+        } else if !pool.put(self) {
+            close()
+        }
     }
 
     func becameIdle(in pool: UpstreamPool) {
@@ -84,7 +100,7 @@ final class UpstreamConnection {
 
     /// Sends a request head (already serialised); the response parser learns whether it was HEAD.
     func writeHead(_ buffer: ByteBuffer, isHEAD: Bool, flush: Bool) {
-        handler.requestIsHEAD = isHEAD
+        handler.requestSent(isHEAD: isHEAD)
         write(buffer, flush: flush)
         spare.keep(buffer)
     }
@@ -169,39 +185,39 @@ final class UpstreamConnection {
 
     func close() {
         stopReadTimer()
+        parkedIn = nil
         guard !closed else { return }
         closed = true
         delegate = nil
+        pool?.remove(self)
+        pool = nil
         channel.close(promise: nil)
     }
 
+    var isClosed: Bool { closed }
+
     // MARK: from the channel handler
 
-    /// Serving no exchange (idle in the pool, or between release and close).
-    fileprivate var isIdle: Bool { delegate == nil }
-
-    /// Bytes that no request asked for: the server is confused or closing; never reuse it.
-    fileprivate func unexpectedBytes() {
-        pool?.remove(self)
-        close()
-    }
-
-    /// False when nobody took it: the connection is being closed.
-    fileprivate func received(_ event: UpstreamResponseParser.Event) -> Bool {
-        if let delegate {
-            delegate.upstreamReceived(event)
-            return true
-        } else {
-            // Bytes on an idle connection: the server is confused or closing; never reuse it.
-            pool?.remove(self)
+    /// False when no exchange took it (it let go, or was cancelled): the connection closes.
+    func received(_ event: UpstreamResponseParser.Event) -> Bool {
+        guard let delegate else {
             close()
             return false
         }
+        delegate.upstreamReceived(event)
+        return !closed
     }
 
-    fileprivate func failed() {
+    /// Bytes that belong to no response: whatever they are, they must never answer a request.
+    func extraBytes(_ count: Int) {
+        report.extraBytes(count)
+        failed()
+    }
+
+    func failed() {
         let wasClosed = closed
         closed = true
+        parkedIn = nil
         stopReadTimer()
         pool?.remove(self)
         pool = nil
@@ -212,209 +228,18 @@ final class UpstreamConnection {
         if !wasClosed { channel.close(promise: nil) }
     }
 
-    fileprivate func readComplete() {
+    /// The read is handled completely: flush what was relayed, and pool a connection let go
+    /// during it (nothing came after its response).
+    func readHandled() {
         delegate?.upstreamReadComplete()
+        if let pool = parkedIn {
+            parkedIn = nil
+            if closed || !pool.put(self) { close() }
+        }
     }
 
-    fileprivate func writabilityChanged(_ writable: Bool) {
+    func writabilityChanged(_ writable: Bool) {
         delegate?.upstreamWritabilityChanged(writable)
     }
 }
 
-/// The only handler of an upstream channel: writes request bytes, parses the response into
-/// events for the connection, and holds reads while the client is not writable. After a 101 it
-/// stops parsing and passes bytes (and the FIN) to the tunnel.
-final class UpstreamChannelHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    fileprivate var connection: UpstreamConnection?
-    private var parser = UpstreamResponseParser()
-    /// Bytes received but not yet parsed (a response cut across reads).
-    private var pending: ByteBuffer?
-    private var gate = ReadGate()
-    private var context: ChannelHandlerContext?
-
-    // Tunnel mode.
-    private weak var tunnel: (any UpstreamTunnelDelegate)?
-    private var tunnelling = false
-    private var sawFIN = false
-    private var sawError = false
-    /// We sent our FIN: NIO then reports the upstream's FIN as the channel closing.
-    fileprivate var outputShut = false
-
-    fileprivate var requestIsHEAD: Bool {
-        get { parser.requestIsHEAD }
-        set { parser.requestIsHEAD = newValue }
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    /// Bytes for the upstream. Without a context the channel is gone, and so would be the write.
-    fileprivate func send(_ buffer: ByteBuffer, flush: Bool) {
-        guard let context else { return }
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(buffer), promise: nil)
-        }
-    }
-
-    fileprivate func flush() {
-        context?.flush()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if tunnelling {
-            tunnel?.upstreamTunnelBytes(buffer)
-            return
-        }
-        if var held = pending {
-            pending = nil
-            held.writeBuffer(&buffer)
-            buffer = held
-        }
-        while true {
-            let event: UpstreamResponseParser.Event?
-            do {
-                event = try parser.next(&buffer)
-            } catch {
-                fail(context)
-                return
-            }
-            guard let event else { break }
-            guard let connection, connection.received(event) else { return }
-            if tunnelling {
-                // The 101 is done: what came with it is the tunnel's.
-                if buffer.readableBytes > 0 { tunnel?.upstreamTunnelBytes(buffer) }
-                return
-            }
-        }
-        guard buffer.readableBytes > 0 else { return }
-        if let connection, connection.isIdle {
-            // Part of a response nobody asked for: kept, it would answer the next request.
-            connection.unexpectedBytes()
-            self.connection = nil
-            return
-        }
-        pending = buffer
-    }
-
-    private func fail(_ context: ChannelHandlerContext) {
-        connection?.failed()
-        connection = nil
-        context.close(promise: nil)
-    }
-
-    fileprivate func switchToTunnel(_ delegate: any UpstreamTunnelDelegate) {
-        tunnel = delegate
-        tunnelling = true
-        connection = nil
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        connection?.readComplete()
-        context.fireChannelReadComplete()
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if tunnelling {
-            if !sawFIN {
-                if outputShut && !sawError {
-                    // After our FIN, NIO reports the upstream's FIN as the channel closing.
-                    tunnel?.upstreamTunnelFIN()
-                } else {
-                    tunnel?.upstreamTunnelFailed()
-                }
-            }
-            tunnel = nil
-        } else {
-            connection?.failed()
-            connection = nil
-        }
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if tunnelling {
-            sawError = true
-            tunnel?.upstreamTunnelFailed()
-            tunnel = nil
-        } else {
-            connection?.failed()
-            connection = nil
-        }
-        context.close(promise: nil)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
-            if tunnelling {
-                sawFIN = true
-                tunnel?.upstreamTunnelFIN()
-            } else {
-                // A close-delimited body ends here; anywhere else the response was cut short.
-                let empty = context.channel.allocator.buffer(capacity: 0)
-                if let end = try? parser.inputClosed(pending: pending ?? empty), let connection {
-                    _ = connection.received(end)
-                }
-                pending = nil
-                connection?.failed()
-                connection = nil
-            }
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if tunnelling {
-            tunnel?.upstreamTunnelWritabilityChanged(context.channel.isWritable)
-        } else {
-            connection?.writabilityChanged(context.channel.isWritable)
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        gate.read(context)
-    }
-
-    fileprivate func setReadsPaused(_ paused: Bool) {
-        gate.setPaused(paused, context)
-    }
-}
-
-/// What a tunnelled upstream connection reports.
-protocol UpstreamTunnelDelegate: AnyObject {
-    func upstreamTunnelBytes(_ buffer: ByteBuffer)
-    func upstreamTunnelFIN()
-    /// Reset, or closed without a FIN first.
-    func upstreamTunnelFailed()
-    func upstreamTunnelWritabilityChanged(_ writable: Bool)
-}
-
-/// Backpressure on one channel: while paused, a `read` is held instead of passed on, and the
-/// held one goes out on resume.
-struct ReadGate {
-    private var paused = false
-    private var held = false
-
-    mutating func read(_ context: ChannelHandlerContext) {
-        if paused {
-            held = true
-        } else {
-            context.read()
-        }
-    }
-
-    mutating func setPaused(_ paused: Bool, _ context: ChannelHandlerContext?) {
-        self.paused = paused
-        if !paused && held, let context {
-            held = false
-            context.read()
-        }
-    }
-}

@@ -219,7 +219,7 @@ public struct UpstreamResponseParser: Sendable {
         switch head.framing {
         case .none: state = .endPending
         case .length(let n): state = n == 0 ? .endPending : .body(remaining: n)
-        case .chunked: state = .chunked(ChunkedDecoder(maxTrailers: maxHeadSize))
+        case .chunked: state = .chunked(ChunkedDecoder(maxTrailers: maxHeadSize, requireCRLF: false))
         case .close: state = .closeDelimited
         }
         return .head(head)

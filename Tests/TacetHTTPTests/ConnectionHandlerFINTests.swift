@@ -50,6 +50,7 @@ struct ConnectionHandlerFINTests {
         try h.send((1...3).map { "GET /\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined())
         h.fin()
         for n in 0..<3 {
+            h.run()
             #expect(later.requests.count == n + 1, "one request at a time")
             #expect(h.isOpen)
             let body = ByteBuffer(string: later.requests[n].target)
@@ -57,6 +58,18 @@ struct ConnectionHandlerFINTests {
         }
         #expect(parseResponses(try h.output()).map(\.body) == ["/1", "/2", "/3"])
         #expect(!h.isOpen)
+    }
+
+    @Test("A response ended outside the connection's read (an upstream's) starts the next pipelined request in a task of its own, never on the caller's stack")
+    func nextRequestNotOnCallersStack() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(later.requests.count == 1)
+        later.writers[0].respond(ResponseHead(status: .ok, body: .length(1)), body: ByteBuffer(string: "1"))
+        #expect(later.requests.count == 1, "dispatched from inside the caller")
+        h.run()
+        #expect(later.requests.map(\.target) == ["/1", "/2"])
     }
 
     @Test("FIN in the middle of a head: 400 with Connection: close, then close")

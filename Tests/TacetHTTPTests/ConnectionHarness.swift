@@ -32,8 +32,15 @@ final class Harness {
         channel.embeddedEventLoop.run()
     }
 
-    /// Everything written to the client since the last call, as text.
+    /// Runs what the loop has queued: a response ended outside the connection's own read starts
+    /// the next pipelined request in a task of its own.
+    func run() {
+        channel.embeddedEventLoop.run()
+    }
+
+    /// Everything written to the client since the last call (the loop run first), as text.
     func output() throws -> String {
+        run()
         var text = ""
         while let data = try channel.readOutbound(as: IOData.self) {
             guard case .byteBuffer(let buffer) = data else { continue }

@@ -12,8 +12,8 @@ struct ParserSplitTests {
             + "POST /three HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nTrailer: t\r\n\r\n"
             + "GET /four HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-        // Bare LF line endings throughout.
-        "GET /a HTTP/1.1\nHost: example.com\n\nPOST /b HTTP/1.1\nHost: example.com\nTransfer-Encoding: chunked\n\n2\nhi\n0\n\n",
+        // Two requests back to back, the second chunked with an empty trailer section.
+        "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\nPOST /b HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
     ]
 
     static func expected(_ input: String) throws -> [Ev] { try parseAll(input) }

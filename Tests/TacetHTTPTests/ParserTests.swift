@@ -24,8 +24,19 @@ struct ParserTests {
         #expect(r.acceptsInterimResponses)
     }
 
-    @Test func bareLFLineEndingsAreAccepted() throws {
-        #expect(try parseAll("GET / HTTP/1.1\nHost: example.com\n\n") == [head(), .end])
+    @Test("A bare LF anywhere in a head or a chunked body is 400: the strict reading, so no server behind us frames it otherwise")
+    func bareLFLineEndingsAreRefused() throws {
+        let bare = RequestError.malformed("bare LF line ending")
+        #expect(parseError("GET / HTTP/1.1\nHost: example.com\r\n\r\n") == bare)
+        #expect(parseError("GET / HTTP/1.1\r\nHost: example.com\n\r\n") == bare)
+        #expect(parseError("GET / HTTP/1.1\r\nHost: example.com\r\n\n") == bare)
+        #expect(parseError("GET / HTTP/1.1\nHost: example.com\n\n") == bare)
+        #expect(parseErrorBytewise("GET / HTTP/1.1\r\nHost: example.com\nX: y\r\n\r\n") == bare)
+        let chunked = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        #expect(parseError(chunked + "2\nhi\r\n0\r\n\r\n") == bare)
+        #expect(parseError(chunked + "2\r\nhi\n0\r\n\r\n") == bare)
+        #expect(parseError(chunked + "2\r\nhi\r\n0\r\nT: x\n\r\n") == bare)
+        #expect(parseError(chunked + "2\r\nhi\r\n0\r\n\n") == bare)
     }
 
     @Test("Leading empty lines before the request line are ignored (RFC 9112 §2.2)")

@@ -15,6 +15,10 @@ struct MalformedRequestTests {
         ("whitespace before colon", "GET / HTTP/1.1\r\nHost : t\r\n\r\n"),
         ("missing Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n"),
         ("garbage request line", "HELLO\r\n\r\n"),
+        ("bare LF ending the request line", "GET / HTTP/1.1\nHost: t\r\n\r\n"),
+        ("bare LF ending a header line", "GET / HTTP/1.1\r\nHost: t\nX-A: b\r\n\r\n"),
+        ("bare LF ending the head", "GET / HTTP/1.1\r\nHost: t\r\n\n"),
+        ("bare LF after a chunk", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\n0\r\n\r\n"),
         ("chunked not last", "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
     ]
 

@@ -261,4 +261,36 @@ struct MetricsEndpointTests {
         try await echo.channel.close()
         try await group.shutdownGracefully()
     }
+
+    @Test("An upstream that sends bytes past its response: counted by upstream and reason, with the bytes")
+    func upstreamExtraBytes() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let extra = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL\n"
+        let backend = try await ScriptedBackend("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n" + extra)
+        let config = try ConfigLoader.parse(yaml: """
+            listen: ["127.0.0.1:0"]
+            access_log: off
+            admin: { listen: "127.0.0.1:0" }
+            upstreams:
+              app: { servers: ["127.0.0.1:\(backend.port)"] }
+            routes:
+              - match: { path: / }
+                proxy: { upstream: app }
+            """, file: "tacet.yaml", baseDirectory: "/")
+        var logger = Logger(label: "tacet-test")
+        logger.logLevel = .critical
+        let server = try TacetServer(configuration: config, group: group, logger: logger)
+        let port = try #require(try await server.start().first?.port)
+        let adminPort = try #require(server.adminAddress?.port)
+        let client = try RawClient.connect(host: "127.0.0.1", port: port)
+        try client.send(get("/a") + get("/b"))
+        try client.shutdownWrite()
+        #expect(client.readToEnd(timeout: 10).responses().finalResponses.map(\.bodyString) == ["ok\n", "ok\n"])
+        let scrape = try MetricsScrape.fetch(port: adminPort)
+        #expect(scrape.value(#"tacet_upstream_protocol_errors_total{upstream="app",reason="extra_bytes"}"#) == 2)
+        #expect(scrape.value(#"tacet_upstream_extra_bytes_total{upstream="app"}"#) == Double(2 * extra.utf8.count))
+        await server.shutdown()
+        await backend.stop()
+        try await group.shutdownGracefully()
+    }
 }

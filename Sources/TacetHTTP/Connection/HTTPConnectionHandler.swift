@@ -53,7 +53,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private let responder: any Responder
     private let accessLog: AccessLog?
     let observer: any HTTPObserver
-    private var logger: Logger
+    private(set) var logger: Logger
 
     var machine: ConnectionStateMachine
     private var parser: RequestParser
@@ -305,6 +305,21 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         resumeReadingIfHeld()
     }
 
+    /// After an exchange: parse on. Inside this connection's own read, `processInput`'s loop
+    /// carries on by itself. Otherwise the response ended from another channel's event (an
+    /// upstream's read) or a timer: the next pipelined request then starts in a task of its own,
+    /// never on that channel's stack, so nothing it does (taking a pooled upstream connection,
+    /// say) can run in the middle of a read that is still being handled (ARCHITECTURE.md).
+    private func startNextRequest() {
+        if processing { return }
+        if pending.readableBytes > 0 || machine.inputClosed {
+            eventLoop.assumeIsolated().execute { [self] in processInput() }
+        } else {
+            updateTimer()
+            resumeReadingIfHeld()
+        }
+    }
+
     private func startExchange(_ request: Request) {
         guard machine.requestHeadReceived(keepAlive: request.keepAlive) == .dispatch else { return }
         let id = nextExchangeID
@@ -332,7 +347,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             break
         case .nextRequest:
             finishExchange(end: "complete")
-            processInput()
+            startNextRequest()
         case .notifyHalfClose:
             exchange?.handler?.clientHalfClosed()
         case .tunnelInputClosed:

@@ -34,10 +34,14 @@ public struct ChunkedDecoder: Sendable {
     private var received = 0
     private let maxBody: Int
     private let maxTrailers: Int
+    /// Every line ends in CRLF (requests: strict, as their heads are); off, a bare LF is taken as
+    /// a line end (upstream responses, which Tacet re-frames for the client anyway).
+    private let requireCRLF: Bool
 
-    public init(maxBody: Int = .max, maxTrailers: Int) {
+    public init(maxBody: Int = .max, maxTrailers: Int, requireCRLF: Bool = true) {
         self.maxBody = maxBody
         self.maxTrailers = maxTrailers
+        self.requireCRLF = requireCRLF
     }
 
     /// The next piece of the body from `buffer`, consuming it; nil when more bytes are needed.
@@ -60,6 +64,7 @@ public struct ChunkedDecoder: Sendable {
             case .dataEnd:
                 guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
                 if first == .lf {
+                    if requireCRLF { throw .malformed("bare LF line ending") }
                     buffer.moveReaderIndex(forwardBy: 1)
                 } else if first == .cr {
                     guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return nil }
@@ -78,6 +83,7 @@ public struct ChunkedDecoder: Sendable {
     /// Reads a chunk-size line; nil when it has not all arrived.
     private func readSize(_ buffer: inout ByteBuffer) throws(Failure) -> Int? {
         let maxLine = 1024
+        let requireCRLF = self.requireCRLF
         let found: Result<(size: Int, lineLength: Int), Failure>? = buffer.withUnsafeReadableBytes { bytes in
             let window = min(bytes.count, maxLine)
             guard window > 0, let base = bytes.baseAddress,
@@ -86,7 +92,11 @@ public struct ChunkedDecoder: Sendable {
             }
             let lf = base.distance(to: UnsafeRawPointer(lfPointer))
             var end = lf
-            if end > 0 && bytes[end - 1] == .cr { end -= 1 }
+            if end > 0 && bytes[end - 1] == .cr {
+                end -= 1
+            } else if requireCRLF {
+                return .failure(.malformed("bare LF line ending"))
+            }
             var size = 0
             var digits = 0
             var i = 0
@@ -120,6 +130,7 @@ public struct ChunkedDecoder: Sendable {
     /// Reads trailer lines up to the empty one; false (state saved) when more bytes are needed.
     private mutating func readTrailers(_ buffer: inout ByteBuffer, seen: Int) throws(Failure) -> Bool {
         var seen = seen
+        let requireCRLF = self.requireCRLF
         while true {
             let line: Result<(length: Int, empty: Bool), Failure>? = buffer.withUnsafeReadableBytes { bytes in
                 guard bytes.count > 0, let base = bytes.baseAddress,
@@ -128,6 +139,7 @@ public struct ChunkedDecoder: Sendable {
                 for i in 0..<lf where bytes[i] == .cr && i != lf - 1 {
                     return .failure(.malformed("bare CR"))
                 }
+                if requireCRLF && (lf == 0 || bytes[lf - 1] != .cr) { return .failure(.malformed("bare LF line ending")) }
                 let empty = lf == 0 || (lf == 1 && bytes[0] == .cr)
                 if !empty && !HeadParser.isFieldLine(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes[lf - 1] == .cr ? lf - 1 : lf)])) {
                     return .failure(.malformed("malformed trailer field"))

@@ -6,8 +6,13 @@ enum HeadParser {
     static func parse(_ bytes: UnsafeRawBufferPointer, requestLineEnd: Int,
                       limits: RequestParser.Limits) -> Result<Request, RequestError> {
         // Request line: method SP request-target SP HTTP-version
-        var lineEnd = requestLineEnd
-        if lineEnd > 0 && bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
+        // Every line of a request head ends in CRLF. RFC 9112 §2.2 lets a recipient accept a bare
+        // LF, but a front door that frames a request differently from the server behind it is how
+        // request smuggling starts: the strict reading, 400.
+        guard requestLineEnd > 0 && bytes[requestLineEnd - 1] == .cr else {
+            return .failure(.malformed("bare LF line ending"))
+        }
+        let lineEnd = requestLineEnd - 1
         guard let sp1 = CharacterClass.firstIndex(of: .space, in: bytes, 0, lineEnd), sp1 > 0 else {
             return .failure(.malformed("malformed request line"))
         }
@@ -46,8 +51,8 @@ enum HeadParser {
         var lineStart = requestLineEnd + 1
         while lineStart < bytes.count {
             guard let lf = CharacterClass.firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
-            var end = lf
-            if end > lineStart && bytes[end - 1] == .cr { end -= 1 }
+            guard lf > lineStart && bytes[lf - 1] == .cr else { return .failure(.malformed("bare LF line ending")) }
+            let end = lf - 1
             if end == lineStart { break }  // the empty line ending the head
             let first = bytes[lineStart]
             if first == .space || first == .tab {

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -97,6 +98,9 @@ public struct ResponseWriter {
 
     /// Where a route reports what only it knows (probes sent, probes answered by an RST).
     public var observer: any HTTPObserver { connection.observer }
+
+    /// The connection's error log.
+    public var logger: Logger { connection.logger }
 
     /// Head, whole body and end in one write.
     public func respond(_ head: ResponseHead, body: ByteBuffer?) {

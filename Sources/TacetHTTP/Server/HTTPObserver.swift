@@ -14,6 +14,14 @@ public protocol HTTPObserver: Sendable {
     func probeSent(route: String)
     /// ...and the client answered it with an RST: it had really gone.
     func probeAnsweredByReset(route: String)
+    /// An upstream broke HTTP and its connection was closed, never reused: `reason` is
+    /// `extra_bytes` (`bytes` sent past the end of a response), `invalid_response` or
+    /// `closed_early` (the connection ended inside a response).
+    func upstreamProtocolError(upstream: String, reason: String, bytes: Int)
+}
+
+extension HTTPObserver {
+    public func upstreamProtocolError(upstream: String, reason: String, bytes: Int) {}
 }
 
 /// Observes nothing: the default.
