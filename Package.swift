@@ -24,8 +24,15 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
+        // Byte tunnels, shared by the TCP stream proxy and Upgrade (101) through the HTTP proxy:
+        // the per-direction FIN/RST state machine, the glue handlers and their session; and the
+        // two socket-level helpers everything uses (an RST on close, a lazily moved deadline).
+        .target(name: "TacetTunnel", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // The HTTP/1.1 connection: parser, half-close state machine, handler, listener, router.
         .target(name: "TacetHTTP", dependencies: [
+            "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -43,7 +50,7 @@ let package = Package(
         ]),
         // Route action: the HTTP reverse proxy (upstream pools per event loop, FIN policies).
         .target(name: "TacetProxy", dependencies: [
-            "TacetHTTP",
+            "TacetHTTP", "TacetTunnel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -64,7 +71,7 @@ let package = Package(
         ]),
         // The TCP stream proxy: two channels glued, FIN, RST and backpressure per direction.
         .target(name: "TacetStream", dependencies: [
-            "TacetUpstream",
+            "TacetUpstream", "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -101,6 +108,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TacetTunnelTests", dependencies: [
+            "TacetTunnel",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic", "TacetHTTP"]),
         .testTarget(name: "TacetProxyTests", dependencies: [

@@ -34,6 +34,8 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var readTimeout: Duration
     /// Between two successful writes to the backend.
     public var sendTimeout: Duration
+    /// An Upgrade (WebSocket) tunnel with one direction finished: reset both after this long.
+    public var halfCloseTimeout: Duration = .seconds(60)
     /// Failures within `failTimeout` that take a server out for `failTimeout` (nginx semantics);
     /// 0 disables passive health.
     public var maxFails: Int

@@ -2,12 +2,13 @@
 struct UpstreamParser {
     static let keys = [
         "servers", "balance", "keepalive", "connect_timeout", "read_timeout", "send_timeout",
-        "max_fails", "fail_timeout", "health",
+        "half_close_timeout", "max_fails", "fail_timeout", "health",
     ]
     private static let durationKeys: [(key: String, field: WritableKeyPath<UpstreamConfig, Duration> & Sendable)] = [
         ("connect_timeout", \.connectTimeout),
         ("read_timeout", \.readTimeout),
         ("send_timeout", \.sendTimeout),
+        ("half_close_timeout", \.halfCloseTimeout),
         ("fail_timeout", \.failTimeout),
     ]
 

@@ -22,8 +22,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     private var requestEndReceived = false
     private var requestSent = false
     private var upstreamKeepAlive = true
-    /// After a 101: which directions have ended with a FIN.
-    var tunnel = (pending: false, active: false, clientFIN: false, upstreamFIN: false)
+    /// A 101 went to the client: its `.end` hands both connections to an `UpgradeTunnel`.
+    private var upgradePending = false
     private var sendTimer: Scheduled<Void>?
     private var eventLoop: any EventLoop { writer.eventLoop }
 
@@ -224,14 +224,6 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     func cancel(_ reason: ConnectionEndReason) {
-        if tunnel.active {
-            // The client reset (or vanished): so does the upstream side, never with a FIN.
-            tunnel.active = false
-            cancelReadTimer()
-            connection?.reset()
-            connection = nil
-            return
-        }
         if machine.probesSent > 0 && (reason == .clientRST || reason == .writeFailed) {
             writer.observer.probeAnsweredByReset(route: writer.routeLabel)
         }
@@ -239,11 +231,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     func writabilityChanged(_ isWritable: Bool) {
-        if tunnel.active {
-            connection?.setTunnelReadsPaused(!isWritable)
-        } else {
-            connection?.setReadsPaused(!isWritable)
-        }
+        connection?.setReadsPaused(!isWritable)
     }
 
     // MARK: UpstreamConnectionDelegate (the upstream side)
@@ -257,7 +245,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             case .relayInterim:
                 writer.writeInterim(head.status, headers: head.headers)
             case .relayHead where head.status == .switchingProtocols:
-                startTunnel(head)
+                startUpgrade(head)
             case .relayHead:
                 upstreamKeepAlive = head.keepAlive
                 // Flushed when this read from the upstream is done: head and body leave together.
@@ -268,16 +256,20 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
                 perform(action)
             }
         case .body(let buffer):
-            guard !tunnel.active, machine.responseBodyPart() == .relayBody else { return }
+            guard machine.responseBodyPart() == .relayBody else { return }
             writer.writeBody(buffer, flush: false)
             if !writer.isWritable { connection?.setReadsPaused(true) }
         case .end:
-            if tunnel.pending {
-                // The 101's end: from here the connection carries the new protocol's bytes.
-                finishTunnelSwitch()
+            if upgradePending {
+                // The 101's end: from here both connections carry the new protocol's bytes.
+                upgradePending = false
+                guard let connection, let server else { return }
+                self.connection = nil
+                cancelReadTimer()
+                UpgradeTunnel.start(client: writer, upstream: connection, selector: upstream.selector,
+                                    server: server, settings: upstream.settings)
                 return
             }
-            guard !tunnel.active else { return }
             let action = machine.responseEnd(keepAlive: upstreamKeepAlive, requestSent: requestSent)
             guard case .relayEnd(let reuse) = action else {
                 perform(action)
@@ -335,104 +327,20 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     func upstreamReadTimedOut() {
-        if tunnel.active {
-            tunnelTimedOut()
-        } else {
-            perform(machine.readTimedOut())
-        }
+        perform(machine.readTimedOut())
     }
-}
 
-/// A WebSocket (any `Upgrade`) through the proxy: after the upstream's 101, bytes both ways,
-/// each FIN passed on in its own direction, an RST on one side an RST on the other.
-extension ProxyExchange: UpstreamTunnelDelegate {
-    private func startTunnel(_ head: UpstreamResponseParser.Head) {
-        guard let connection, HeaderRewriting.upgradeProtocol(of: request) != nil else {
+    /// The upstream's 101: pass it on, and switch when its end has been parsed.
+    private func startUpgrade(_ head: UpstreamResponseParser.Head) {
+        guard connection != nil, HeaderRewriting.upgradeProtocol(of: request) != nil else {
             // A 101 nobody asked for: refuse to become a tunnel.
             perform(machine.upstreamFailed())
             return
         }
         cancelReadTimer()
-        upstream.selector.connectionClosed(connection.server)
         var headers = head.headers
         if let upgrade = head.upgrade { headers.replaceOrAdd(name: "Upgrade", value: upgrade) }
         writer.writeHead(ResponseHead(status: .switchingProtocols, headers: headers, body: .empty))
-        // The parser still has the 101's end to deliver: switch when it comes.
-        tunnel.pending = true
-    }
-
-    private func finishTunnelSwitch() {
-        tunnel.pending = false
-        guard let connection else { return }
-        tunnel.active = true
-        do {
-            try connection.switchToTunnel(self)
-        } catch {
-            tunnel.active = false
-            connection.reset()
-            self.connection = nil
-            writer.abandon(.serverClose, logStatus: 502, logEnd: "upstream_tunnel_failed")
-            return
-        }
-        writer.switchToTunnel()
-        // Like nginx's proxy_read_timeout on a WebSocket: an upstream silent this long ends it.
-        armReadTimer()
-    }
-
-    /// The upstream sent nothing for the read timeout: end both sides with a FIN, as nginx does.
-    private func tunnelTimedOut() {
-        guard tunnel.active else { return }
-        tunnel.active = false
-        connection?.close()
-        connection = nil
-        writer.endTunnel(reset: false)
-    }
-
-    func tunnelBytes(_ buffer: ByteBuffer) {
-        guard tunnel.active, let connection else { return }
-        connection.writeRaw(buffer)
-        if !connection.isWritable { writer.pauseRequestBody(true) }
-    }
-
-    func tunnelInputClosed() {
-        guard tunnel.active, let connection else { return }
-        tunnel.clientFIN = true
-        connection.shutdownOutput()
-        endTunnelIfDone()
-    }
-
-    func upstreamTunnelBytes(_ buffer: ByteBuffer) {
-        guard tunnel.active else { return }
-        armReadTimer()
-        writer.writeTunnel(buffer)
-        if !writer.isWritable { connection?.setTunnelReadsPaused(true) }
-    }
-
-    func upstreamTunnelFIN() {
-        guard tunnel.active else { return }
-        tunnel.upstreamFIN = true
-        writer.closeTunnelOutput()
-        endTunnelIfDone()
-    }
-
-    func upstreamTunnelFailed() {
-        guard tunnel.active else { return }
-        tunnel.active = false
-        cancelReadTimer()
-        connection = nil
-        writer.endTunnel(reset: true)
-    }
-
-    func upstreamTunnelWritabilityChanged(_ writable: Bool) {
-        writer.pauseRequestBody(!writable)
-    }
-
-    private func endTunnelIfDone() {
-        guard tunnel.clientFIN && tunnel.upstreamFIN else { return }
-        tunnel.active = false
-        cancelReadTimer()
-        connection?.close()
-        connection = nil
-        writer.endTunnel(reset: false)
+        upgradePending = true
     }
 }

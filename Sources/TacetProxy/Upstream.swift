@@ -12,6 +12,9 @@ public final class Upstream: Sendable {
         public var sendTimeout: TimeAmount = .seconds(60)
         /// Idle pooled connections per server per event loop.
         public var keepalive = 32
+        /// An Upgrade tunnel with one direction finished (a FIN passed on) and the other still
+        /// open this long is reset, as a stream's `half_close_timeout`.
+        public var halfCloseTimeout: TimeAmount = .seconds(60)
         public init() {}
     }
 

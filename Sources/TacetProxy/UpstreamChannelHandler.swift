@@ -2,13 +2,13 @@ import NIOCore
 
 /// The only handler of an upstream channel: writes request bytes, parses the response into
 /// events for the connection, and holds reads while the client is not writable. After a 101 it
-/// stops parsing and passes bytes (and the FIN) to the tunnel.
+/// hands the channel to the tunnel's glue and leaves the pipeline.
 ///
 /// Bytes are a response's only between a request's head going out and that response's end.
 /// Anything else (more bytes after a Content-Length body, the final chunk, a 204, 304 or HEAD
 /// response; bytes while idle in the pool) is the server's error, never the next request's
 /// answer: the connection is closed and the event reported (`UpstreamReport.extraBytes`).
-final class UpstreamChannelHandler: ChannelDuplexHandler {
+final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -25,13 +25,9 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
     /// only when the read is handled completely.
     private(set) var isReading = false
 
-    // Tunnel mode.
-    private weak var tunnel: (any UpstreamTunnelDelegate)?
-    private var tunnelling = false
-    private var sawFIN = false
-    private var sawError = false
-    /// We sent our FIN: NIO then reports the upstream's FIN as the channel closing.
-    var outputShut = false
+    /// After a 101: the glue after this handler takes the channel; this one leaves at the end
+    /// of the read that brought the 101's end.
+    private var handedOver = false
 
     init() {}
 
@@ -59,10 +55,6 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        if tunnelling {
-            tunnel?.upstreamTunnelBytes(buffer)
-            return
-        }
         isReading = true
         guard let connection else { return }  // closing: nothing here is anyone's
         guard awaitingResponse else {
@@ -86,9 +78,11 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
             guard let event else { break }
             if case .end = event, !parser.isSwitched { awaitingResponse = false }
             let taken = connection.received(event)
-            if tunnelling {
-                // The 101 is done: what came with it is the tunnel's.
-                if buffer.readableBytes > 0 { tunnel?.upstreamTunnelBytes(buffer) }
+            if handedOver {
+                // The 101 is done: what came with it is the tunnel's, and so is the channel.
+                self.connection = nil
+                if buffer.readableBytes > 0 { context.fireChannelRead(NIOAny(buffer)) }
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
                 return
             }
             if !awaitingResponse && buffer.readableBytes > 0 {
@@ -117,10 +111,11 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    func switchToTunnel(_ delegate: any UpstreamTunnelDelegate) {
-        tunnel = delegate
-        tunnelling = true
-        connection = nil
+    func handOver() {
+        handedOver = true
+        // A read held back for the client's sake would be lost with this handler: the glue
+        // does its own backpressure from here.
+        setReadsPaused(false)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -130,44 +125,19 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if tunnelling {
-            if !sawFIN {
-                if outputShut && !sawError {
-                    // After our FIN, NIO reports the upstream's FIN as the channel closing.
-                    tunnel?.upstreamTunnelFIN()
-                } else {
-                    tunnel?.upstreamTunnelFailed()
-                }
-            }
-            tunnel = nil
-        } else {
-            connection?.failed()
-            connection = nil
-        }
+        connection?.failed()
+        connection = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if tunnelling {
-            sawError = true
-            tunnel?.upstreamTunnelFailed()
-            tunnel = nil
-        } else {
-            connection?.failed()
-            connection = nil
-        }
+        connection?.failed()
+        connection = nil
         context.close(promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case ChannelEvent.inputClosed = event {
-            if tunnelling {
-                sawFIN = true
-                tunnel?.upstreamTunnelFIN()
-            } else {
-                inputClosed(context)
-            }
-        }
+        if case ChannelEvent.inputClosed = event { inputClosed(context) }
         context.fireUserInboundEventTriggered(event)
     }
 
@@ -189,11 +159,7 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if tunnelling {
-            tunnel?.upstreamTunnelWritabilityChanged(context.channel.isWritable)
-        } else {
-            connection?.writabilityChanged(context.channel.isWritable)
-        }
+        connection?.writabilityChanged(context.channel.isWritable)
         context.fireChannelWritabilityChanged()
     }
 
@@ -204,15 +170,6 @@ final class UpstreamChannelHandler: ChannelDuplexHandler {
     func setReadsPaused(_ paused: Bool) {
         gate.setPaused(paused, context)
     }
-}
-
-/// What a tunnelled upstream connection reports.
-protocol UpstreamTunnelDelegate: AnyObject {
-    func upstreamTunnelBytes(_ buffer: ByteBuffer)
-    func upstreamTunnelFIN()
-    /// Reset, or closed without a FIN first.
-    func upstreamTunnelFailed()
-    func upstreamTunnelWritabilityChanged(_ writable: Bool)
 }
 
 /// Backpressure on one channel: while paused, a `read` is held instead of passed on, and the

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import TacetHTTP
+import TacetTunnel
 
 /// What an upstream connection reports to the exchange using it.
 protocol UpstreamConnectionDelegate: AnyObject {
@@ -128,28 +129,14 @@ final class UpstreamConnection {
         handler.setReadsPaused(paused)
     }
 
-    /// After a 101: stop speaking HTTP on this connection; bytes and FIN go to `tunnel`.
-    /// The connection is never pooled again.
-    func switchToTunnel(_ tunnel: any UpstreamTunnelDelegate) throws {
-        closed = true  // never reusable
+    /// After a 101: the connection stops speaking HTTP and is never pooled again. `glue` takes
+    /// the handler's place; bytes that came with the 101's end are passed on to it.
+    func handOver(to glue: any ChannelHandler) throws {
+        try channel.pipeline.syncOperations.addHandler(glue, position: .after(handler))
+        closed = true
         delegate = nil
-        handler.connection = nil
-        // The handler stops parsing; bytes after the 101 (and all that follow) go to `tunnel`.
-        handler.switchToTunnel(tunnel)
-    }
-
-    func setTunnelReadsPaused(_ paused: Bool) {
-        handler.setReadsPaused(paused)
-    }
-
-    func writeRaw(_ buffer: ByteBuffer) {
-        channel.writeAndFlush(buffer, promise: nil)
-    }
-
-    /// In a tunnel: the client's FIN, passed on.
-    func shutdownOutput() {
-        handler.outputShut = true
-        channel.close(mode: .output, promise: nil)
+        stopReadTimer()
+        handler.handOver()
     }
 
     func setReadDeadline(_ deadline: NIODeadline, for target: any UpstreamReadTimeoutDelegate) {

@@ -83,6 +83,7 @@ extension UpstreamConfig {
         settings.connectTimeout = TimeAmount(connectTimeout)
         settings.readTimeout = TimeAmount(readTimeout)
         settings.sendTimeout = TimeAmount(sendTimeout)
+        settings.halfCloseTimeout = TimeAmount(halfCloseTimeout)
         settings.keepalive = keepalive
         return settings
     }

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TacetTunnel
 import NIOPosix
 import TacetUpstream
 
@@ -106,9 +107,8 @@ public final class StreamListener: Sendable {
                             let session = StreamSession(loop: channel.eventLoop, settings: settings,
                                                         listen: connector.listen,
                                                         clientAddress: channel.remoteAddress, logger: logger)
-                            let handler = GlueHandler(side: .client, session: session)
-                            try channel.pipeline.syncOperations.addHandler(handler)
-                            session.attachClient(handler)
+                            try channel.pipeline.syncOperations.addHandler(GlueHandler(side: .client, session: session.tunnel))
+                            session.attachClient(channel)
                             connector.connect(session: session, loop: channel.eventLoop)
                         }
                     }
@@ -143,7 +143,7 @@ public final class StreamListener: Sendable {
             _ = try? await timeout.futureResult.get()
         }
         for channel in activeChannels {
-            channel.eventLoop.execute { StreamSession.reset(channel) }
+            channel.eventLoop.execute { channel.resetNow() }
         }
     }
 

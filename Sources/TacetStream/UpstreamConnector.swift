@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TacetTunnel
 import NIOPosix
 import TacetUpstream
 
@@ -75,15 +76,14 @@ struct UpstreamConnector: Sendable {
                 switch result {
                 case .success(let channel):
                     group.recordSuccess(index)
-                    let handler = GlueHandler(side: .upstream, session: session)
                     guard !session.clientGoneWhileConnecting,
-                          (try? channel.pipeline.syncOperations.addHandler(handler)) != nil else {
+                          (try? channel.pipeline.syncOperations.addHandler(GlueHandler(side: .upstream, session: session.tunnel))) != nil else {
                         group.connectionClosed(index)
-                        StreamSession.reset(channel)
+                        channel.resetNow()
                         session.finishAbandoned()
                         return
                     }
-                    session.glue(upstream: handler, server: index)
+                    session.glue(server: index)
                 case .failure(let error):
                     group.recordFailure(index)
                     group.connectionClosed(index)

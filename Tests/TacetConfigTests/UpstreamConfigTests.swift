@@ -13,12 +13,14 @@ import Testing
                 connect_timeout: 3s
                 read_timeout: 30s
                 send_timeout: 20s
+                half_close_timeout: 45s
                 max_fails: 0
                 fail_timeout: 15s
                 health: { path: /health, interval: 1s, timeout: 500ms, expect_status: [200, 204] }
             """
         let config = try parse(yaml)
-        #expect(config.upstreams == [UpstreamConfig(
+        #expect(config.upstreams.first?.halfCloseTimeout == .seconds(45))
+        var expected = UpstreamConfig(
             name: "app",
             servers: [
                 .init(address: ListenAddress(host: "127.0.0.1", port: 9000)),
@@ -27,7 +29,9 @@ import Testing
             balance: .leastConn, keepalive: 64, connectTimeout: .seconds(3), readTimeout: .seconds(30),
             sendTimeout: .seconds(20), maxFails: 0, failTimeout: .seconds(15),
             health: HealthCheckConfig(path: "/health", interval: .seconds(1), timeout: .milliseconds(500),
-                                      expectStatus: [200, 204]))])
+                                      expectStatus: [200, 204]))
+        expected.halfCloseTimeout = .seconds(45)
+        #expect(config.upstreams == [expected])
         #expect(config.listen == TacetConfiguration.defaultListen)
     }
 
@@ -40,6 +44,7 @@ import Testing
         #expect(upstream.balance == .roundRobin && upstream.keepalive == 32 && upstream.maxFails == 1)
         #expect(upstream.connectTimeout == .seconds(5) && upstream.readTimeout == .seconds(60))
         #expect(upstream.sendTimeout == .seconds(60) && upstream.failTimeout == .seconds(10))
+        #expect(upstream.halfCloseTimeout == .seconds(60))
         #expect(upstream.health?.expectStatus == Set(200...399))
         #expect(upstream.health?.path == "/" && upstream.health?.interval == .seconds(5) && upstream.health?.timeout == .seconds(2))
     }
@@ -71,7 +76,7 @@ import Testing
             ("upstreams:\n  a: { servers: [\"127.0.0.1:1\"], balance: fastest }\n",
              "tacet.yaml:2:43: upstreams.a.balance: unknown balance 'fastest' (expected one of: round_robin, least_conn, random)"),
             ("upstreams:\n  a: { servers: [\"127.0.0.1:1\"], retries: 3 }\n",
-             "tacet.yaml:2:34: upstreams.a: unknown key 'retries' (expected one of: servers, balance, keepalive, connect_timeout, read_timeout, send_timeout, max_fails, fail_timeout, health)"),
+             "tacet.yaml:2:34: upstreams.a: unknown key 'retries' (expected one of: servers, balance, keepalive, connect_timeout, read_timeout, send_timeout, half_close_timeout, max_fails, fail_timeout, health)"),
             ("upstreams:\n  a: { servers: [\":9000\"] }\n",
              "tacet.yaml:2:18: upstreams.a.servers[0]: invalid address ':9000': missing host (expected HOST:PORT, e.g. 127.0.0.1:9000)"),
             ("upstreams:\n  a: { servers: [\"127.0.0.1:0\"] }\n",

@@ -68,6 +68,74 @@ struct ProxyUpgradeTests {
     }
 }
 
+/// What the HTTP handler hands over at the switch, and the stream machine's rules in a tunnel.
+@Suite("Proxy: Upgrade handover and the tunnel's timers")
+struct ProxyUpgradeHandoverTests {
+    static func proxy(port: Int, settings: Upstream.Settings = Upstream.Settings()) async throws -> LiveServer {
+        try await LiveServer.start { group in
+            let upstream = Upstream(name: "ws", selector: SingleServer(host: "127.0.0.1", port: port),
+                                    settings: settings, group: group)
+            return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream))]
+        }
+    }
+
+    @Test("The upgrade request and the first frame in one write: the frame goes up after the switch and comes back")
+    func frameWithTheRequest() async throws {
+        let backend = try await UpgradeBackend()
+        let live = try await Self.proxy(port: backend.port)
+        let client = try live.connect()
+        try client.write(ProxyUpgradeTests.upgrade + "early")
+        let reply = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("\r\n\r\nearly") }, timeout: 5)
+        #expect(reply.string.hasPrefix("HTTP/1.1 101"))
+        #expect(reply.string.hasSuffix("\r\n\r\nearly"))
+        try client.shutdownWrite()
+        let rest = client.readToEnd(timeout: 5)
+        #expect(rest.string == "bye")
+        #expect(rest.end == .fin)
+        await live.stop()
+        await backend.stop()
+    }
+
+    @Test("The 101 and the upstream's first bytes in one write: both reach the client; one access-log line, 101, bytes each way")
+    func bytesWithThe101() async throws {
+        let backend = try await UpgradeBackend(greeting: "hi!")
+        let live = try await Self.proxy(port: backend.port)
+        let client = try live.connect()
+        try client.write(ProxyUpgradeTests.upgrade)
+        let reply = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hi!") }, timeout: 5)
+        #expect(reply.string.hasSuffix("\r\n\r\nhi!"))
+        try client.write("abcd")
+        _ = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("abcd") }, timeout: 5)
+        try client.shutdownWrite()
+        #expect(client.readToEnd(timeout: 5).end == .fin)
+        #expect(await live.waitForNoConnections())
+        #expect(await live.waitForAccessLog(containing: "client_fin"))
+        let lines = live.accessLogLines
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("\"GET /ws HTTP/1.1\" 101 10 ") == true, "\(lines)")  // "hi!", "abcd" and "bye" down
+        await live.stop()
+        await backend.stop()
+    }
+
+    @Test("The client's FIN passed on, the upstream never finishes its side: both reset after half_close_timeout")
+    func halfCloseTimeout() async throws {
+        let backend = try await UpgradeBackend(silentAfterFIN: true)
+        var settings = Upstream.Settings()
+        settings.halfCloseTimeout = .milliseconds(200)
+        let live = try await Self.proxy(port: backend.port, settings: settings)
+        let client = try live.connect()
+        try client.write(ProxyUpgradeTests.upgrade)
+        _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+        try client.shutdownWrite()
+        let rest = client.readToEnd(timeout: 10)
+        #expect(rest.end == .rst, "a FIN would present the cut tunnel as finished")
+        // (The upstream, its input already closed by our FIN, sees the RST as its channel closing.)
+        #expect(await eventually { backend.recorder.contains("closed") || backend.recorder.contains("error") })
+        await live.stop()
+        await backend.stop()
+    }
+}
+
 @Suite("Proxy: tunnel idle timeout")
 struct ProxyTunnelTimeoutTests {
     @Test("A tunnel whose upstream stays silent for read_timeout ends with a FIN to the client")

@@ -15,9 +15,9 @@ public struct ConnectionStateMachine: Sendable {
         case readingHead
         /// A request has been handed to a route.
         case active(Exchange)
-        /// After a 101 response: bytes, not HTTP, each direction with its own FIN (a WebSocket
-        /// through the proxy).
-        case tunnel
+        /// After a 101 response the connection is a byte tunnel (a WebSocket through the proxy),
+        /// carried by `TacetTunnel`'s glue: the HTTP handler has left the pipeline.
+        case handedOver
         /// Our FIN is sent; reading and discarding until the client's FIN (linger timeouts).
         case lingering
         case closed
@@ -52,8 +52,6 @@ public struct ConnectionStateMachine: Sendable {
         case nextRequest
         /// The client half-closed after a whole request: tell the route (FIN policies), carry on.
         case notifyHalfClose
-        /// In a tunnel, the client's FIN: pass it on in its direction; the other stays open.
-        case tunnelInputClosed
         /// End the connection: cancel the route's work if asked, answer `error` if the response
         /// has not started, then close as `mode` says. `reason` is what the logs record.
         case end(cancelRequest: Bool, error: RequestError?, mode: CloseMode, reason: ConnectionEndReason)
@@ -67,7 +65,6 @@ public struct ConnectionStateMachine: Sendable {
     public private(set) var state: State = .idle
     public private(set) var inputClosed = false
     public private(set) var quiescing = false
-    private var tunnelOutputShut = false
     public private(set) var requestsServed = 0
     /// Set when the connection starts to end; the reason the connection-end log line gives.
     public private(set) var endReason: ConnectionEndReason?
@@ -83,7 +80,7 @@ public struct ConnectionStateMachine: Sendable {
         case .readingHead: return .header
         case .active(let e): return e.requestComplete ? .none : .body
         case .lingering: return .linger
-        case .tunnel, .closed: return .none
+        case .handedOver, .closed: return .none
         }
     }
 
@@ -92,7 +89,7 @@ public struct ConnectionStateMachine: Sendable {
         switch state {
         case .idle, .readingHead: return true
         case .active(let e): return !e.requestComplete
-        case .tunnel, .lingering, .closed: return false
+        case .handedOver, .lingering, .closed: return false
         }
     }
 
@@ -115,7 +112,7 @@ public struct ConnectionStateMachine: Sendable {
             let keep = keepAlive && !quiescing && requestsServed + 1 < maxRequests
             state = .active(Exchange(requestComplete: false, response: .notStarted, keepAlive: keep))
             return .dispatch
-        case .active, .tunnel, .lingering, .closed:
+        case .active, .handedOver, .lingering, .closed:
             return .none
         }
     }
@@ -141,7 +138,7 @@ public struct ConnectionStateMachine: Sendable {
             // so the client sees the truncation rather than a whole-looking body.
             let mode: CloseMode = inputClosed ? .afterFlush : (e.response == .complete ? .staged : .immediately)
             return end(cancel: e.response != .complete, error: nil, mode: mode, reason: reason)
-        case .tunnel, .lingering, .closed:
+        case .handedOver, .lingering, .closed:
             return .none
         }
     }
@@ -156,8 +153,8 @@ public struct ConnectionStateMachine: Sendable {
         case .active(let e):
             if !e.requestComplete { return requestFailed(.truncated) }
             return e.response == .complete ? .none : .notifyHalfClose
-        case .tunnel:
-            return .tunnelInputClosed
+        case .handedOver:
+            return .none
         case .lingering:
             // The staged close is done: the client has read what it wanted and closed its side.
             state = .closed
@@ -176,10 +173,8 @@ public struct ConnectionStateMachine: Sendable {
             state = .closed
             endReason = endReason ?? reason
             return .end(cancelRequest: e.response != .complete || !e.requestComplete, error: nil, mode: .immediately, reason: reason)
-        case .tunnel:
-            state = .closed
-            endReason = endReason ?? reason
-            return .end(cancelRequest: true, error: nil, mode: .immediately, reason: reason)
+        case .handedOver:
+            return .none
         case .idle, .readingHead, .lingering:
             state = .closed
             endReason = endReason ?? reason
@@ -191,18 +186,7 @@ public struct ConnectionStateMachine: Sendable {
     /// without us: a client that merely half-closed cannot. (An RST after a FIN is how a client
     /// that called close() answers an interim response.)
     public mutating func channelClosed() -> Action {
-        // In a tunnel whose output we already shut, NIO reports the client's FIN as the channel
-        // closing (both directions are then done): pass it on as a FIN.
-        if case .tunnel = state, tunnelOutputShut, !inputClosed {
-            inputClosed = true
-            return .tunnelInputClosed
-        }
-        return connectionFailed(.clientRST)
-    }
-
-    /// Our FIN went to the client in a tunnel (the far side finished its direction).
-    public mutating func tunnelOutputClosed() {
-        tunnelOutputShut = true
+        connectionFailed(.clientRST)
     }
 
     // MARK: events from the route
@@ -226,19 +210,17 @@ public struct ConnectionStateMachine: Sendable {
         return .none
     }
 
-    /// The route switched the connection to a byte tunnel after sending 101.
-    public mutating func upgraded() {
+    /// After its 101 the route handed the connection to a byte tunnel.
+    public mutating func handedOver() {
         guard case .active = state else { return }
-        state = .tunnel
+        state = .handedOver
     }
 
-    /// Both directions of a tunnel have ended (each FIN passed on), or the far side reset it.
-    public mutating func tunnelEnded(reset: Bool) -> Action {
-        guard case .tunnel = state else { return .none }
+    /// The tunnel the connection became has ended (its glue closed or reset the socket).
+    public mutating func tunnelFinished(_ reason: ConnectionEndReason) {
+        guard case .handedOver = state else { return }
         state = .closed
-        let reason: ConnectionEndReason = reset ? .serverClose : (inputClosed ? .clientFIN : .serverClose)
         endReason = endReason ?? reason
-        return .end(cancelRequest: false, error: nil, mode: reset ? .immediately : .afterFlush, reason: reason)
     }
 
     /// The route gave up on the request: a FIN policy decided the client is gone (`.clientFIN`),
@@ -265,7 +247,7 @@ public struct ConnectionStateMachine: Sendable {
         case .lingering:
             state = .closed
             return .end(cancelRequest: false, error: nil, mode: .immediately, reason: endReason ?? .timeout)
-        case .tunnel, .closed:
+        case .handedOver, .closed:
             return .none
         }
     }
@@ -278,10 +260,8 @@ public struct ConnectionStateMachine: Sendable {
             state = .closed
             endReason = endReason ?? .timeout
             return .end(cancelRequest: e.response != .complete, error: nil, mode: .immediately, reason: .timeout)
-        case .tunnel:
-            state = .closed
-            endReason = endReason ?? .timeout
-            return .end(cancelRequest: true, error: nil, mode: .immediately, reason: .timeout)
+        case .handedOver:
+            return .none
         default:
             state = .closed
             endReason = endReason ?? .timeout

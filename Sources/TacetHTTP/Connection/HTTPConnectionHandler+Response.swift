@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TacetTunnel
 
 #if canImport(Glibc)
 import Glibc
@@ -269,51 +270,5 @@ extension HTTPConnectionHandler {
     func routeLabel(_ id: UInt64) -> String {
         guard let current = exchange, current.id == id else { return "-" }
         return current.routeLabel
-    }
-}
-
-/// The tunnel a 101 response turns the connection into (WebSocket through the proxy).
-extension HTTPConnectionHandler {
-    func switchToTunnel(_ id: UInt64) {
-        guard let current = exchange, current.id == id, current.status == .switchingProtocols else { return }
-        machine.upgraded()
-        updateTimer()
-        // Bytes the client sent right after its request belong to the new protocol.
-        if pending.readableBytes > 0 {
-            let early = pending
-            pending = ByteBuffer()
-            current.handler?.tunnelBytes(early)
-        }
-        if machine.inputClosed { current.handler?.tunnelInputClosed() }
-    }
-
-    func writeTunnel(_ id: UInt64, _ buffer: ByteBuffer) {
-        guard exchange?.id == id, case .tunnel = machine.state, let context else { return }
-        releaseHeld(flush: false)
-        bytesOut += buffer.readableBytes
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-    }
-
-    func closeTunnelOutput(_ id: UInt64) {
-        guard exchange?.id == id, case .tunnel = machine.state, let context else { return }
-        machine.tunnelOutputClosed()
-        releaseHeld(flush: true)
-        if machine.inputClosed {
-            // Both directions are done: flush and close (NIO would turn a half-close into a full one).
-            endTunnel(id, reset: false)
-        } else {
-            context.close(mode: .output, promise: nil)
-        }
-    }
-
-    func endTunnel(_ id: UInt64, reset: Bool) {
-        guard exchange?.id == id, case .tunnel = machine.state, let context else { return }
-        exchange?.handler = nil
-        releaseHeld(flush: !reset)
-        if reset {
-            // An RST, not a FIN: the client must not take a cut-off stream for a finished one.
-            context.channel.setResetOnClose()
-        }
-        perform(machine.tunnelEnded(reset: reset))
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import TacetTunnel
 
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +86,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var batchTime: NIODeadline?
     /// The loop's clock (EmbeddedEventLoop's in tests), read once per batch of input.
     private var now: NIODeadline { batchTime ?? eventLoop.now }
-    private var bytesIn = 0
+    var bytesIn = 0
     var bytesOut = 0
     /// What `observer.bytesTransferred` has been told so far.
     private var bytesReported = (in: 0, out: 0)
@@ -167,10 +168,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             // Staged close: discard, and give the client another linger period to finish.
             updateTimer(refresh: true)
             return
-        case .closed:
-            return
-        case .tunnel:
-            exchange?.handler?.tunnelBytes(incoming)
+        case .closed, .handedOver:
             return
         default:
             break
@@ -350,8 +348,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             startNextRequest()
         case .notifyHalfClose:
             exchange?.handler?.clientHalfClosed()
-        case .tunnelInputClosed:
-            exchange?.handler?.tunnelInputClosed()
         case .end(let cancelRequest, let error, let mode, let reason):
             endConnection(cancelRequest: cancelRequest, error: error, mode: mode, reason: reason)
         }
@@ -454,7 +450,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         observer.bytesTransferred(in: delta.in, out: delta.out)
     }
 
-    private func logConnectionEnd() {
+    func logConnectionEnd() {
         guard !endLogged else { return }
         endLogged = true
         reportBytes()

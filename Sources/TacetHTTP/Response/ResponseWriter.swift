@@ -66,26 +66,12 @@ public struct ResponseWriter {
     /// Whether the client may receive interim (1xx) responses, and none has been refused yet.
     public var acceptsInterimResponses: Bool { connection.acceptsInterim(exchangeID) }
 
-    /// After writing a `101 Switching Protocols` head: the connection stops speaking HTTP and
-    /// becomes a byte tunnel. Client bytes arrive through `RequestHandler.tunnelBytes`, its FIN
-    /// through `tunnelInputClosed`.
-    public func switchToTunnel() {
-        connection.switchToTunnel(exchangeID)
-    }
-
-    /// Tunnel bytes to the client.
-    public func writeTunnel(_ buffer: ByteBuffer) {
-        connection.writeTunnel(exchangeID, buffer)
-    }
-
-    /// The far side sent FIN: pass it on to the client (shutdown of our write side).
-    public func closeTunnelOutput() {
-        connection.closeTunnelOutput(exchangeID)
-    }
-
-    /// Both directions are done (`reset: false`), or the far side reset: reset the client too.
-    public func endTunnel(reset: Bool) {
-        connection.endTunnel(exchangeID, reset: reset)
+    /// After writing a `101 Switching Protocols` head: the connection stops speaking HTTP.
+    /// `glue` takes the HTTP handler's place in the pipeline, with the bytes the client sent after
+    /// its request (and its FIN, if it came) passed on to it. Returns how to report the tunnel's
+    /// end, or nil (nothing changed) if there is no 101 or the connection is gone.
+    public func handOver(to glue: any ChannelHandler) -> TunnelEnd? {
+        connection.handOver(exchangeID, to: glue)
     }
 
     /// Names the route answering this request, for metrics.

@@ -25,10 +25,6 @@ public protocol RequestHandler: AnyObject {
     func clientHalfClosed()
     /// The connection can take more bytes again (true) or has too many queued (false).
     func writabilityChanged(_ isWritable: Bool)
-    /// After `ResponseWriter.switchToTunnel()`: raw bytes from the client.
-    func tunnelBytes(_ buffer: ByteBuffer)
-    /// After `ResponseWriter.switchToTunnel()`: the client's FIN; its other direction stays open.
-    func tunnelInputClosed()
 }
 
 extension RequestHandler {
@@ -36,6 +32,4 @@ extension RequestHandler {
     public func requestEnded() {}
     public func clientHalfClosed() {}
     public func writabilityChanged(_ isWritable: Bool) {}
-    public func tunnelBytes(_ buffer: ByteBuffer) {}
-    public func tunnelInputClosed() {}
 }

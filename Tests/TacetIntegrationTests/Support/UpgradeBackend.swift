@@ -3,22 +3,24 @@ import NIOCore
 import NIOPosix
 import TacetHTTP
 
-/// An upstream that accepts `Upgrade: echo`: answers 101, then echoes bytes; on the proxy's FIN
-/// it sends "bye" and its own FIN, or (`resetAfterEcho`) resets after its first echo.
+/// An upstream that accepts `Upgrade: echo`: answers 101 (with `greeting` in the same write),
+/// then echoes bytes; on the proxy's FIN it sends "bye" and its own FIN (`silentAfterFIN`: it
+/// sends nothing and keeps its side open), or (`resetAfterEcho`) resets after its first echo.
 final class UpgradeBackend: Sendable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let channel: any Channel
     let port: Int
     let recorder = Recorder()
 
-    init(resetAfterEcho: Bool = false) async throws {
+    init(resetAfterEcho: Bool = false, greeting: String = "", silentAfterFIN: Bool = false) async throws {
         let recorder = self.recorder
         channel = try await ServerBootstrap(group: group)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        EchoUpgradeHandler(recorder: recorder, resetAfterEcho: resetAfterEcho))
+                        EchoUpgradeHandler(recorder: recorder, resetAfterEcho: resetAfterEcho,
+                                           greeting: greeting, silentAfterFIN: silentAfterFIN))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -36,12 +38,16 @@ private final class EchoUpgradeHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
     let recorder: Recorder
     let resetAfterEcho: Bool
+    let greeting: String
+    let silentAfterFIN: Bool
     var head = ""
     var upgraded = false
 
-    init(recorder: Recorder, resetAfterEcho: Bool) {
+    init(recorder: Recorder, resetAfterEcho: Bool, greeting: String, silentAfterFIN: Bool) {
         self.recorder = recorder
         self.resetAfterEcho = resetAfterEcho
+        self.greeting = greeting
+        self.silentAfterFIN = silentAfterFIN
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -53,7 +59,7 @@ private final class EchoUpgradeHandler: ChannelInboundHandler {
             let rest = String(head[end.upperBound...])
             upgraded = true
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string:
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")), promise: nil)
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n" + greeting)), promise: nil)
             if !rest.isEmpty { echo(context, ByteBuffer(string: rest)) }
             return
         }
@@ -72,6 +78,7 @@ private final class EchoUpgradeHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             recorder.add("fin")
+            if silentAfterFIN { return }
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "bye")), promise: nil)
             context.close(mode: .output, promise: nil)
         }

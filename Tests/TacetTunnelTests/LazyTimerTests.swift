@@ -1,7 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import TacetHTTP
+@testable import TacetTunnel
 
 /// One task for a moving deadline: later deadlines reschedule nothing, the task re-arms itself.
 @Suite("LazyTimer: a moving deadline on one scheduled task")

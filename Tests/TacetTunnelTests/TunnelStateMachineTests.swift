@@ -1,11 +1,11 @@
 import NIOCore
 import Testing
-@testable import TacetStream
+@testable import TacetTunnel
 
-/// The stream's decisions without sockets: FIN forwarding per direction, RST propagation,
+/// A tunnel's decisions (TCP stream or Upgrade) without sockets: FIN forwarding per direction, RST propagation,
 /// the half-close timer, and which side closed first.
-@Suite struct StreamProxyStateMachineTests {
-    typealias Machine = StreamProxyStateMachine
+@Suite struct TunnelStateMachineTests {
+    typealias Machine = TunnelStateMachine
 
     @Test func clientFINFirstThenUpstreamFIN() {
         var machine = Machine()
@@ -84,15 +84,19 @@ import Testing
         #expect(afterTheirFIN.firstClose?.how == .fin)
     }
 
-    @Test func logRecordMetadata() {
-        var record = StreamLogRecord(listen: "127.0.0.1:1", client: try? SocketAddress(ipAddress: "::1", port: 2))
-        record.bytesUp = 10
-        record.duration = .microseconds(1_002_417)
-        record.firstClose = "client_fin"
-        record.end = "clean"
-        #expect(record.metadata["duration_ms"] == "1002.417")
-        #expect(record.metadata["upstream"] == "-")
-        #expect(record.metadata["client"] == "[::1]:2")
-        #expect(StreamLogRecord.milliseconds(.microseconds(5)) == "0.005")
+    @Test("Idle with both directions open: both closed normally, as nginx ends a silent WebSocket")
+    func idleTimeoutWhileOpen() {
+        var machine = Machine()
+        #expect(machine.idleTimeout() == .close)
+        #expect(machine.end == .idle)
+        #expect(machine.inputClosed(.client) == .none)
+    }
+
+    @Test("Idle after a first FIN: the half-close rule, both reset")
+    func idleTimeoutAfterFIN() {
+        var machine = Machine()
+        _ = machine.inputClosed(.client)
+        #expect(machine.idleTimeout() == .resetBoth)
+        #expect(machine.end == .timeout)
     }
 }

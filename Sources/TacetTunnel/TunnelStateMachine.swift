@@ -1,8 +1,9 @@
-/// The life of one proxied TCP stream, as a plain value: which directions are open, who closed
-/// first and how, and what the glue must do next. No sockets, no timers: `StreamSession` feeds
-/// it events and carries out the actions, and the tests drive it directly.
+/// The life of one byte tunnel (a proxied TCP stream, or an HTTP connection after a 101), as a
+/// plain value: which directions are open, who closed first and how, and what the glue must do
+/// next. No sockets, no timers: `TunnelSession` feeds it events and carries out the actions, and
+/// the tests drive it directly.
 ///
-/// The promises it keeps (README, "TCP stream proxy"):
+/// The promises it keeps (README, "TCP stream proxy"; Upgrade tunnels keep the same):
 /// - A FIN from one side is forwarded as a FIN (shutdown of our write side) to the other, after
 ///   every byte that came before it; the other direction stays open until its own FIN.
 /// - Once both directions are done, both sockets close normally.
@@ -10,7 +11,7 @@
 ///   the other side the stream ended cleanly when it did not.
 /// - `half_close_timeout` after the first FIN both sides are reset: the direction still open is
 ///   being cut, and a FIN would present the truncated stream as complete.
-public struct StreamProxyStateMachine: Sendable {
+public struct TunnelStateMachine: Sendable {
     public enum Side: String, Sendable, Equatable {
         case client
         case upstream
@@ -33,6 +34,9 @@ public struct StreamProxyStateMachine: Sendable {
         case reset
         /// `half_close_timeout` ran out; both were reset.
         case timeout
+        /// No byte either way for the idle timeout while both directions were open (an Upgrade
+        /// tunnel's `read_timeout`): both closed normally.
+        case idle
     }
 
     public enum Action: Sendable, Equatable {
@@ -115,6 +119,15 @@ public struct StreamProxyStateMachine: Sendable {
         guard end == nil else { return .none }
         end = .timeout
         return .resetBoth
+    }
+
+    /// Nothing moved for the idle timeout. Both directions open: close both normally (nginx ends a
+    /// silent WebSocket so). After a first FIN it is the half-close rule: reset both.
+    public mutating func idleTimeout() -> Action {
+        guard end == nil else { return .none }
+        if firstClose != nil { return halfCloseTimeout() }
+        end = .idle
+        return .close
     }
 
     private mutating func finishIfDone() -> Action {

@@ -16,4 +16,11 @@ extension Channel {
             provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenFailure { _ in }
         }
     }
+
+    /// Closes with an RST: SO_LINGER {1, 0}, then close. Nothing if already closed.
+    public func resetNow() {
+        guard isActive else { return }
+        setResetOnClose()
+        close(promise: nil)
+    }
 }
