@@ -21,10 +21,15 @@ enum HeaderRewriting {
         var connectionAsksUpgrade = false
         // Fields named by Connection go too: find them first (rare, and usually a short list).
         for (name, value) in request.headers where name.utf8.count == 10 && name.lowercasedASCIIEquals("connection") {
-            for token in value.split(separator: ",") {
-                let t = token.trimmingOWS().lowercased()
-                if t == "upgrade" { connectionAsksUpgrade = true }
-                if !t.isEmpty && t != "close" && t != "keep-alive" { named.append(t) }
+            var value = value
+            value.withUTF8 { bytes in
+                FieldNames.forEachMember(UnsafeRawBufferPointer(bytes)) { token in
+                    if FieldNames.equalsLower(token, "upgrade") {
+                        connectionAsksUpgrade = true
+                    } else if !FieldNames.equalsLower(token, "close") && !FieldNames.equalsLower(token, "keep-alive") {
+                        named.append(String(decoding: token, as: UTF8.self).lowercased())
+                    }
+                }
             }
         }
         for (name, value) in request.headers {
@@ -45,7 +50,7 @@ enum HeaderRewriting {
             default:
                 break
             }
-            if isHopByHop(name, named: named) { continue }
+            if FieldNames.isHopByHop(name) || (!named.isEmpty && named.contains { name.lowercasedASCIIEquals($0) }) { continue }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
@@ -96,19 +101,4 @@ enum HeaderRewriting {
         return asks ? upgrade : nil
     }
 
-    /// Connection and every field it names, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade,
-    /// Proxy-* (Proxy-Authorization, Proxy-Connection...); Content-Length is re-framed by us.
-    private static func isHopByHop(_ name: String, named: [String]) -> Bool {
-        let utf8 = name.utf8
-        switch utf8.count {
-        case 2: if name.lowercasedASCIIEquals("te") { return true }
-        case 7: if name.lowercasedASCIIEquals("trailer") || name.lowercasedASCIIEquals("upgrade") { return true }
-        case 10: if name.lowercasedASCIIEquals("connection") || name.lowercasedASCIIEquals("keep-alive") { return true }
-        case 14: if name.lowercasedASCIIEquals("content-length") { return true }
-        case 17: if name.lowercasedASCIIEquals("transfer-encoding") { return true }
-        default: break
-        }
-        if utf8.count > 6, name.prefix(6).lowercasedASCIIEquals("proxy-") { return true }
-        return !named.isEmpty && named.contains { name.lowercasedASCIIEquals($0) }
-    }
 }

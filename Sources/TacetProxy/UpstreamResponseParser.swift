@@ -118,11 +118,7 @@ public struct UpstreamResponseParser: Sendable {
             do {
                 event = try decoder.next(&buffer)
             } catch {
-                switch error {
-                case .malformed(let why): throw Failure(why)
-                case .bodyTooLarge: throw Failure("body too large")
-                case .trailersTooLarge: throw Failure("trailers too large")
-                }
+                throw Failure(error.reason)
             }
             state = .chunked(decoder)
             switch event {
@@ -252,87 +248,52 @@ public struct UpstreamResponseParser: Sendable {
         var named: [String] = []
 
         var lineStart = statusLF + 1
-        while lineStart < bytes.count {
+        lines: while lineStart < bytes.count {
             guard let lf = CharacterClass.firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
-            var end = lf
-            if end > lineStart && bytes[end - 1] == .cr { end -= 1 }
-            if end == lineStart { break }
-            let first = bytes[lineStart]
-            if first == .space || first == .tab { return .failure(Failure("obsolete line folding")) }
-            guard let colon = CharacterClass.firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
-                return .failure(Failure("malformed header line"))
+            let nameRange: Range<Int>
+            let valueRange: Range<Int>
+            switch FieldLine.read(bytes, from: lineStart, lf: lf, requireCRLF: false) {
+            case .failure(let error): return .failure(Failure(error.reason))
+            case .success(.end): break lines
+            case .success(.field(let n, let v)): (nameRange, valueRange) = (n, v)
             }
-            for i in lineStart..<colon where !CharacterClass.isToken(bytes[i]) { return .failure(Failure("bad header name")) }
-            var valueStart = colon + 1
-            var valueEnd = end
-            while valueStart < valueEnd && (bytes[valueStart] == .space || bytes[valueStart] == .tab) { valueStart += 1 }
-            while valueEnd > valueStart && (bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab) { valueEnd -= 1 }
-            for i in valueStart..<valueEnd where !CharacterClass.isFieldValue(bytes[i]) {
-                return .failure(Failure("bad character in header value"))
-            }
-            let name = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<colon])
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-            var keep = true
+            lineStart = lf + 1
+            let name = UnsafeRawBufferPointer(rebasing: bytes[nameRange])
+            let value = UnsafeRawBufferPointer(rebasing: bytes[valueRange])
+            // What this hop frames or owns is not passed on: hop-by-hop fields (read here for
+            // framing, keep-alive and upgrade), and the Server and Date that Tacet writes itself.
             switch name.count {
-            case 2:
-                keep = !equalsLower(name, "te")
-            case 4:
-                keep = !equalsLower(name, "date")
-            case 6:
-                keep = !equalsLower(name, "server")
-            case 7:
-                if equalsLower(name, "upgrade") {
-                    keep = false
-                    upgrade = String(decoding: value, as: UTF8.self)
-                } else if equalsLower(name, "trailer") {
-                    keep = false
-                }
-            case 10:
-                if equalsLower(name, "connection") {
-                    keep = false
-                    var tokenStart = 0
-                    for i in 0...value.count where i == value.count || value[i] == UInt8(ascii: ",") {
-                        var s = tokenStart
-                        var e = i
-                        while s < e && (value[s] == .space || value[s] == .tab) { s += 1 }
-                        while e > s && (value[e - 1] == .space || value[e - 1] == .tab) { e -= 1 }
-                        let token = UnsafeRawBufferPointer(rebasing: value[s..<e])
-                        if equalsLower(token, "close") {
-                            connectionClose = true
-                        } else if equalsLower(token, "keep-alive") {
-                            connectionKeepAlive = true
-                        } else if !token.isEmpty && !equalsLower(token, "upgrade") {
-                            named.append(String(decoding: token, as: UTF8.self).lowercased())
-                        }
-                        tokenStart = i + 1
+            case 4 where FieldNames.equalsLower(name, "date"), 6 where FieldNames.equalsLower(name, "server"):
+                continue
+            case 7 where FieldNames.equalsLower(name, "upgrade"):
+                upgrade = String(decoding: value, as: UTF8.self)
+            case 10 where FieldNames.equalsLower(name, "connection"):
+                FieldNames.forEachMember(value) { token in
+                    if FieldNames.equalsLower(token, "close") {
+                        connectionClose = true
+                    } else if FieldNames.equalsLower(token, "keep-alive") {
+                        connectionKeepAlive = true
+                    } else if !FieldNames.equalsLower(token, "upgrade") {
+                        named.append(String(decoding: token, as: UTF8.self).lowercased())
                     }
-                } else if equalsLower(name, "keep-alive") {
-                    keep = false
                 }
-            case 14:
-                if equalsLower(name, "content-length") {
-                    keep = false
-                    guard let n = parseLength(value) else { return .failure(Failure("bad Content-Length")) }
-                    if let contentLength, contentLength != n { return .failure(Failure("differing Content-Lengths")) }
-                    contentLength = n
+            case 14 where FieldNames.equalsLower(name, "content-length"):
+                switch FieldNames.contentLength(value, merging: contentLength) {
+                case .value(let n): contentLength = n
+                case .invalid: return .failure(Failure("bad Content-Length"))
+                case .conflicting: return .failure(Failure("differing Content-Lengths"))
                 }
-            case 17:
-                if equalsLower(name, "transfer-encoding") {
-                    keep = false
-                    let v = String(decoding: value, as: UTF8.self)
-                    transferEncoding = transferEncoding.map { $0 + ", " + v } ?? v
-                }
+            case 17 where FieldNames.equalsLower(name, "transfer-encoding"):
+                let v = String(decoding: value, as: UTF8.self)
+                transferEncoding = transferEncoding.map { $0 + ", " + v } ?? v
             default:
                 break
             }
-            if keep && name.count > 6 && equalsLower(UnsafeRawBufferPointer(rebasing: name[0..<6]), "proxy-") { keep = false }
-            if keep {
-                fields.writeBytes(name)
-                fields.writeStaticString(": ")
-                fields.writeBytes(value)
-                fields.writeStaticString("\r\n")
-            }
-            lineStart = lf + 1
+            if FieldNames.isHopByHop(name) { continue }
+            fields.writeBytes(name)
+            fields.writeStaticString(": ")
+            fields.writeBytes(value)
+            fields.writeStaticString("\r\n")
         }
         if !named.isEmpty { fields = Self.removing(named, from: fields) }
         fields.writeStaticString("Via: 1.1 tacet\r\n")
@@ -341,13 +302,13 @@ public struct UpstreamResponseParser: Sendable {
         var framing: Framing
         if let transferEncoding {
             if contentLength != nil { return .failure(Failure("Content-Length with Transfer-Encoding")) }
-            let last = transferEncoding.split(separator: ",").last.map { $0.trimmingOWS().lowercased() }
-            framing = last == "chunked" ? .chunked : .close
-            if framing == .chunked {
-                // chunked applied twice is not HTTP (RFC 9112 §6.1).
-                let count = transferEncoding.split(separator: ",").filter { $0.trimmingOWS().lowercased() == "chunked" }.count
-                if count > 1 { return .failure(Failure("chunked twice")) }
+            // Tacet re-frames the body for the client and passes no Transfer-Encoding on, so any
+            // coding but a single chunked would reach the client undeclared (nginx: "upstream
+            // sent unknown Transfer-Encoding", 502).
+            guard transferEncoding.trimmingOWS().lowercasedASCIIEquals("chunked") else {
+                return .failure(Failure("unsupported transfer coding: \(transferEncoding)"))
             }
+            framing = .chunked
         } else if let contentLength {
             framing = contentLength == 0 ? .none : .length(contentLength)
         } else {
@@ -377,28 +338,6 @@ public struct UpstreamResponseParser: Sendable {
     // MARK: bytes
 
     @inline(__always) private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
-
-    /// ASCII case-insensitive comparison with a lowercase literal.
-    private static func equalsLower(_ bytes: UnsafeRawBufferPointer, _ lower: StaticString) -> Bool {
-        guard bytes.count == lower.utf8CodeUnitCount else { return false }
-        let l = lower.utf8Start
-        for i in 0..<bytes.count {
-            let b = bytes[i]
-            let lb = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
-            if lb != l[i] { return false }
-        }
-        return true
-    }
-
-    private static func parseLength(_ value: UnsafeRawBufferPointer) -> Int? {
-        guard !value.isEmpty, value.count <= 18 else { return nil }
-        var n = 0
-        for b in value {
-            guard isDigit(b) else { return nil }
-            n = n * 10 + Int(b - 0x30)
-        }
-        return n
-    }
 }
 
 

@@ -1,3 +1,4 @@
+import TacetHTTP
 import NIOHTTP1
 import NIOPosix
 
@@ -7,7 +8,7 @@ import NIOPosix
 ///
 /// Direct-mapped (a slot per hash of device, inode and mtime): a collision costs one rebuild,
 /// never a wrong answer, since the whole key is compared.
-final class FileHeadCache: @unchecked Sendable {
+final class FileHeadCache: @unchecked Sendable, PerThreadCache {
     // @unchecked: each instance lives in a thread-specific slot and is only touched by its thread.
     private struct Key: Equatable {
         var device: UInt64
@@ -25,14 +26,7 @@ final class FileHeadCache: @unchecked Sendable {
 
     private static let slots = 256
     private var entries: [Entry?] = Array(repeating: nil, count: FileHeadCache.slots)
-    private static let perThread = ThreadSpecificVariable<FileHeadCache>()
-
-    static var current: FileHeadCache {
-        if let cache = perThread.currentValue { return cache }
-        let cache = FileHeadCache()
-        perThread.currentValue = cache
-        return cache
-    }
+    static let perThread = ThreadSpecificVariable<FileHeadCache>()
 
     /// The fields for a 200 with the whole of this file; `name` gives its Content-Type.
     func headers(for info: FileInfo, name: String) -> HTTPHeaders {

@@ -3,7 +3,7 @@ import TacetHTTP
 
 /// ETag and Last-Modified strings per file version, per event-loop thread: formatting them is
 /// most of what a static response costs in user space, and the same files are asked for again.
-final class Validators: @unchecked Sendable {
+final class Validators: @unchecked Sendable, PerThreadCache {
     // @unchecked: each instance lives in a thread-specific slot and is only touched by its thread.
     private struct Key: Hashable {
         var size: Int
@@ -12,14 +12,7 @@ final class Validators: @unchecked Sendable {
 
     private var cache: [Key: (etag: String, lastModified: String)] = [:]
     private static let limit = 4096
-    private static let perThread = ThreadSpecificVariable<Validators>()
-
-    static var current: Validators {
-        if let validators = perThread.currentValue { return validators }
-        let validators = Validators()
-        perThread.currentValue = validators
-        return validators
-    }
+    static let perThread = ThreadSpecificVariable<Validators>()
 
     func values(for info: FileInfo) -> (etag: String, lastModified: String) {
         let key = Key(size: info.size, mtime: info.mtimeSeconds)

@@ -71,7 +71,7 @@ struct ParserFramingErrorTests {
     @Test("A bare CR in a trailer is 400")
     func bareCRInTrailer() {
         #expect(parseError(request("POST", "/", "Transfer-Encoding: chunked") + "0\r\nX-T: a\rb\r\n\r\n")
-            == .malformed("bare CR"))
+            == .malformed("trailer field: bare CR in header"))
     }
 
     @Test("A malformed trailer field line is 400 (RFC 9112 §5.1, §7.1.2)")

@@ -21,6 +21,14 @@ public struct ChunkedDecoder: Sendable {
         case malformed(String)
         case bodyTooLarge
         case trailersTooLarge
+
+        public var reason: String {
+            switch self {
+            case .malformed(let why): return why
+            case .bodyTooLarge: return "body too large"
+            case .trailersTooLarge: return "trailers too large"
+            }
+        }
     }
 
     private enum State: Sendable {
@@ -136,15 +144,11 @@ public struct ChunkedDecoder: Sendable {
                 guard bytes.count > 0, let base = bytes.baseAddress,
                       let lfPointer = memchr(base, Int32(UInt8.lf), bytes.count) else { return nil }
                 let lf = base.distance(to: UnsafeRawPointer(lfPointer))
-                for i in 0..<lf where bytes[i] == .cr && i != lf - 1 {
-                    return .failure(.malformed("bare CR"))
+                switch FieldLine.read(bytes, from: 0, lf: lf, requireCRLF: requireCRLF) {
+                case .success(.end): return .success((lf + 1, true))
+                case .success(.field): return .success((lf + 1, false))
+                case .failure(let error): return .failure(.malformed("trailer field: " + error.reason))
                 }
-                if requireCRLF && (lf == 0 || bytes[lf - 1] != .cr) { return .failure(.malformed("bare LF line ending")) }
-                let empty = lf == 0 || (lf == 1 && bytes[0] == .cr)
-                if !empty && !HeadParser.isFieldLine(UnsafeRawBufferPointer(rebasing: bytes[0..<(bytes[lf - 1] == .cr ? lf - 1 : lf)])) {
-                    return .failure(.malformed("malformed trailer field"))
-                }
-                return .success((lf + 1, empty))
             }
             guard let line else {
                 if seen + buffer.readableBytes > maxTrailers { throw .trailersTooLarge }

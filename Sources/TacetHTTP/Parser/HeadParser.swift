@@ -49,29 +49,16 @@ enum HeadParser {
         var expectContinue = false
 
         var lineStart = requestLineEnd + 1
-        while lineStart < bytes.count {
+        lines: while lineStart < bytes.count {
             guard let lf = CharacterClass.firstIndex(of: .lf, in: bytes, lineStart, bytes.count) else { break }
-            guard lf > lineStart && bytes[lf - 1] == .cr else { return .failure(.malformed("bare LF line ending")) }
-            let end = lf - 1
-            if end == lineStart { break }  // the empty line ending the head
-            let first = bytes[lineStart]
-            if first == .space || first == .tab {
-                return .failure(.malformed("obsolete line folding"))
+            let nameRange: Range<Int>
+            let valueRange: Range<Int>
+            switch FieldLine.read(bytes, from: lineStart, lf: lf, requireCRLF: true) {
+            case .failure(let error): return .failure(.malformed(error.reason))
+            case .success(.end): break lines
+            case .success(.field(let n, let v)): (nameRange, valueRange) = (n, v)
             }
-            guard let colon = CharacterClass.firstIndex(of: .colon, in: bytes, lineStart, end), colon > lineStart else {
-                return .failure(.malformed("malformed header line"))
-            }
-            for i in lineStart..<colon where !CharacterClass.isToken(bytes[i]) {
-                return .failure(.malformed(bytes[i] == .space || bytes[i] == .tab
-                    ? "whitespace before colon" : "bad header name"))
-            }
-            var valueStart = colon + 1
-            var valueEnd = end
-            while valueStart < valueEnd && (bytes[valueStart] == .space || bytes[valueStart] == .tab) { valueStart += 1 }
-            while valueEnd > valueStart && (bytes[valueEnd - 1] == .space || bytes[valueEnd - 1] == .tab) { valueEnd -= 1 }
-            for i in valueStart..<valueEnd where !CharacterClass.isFieldValue(bytes[i]) {
-                return .failure(.malformed(bytes[i] == .cr ? "bare CR in header" : "bad character in header value"))
-            }
+            let (colon, valueStart, valueEnd) = (nameRange.upperBound, valueRange.lowerBound, valueRange.upperBound)
             let name = string(bytes, lineStart, colon)
             let value = string(bytes, valueStart, valueEnd)
 
@@ -91,14 +78,10 @@ enum HeadParser {
                     else if t.lowercasedASCIIEquals("keep-alive") { connectionKeepAlive = true }
                 }
             case 14 where name.lowercasedASCIIEquals("content-length"):
-                for part in value.split(separator: ",", omittingEmptySubsequences: false) {
-                    guard let n = parseLength(part.trimmingOWS()) else {
-                        return .failure(.malformed("bad Content-Length"))
-                    }
-                    if let existing = contentLength, existing != n {
-                        return .failure(.malformed("conflicting Content-Length"))
-                    }
-                    contentLength = n
+                switch FieldNames.contentLength(UnsafeRawBufferPointer(rebasing: bytes[valueRange]), merging: contentLength) {
+                case .value(let n): contentLength = n
+                case .invalid: return .failure(.malformed("bad Content-Length"))
+                case .conflicting: return .failure(.malformed("conflicting Content-Length"))
                 }
             case 17 where name.lowercasedASCIIEquals("transfer-encoding"):
                 hasTransferEncoding = true
@@ -180,16 +163,6 @@ enum HeadParser {
         (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) ? Int(b - UInt8(ascii: "0")) : nil
     }
 
-    private static func parseLength(_ s: Substring) -> Int? {
-        guard !s.isEmpty, s.utf8.count <= 18 else { return nil }
-        var n = 0
-        for b in s.utf8 {
-            guard let d = digit(b) else { return nil }
-            n = n * 10 + d
-        }
-        return n
-    }
-
     /// `http://authority/path?query` → (authority, "/path?query"); nil for origin-form and `*`.
     private static func splitAbsoluteForm(_ target: String) -> (authority: String, originForm: String)? {
         let lower = target.prefix(8).lowercased()
@@ -224,14 +197,6 @@ enum HeadParser {
             }
             return end
         }
-    }
-
-    /// A trailer or header field line: token ":" field-value, nothing else.
-    static func isFieldLine(_ line: UnsafeRawBufferPointer) -> Bool {
-        guard let colon = line.firstIndex(of: .colon), colon > 0 else { return false }
-        for i in 0..<colon where !CharacterClass.isToken(line[i]) { return false }
-        for i in (colon + 1)..<line.count where !CharacterClass.isFieldValue(line[i]) { return false }
-        return true
     }
 
     private static func string(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> String {

@@ -40,3 +40,14 @@ public enum RequestError: Error, Equatable, Sendable {
         }
     }
 }
+
+extension RequestError {
+    /// A chunked body's framing error, as the client is told it: 400, 413 or 431.
+    init(_ failure: ChunkedDecoder.Failure) {
+        switch failure {
+        case .malformed(let why): self = .malformed(why)
+        case .bodyTooLarge: self = .bodyTooLarge
+        case .trailersTooLarge: self = .headersTooLarge
+        }
+    }
+}

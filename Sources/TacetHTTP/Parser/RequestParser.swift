@@ -81,11 +81,7 @@ public struct RequestParser: Sendable {
             do {
                 event = try decoder.next(&buffer)
             } catch {
-                switch error {
-                case .malformed(let why): throw .malformed(why)
-                case .bodyTooLarge: throw .bodyTooLarge
-                case .trailersTooLarge: throw .headersTooLarge
-                }
+                throw RequestError(error)
             }
             state = .chunked(decoder)
             switch event {

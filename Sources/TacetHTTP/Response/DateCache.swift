@@ -8,21 +8,14 @@ import Darwin
 #endif
 
 /// The `Date:` header line, formatted once a second per event-loop thread rather than per response.
-final class DateCache: @unchecked Sendable {
+final class DateCache: @unchecked Sendable, PerThreadCache {
     // @unchecked: each instance lives in a thread-specific slot and is only touched by its thread.
     private var second = -1
     /// The line's bytes in place (37 of the 40), so writing it costs a copy and no reference counting.
     private var line: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     private var count = 0
 
-    private static let perThread = ThreadSpecificVariable<DateCache>()
-
-    static var current: DateCache {
-        if let cache = perThread.currentValue { return cache }
-        let cache = DateCache()
-        perThread.currentValue = cache
-        return cache
-    }
+    static let perThread = ThreadSpecificVariable<DateCache>()
 
     /// Writes `Date: <IMF-fixdate>\r\n`.
     func write(into buffer: inout ByteBuffer) {

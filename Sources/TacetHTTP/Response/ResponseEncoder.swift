@@ -25,7 +25,7 @@ enum ResponseEncoder {
         if let encodedFields {
             buffer.writeImmutableBuffer(encodedFields)
         } else {
-            writeFields(headers, into: &buffer)
+            writeFields(headers, keepingUpgrade: connection == .upgrade, into: &buffer)
         }
         switch framing {
         case .none, .closeDelimited:
@@ -46,9 +46,11 @@ enum ResponseEncoder {
         buffer.writeStaticString("\r\n")
     }
 
-    /// `Name: value` lines for every field but framing and connection management.
-    static func writeFields(_ headers: HTTPHeaders, into buffer: inout ByteBuffer) {
-        for (name, value) in headers where !isFramingHeader(name) {
+    /// `Name: value` lines for every field but the hop-by-hop ones: framing and connection
+    /// management belong to the connection, never to a route (`Upgrade` only on a 101).
+    static func writeFields(_ headers: HTTPHeaders, keepingUpgrade: Bool = false, into buffer: inout ByteBuffer) {
+        for (name, value) in headers {
+            if FieldNames.isHopByHop(name) && !(keepingUpgrade && name.lowercasedASCIIEquals("upgrade")) { continue }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
@@ -119,16 +121,6 @@ enum ResponseEncoder {
                 count += 1
             }
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
-        }
-    }
-
-    /// Framing and connection management belong to the connection, never to a route.
-    private static func isFramingHeader(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 10: return name.lowercasedASCIIEquals("connection") || name.lowercasedASCIIEquals("keep-alive")
-        case 14: return name.lowercasedASCIIEquals("content-length")
-        case 17: return name.lowercasedASCIIEquals("transfer-encoding")
-        default: return false
         }
     }
 }
