@@ -2,32 +2,19 @@ import NIOCore
 import NIOHTTP1
 import TacetHTTP
 
-/// One proxied request, on the client connection's event loop: gets an upstream connection
-/// (pooled or new), streams the request up and the response down with backpressure both ways,
-/// and carries out what `ProxyExchangeStateMachine` decides.
+/// One proxied request, on the client connection's event loop: feeds what happens on both sides
+/// to `ProxyExchangeStateMachine` and carries out every action it returns (connect, send, relay,
+/// pool or close, answer an error, cut the client off, hand over to a tunnel), with backpressure
+/// both ways and the read and send timers.
 final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamReadTimeoutDelegate {
     let request: Request
     let writer: ResponseWriter
     let upstream: Upstream
     private let pool: UpstreamPool?
     var machine: ProxyExchangeStateMachine
-
     var connection: UpstreamConnection?
-    private var server: Int?
-    /// Servers picked before `server` for this request (retries only: the common request builds no set).
-    private var tried: Set<Int> = []
-    /// Body received before the upstream connection was ready.
-    private var buffered: [ByteBuffer] = []
-    private var bufferedBytes = 0
-    private var requestEndReceived = false
-    private var requestSent = false
-    private var upstreamKeepAlive = true
-    /// A 101 went to the client: its `.end` hands both connections to an `UpgradeTunnel`.
-    private var upgradePending = false
     private var sendTimer: Scheduled<Void>?
     private var eventLoop: any EventLoop { writer.eventLoop }
-
-    private static let maxBufferedBody = 64 * 1024
 
     init(request: Request, writer: ResponseWriter, upstream: Upstream, policy: ClientFINPolicy) {
         self.request = request
@@ -41,23 +28,85 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         }
         self.machine = ProxyExchangeStateMachine(
             policy: policy, clientAcceptsInterim: request.acceptsInterimResponses,
-            retryable: idempotent && request.framing == .none)
+            retryable: idempotent && request.framing == .none, hasBody: request.framing != .none,
+            asksUpgrade: HeaderRewriting.upgradeProtocol(of: request) != nil)
     }
 
     func start() {
-        obtainConnection(excluding: [])
+        perform(machine.start())
     }
 
-    // MARK: connection
+    // MARK: actions
 
-    private func obtainConnection(excluding: Set<Int>) {
+    func perform(_ action: ProxyExchangeStateMachine.Action) {
+        switch action {
+        case .none:
+            break
+        case .connect(let excluding, let fresh):
+            releaseConnection(reuse: false)
+            connect(excluding: excluding, fresh: fresh)
+        case .sendRequest(let body, let end):
+            sendRequest(body: body, end: end)
+        case .sendBody(let buffer):
+            guard let connection else { return }
+            writeBodyPart(buffer, to: connection, flush: true)
+            if !connection.isWritable { writer.pauseRequestBody(true) }
+        case .sendRequestEnd:
+            if let connection { writeRequestEnd(to: connection) }
+        case .pauseRequestBody:
+            writer.pauseRequestBody(true)
+        case .respondError(let status):
+            releaseConnection(reuse: false)
+            let body = ByteBuffer(string: status.reasonPhrase.lowercased() + "\n")
+            writer.respond(ResponseHead(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
+                                        body: .length(body.readableBytes)), body: body)
+        case .relayInterim(let head):
+            writer.writeInterim(head.status, headers: head.headers)
+        case .relayHead(let head):
+            // Flushed when this read from the upstream is done: head and body leave together.
+            writer.writeHead(ResponseHead(status: head.status, body: Self.bodyKind(head, request: request),
+                                          encodedFields: head.fields), flush: false)
+            if !writer.isWritable { connection?.setReadsPaused(true) }
+        case .relayUpgrade(let head):
+            cancelReadTimer()
+            var headers = head.headers
+            if let upgrade = head.upgrade { headers.replaceOrAdd(name: "Upgrade", value: upgrade) }
+            writer.writeHead(ResponseHead(status: .switchingProtocols, headers: headers, body: .empty))
+        case .relayBody(let buffer):
+            writer.writeBody(buffer, flush: false)
+            if !writer.isWritable { connection?.setReadsPaused(true) }
+        case .relayEnd(let reuse):
+            releaseConnection(reuse: reuse)
+            writer.end()
+        case .startTunnel:
+            // The 101's end: from here both connections carry the new protocol's bytes.
+            guard let connection, let server = machine.server else { return }
+            self.connection = nil
+            cancelReadTimer()
+            UpgradeTunnel.start(client: writer, upstream: connection, selector: upstream.selector,
+                                server: server, settings: upstream.settings)
+        case .truncateClient(let status, let why):
+            releaseConnection(reuse: false)
+            writer.abandon(.serverClose, logStatus: status, logEnd: why)
+        case .abandonClient:
+            releaseConnection(reuse: false)
+            writer.abandon(.clientFIN)
+        case .sendProbe(let status):
+            if writer.writeInterim(status) { writer.observer.probeSent(route: writer.routeLabel) }
+        case .closeUpstream:
+            releaseConnection(reuse: false)
+        }
+    }
+
+    // MARK: the upstream connection
+
+    private func connect(excluding: Set<Int>, fresh: Bool) {
         guard let server = upstream.selector.pick(excluding: excluding) else {
-            perform(machine.connectFailed(moreServers: false))
+            perform(machine.noServer())
             return
         }
-        if let previous = self.server { tried.insert(previous) }
-        self.server = server
-        if let pooled = pool?.take(server: server) {
+        machine.connecting(to: server)
+        if !fresh, let pooled = pool?.take(server: server) {
             attach(pooled, reused: true)
             return
         }
@@ -73,7 +122,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
                 case .success(let connection):
                     exchange.attach(connection, reused: false)
                 case .failure:
-                    exchange.connectFailed(server: server)
+                    exchange.upstream.selector.recordFailure(server)
+                    exchange.perform(exchange.machine.connectFailed())
                 }
             }
     }
@@ -90,19 +140,6 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         perform(machine.connected(reused: reused))
     }
 
-    private func connectFailed(server: Int) {
-        upstream.selector.recordFailure(server)
-        let more = upstream.selector.pick(excluding: triedSoFar) != nil
-        perform(machine.connectFailed(moreServers: more))
-    }
-
-    /// Every server tried for this request, the current one included.
-    private var triedSoFar: Set<Int> {
-        var all = tried
-        if let server { all.insert(server) }
-        return all
-    }
-
     /// Lets go of the upstream connection: back to the pool if `reuse`, else closed.
     private func releaseConnection(reuse: Bool) {
         cancelReadTimer()
@@ -112,85 +149,17 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         connection.release(reuse: reuse, to: pool)
     }
 
-    // MARK: actions
-
-    func perform(_ action: ProxyExchangeStateMachine.Action) {
-        switch action {
-        case .none:
-            break
-        case .sendRequest:
-            sendRequest()
-        case .connect(let excludingLast):
-            releaseConnection(reuse: false)
-            obtainConnection(excluding: excludingLast ? triedSoFar : [])
-        case .respondError(let status):
-            releaseConnection(reuse: false)
-            let body = ByteBuffer(string: status.reasonPhrase.lowercased() + "\n")
-            writer.respond(ResponseHead(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
-                                        body: .length(body.readableBytes)), body: body)
-        case .relayInterim, .relayHead, .relayBody, .relayEnd:
-            break  // carried out where the response part is at hand
-        case .truncateClient(let status, let why):
-            releaseConnection(reuse: false)
-            writer.abandon(.serverClose, logStatus: status, logEnd: why)
-        case .abandonClient:
-            releaseConnection(reuse: false)
-            writer.abandon(.clientFIN)
-        case .sendProbe(let status):
-            if writer.writeInterim(status) { writer.observer.probeSent(route: writer.routeLabel) }
-        case .closeUpstream:
-            releaseConnection(reuse: false)
-        }
-    }
-
-    private func sendRequest() {
+    private func sendRequest(body: [ByteBuffer], end: Bool) {
         guard let connection else { return }
         var head = connection.headBuffer(capacity: 256 + request.target.utf8.count + request.headers.count * 32)
         HeaderRewriting.writeUpstreamRequestHead(for: request, clientAddress: writer.remoteAddress, into: &head)
-        let isHEAD = request.method == .HEAD
-        if request.framing == .none {
-            // No body: the head is the whole request, whether or not the client's end has been seen.
-            connection.writeHead(head, isHEAD: isHEAD, flush: true)
-            requestSent = true
-            armReadTimer()
-            return
+        connection.writeHead(head, isHEAD: request.method == .HEAD, flush: request.framing == .none)
+        if request.framing != .none {
+            for part in body { writeBodyPart(part, to: connection, flush: false) }
+            if end { writeRequestEnd(to: connection) } else { connection.flush() }
+            writer.pauseRequestBody(!connection.isWritable)
         }
-        connection.writeHead(head, isHEAD: isHEAD, flush: buffered.isEmpty && !requestEndReceived)
-        for part in buffered {
-            writeBodyPart(part, to: connection, flush: false)
-        }
-        buffered.removeAll()
-        bufferedBytes = 0
-        if requestEndReceived {
-            writeRequestEnd(to: connection)
-            requestSent = true
-        } else {
-            connection.flush()
-        }
-        writer.pauseRequestBody(!connection.isWritable)
         armReadTimer()
-    }
-
-    // MARK: RequestHandler (the client side)
-
-    func requestBodyPart(_ buffer: ByteBuffer) {
-        if let connection, machine.state != .connecting {
-            writeBodyPart(buffer, to: connection, flush: true)
-            if !connection.isWritable { writer.pauseRequestBody(true) }
-        } else if machine.state == .connecting {
-            buffered.append(buffer)
-            bufferedBytes += buffer.readableBytes
-            if bufferedBytes > Self.maxBufferedBody { writer.pauseRequestBody(true) }
-        }
-    }
-
-    func requestEnded() {
-        requestEndReceived = true
-        machine.requestEnded()
-        if let connection, machine.state != .connecting, !requestSent {
-            writeRequestEnd(to: connection)
-            requestSent = true
-        }
     }
 
     /// A body part for the upstream: as it is under Content-Length, in a chunk when chunked.
@@ -219,6 +188,16 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         }
     }
 
+    // MARK: RequestHandler (the client side)
+
+    func requestBodyPart(_ buffer: ByteBuffer) {
+        perform(machine.requestBodyPart(buffer))
+    }
+
+    func requestEnded() {
+        perform(machine.requestEnded())
+    }
+
     func clientHalfClosed() {
         perform(machine.clientHalfClosed())
     }
@@ -239,44 +218,12 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     func upstreamReceived(_ event: UpstreamResponseParser.Event) {
         switch event {
         case .head(let head):
-            let action = machine.responseHead(status: head.status)
-            if let server { upstream.selector.recordSuccess(server) }
-            switch action {
-            case .relayInterim:
-                writer.writeInterim(head.status, headers: head.headers)
-            case .relayHead where head.status == .switchingProtocols:
-                startUpgrade(head)
-            case .relayHead:
-                upstreamKeepAlive = head.keepAlive
-                // Flushed when this read from the upstream is done: head and body leave together.
-                writer.writeHead(ResponseHead(status: head.status, body: Self.bodyKind(head, request: request),
-                                              encodedFields: head.fields), flush: false)
-                if !writer.isWritable { connection?.setReadsPaused(true) }
-            default:
-                perform(action)
-            }
+            if let server = machine.server { upstream.selector.recordSuccess(server) }
+            perform(machine.responseHead(head))
         case .body(let buffer):
-            guard machine.responseBodyPart() == .relayBody else { return }
-            writer.writeBody(buffer, flush: false)
-            if !writer.isWritable { connection?.setReadsPaused(true) }
+            perform(machine.responseBodyPart(buffer))
         case .end:
-            if upgradePending {
-                // The 101's end: from here both connections carry the new protocol's bytes.
-                upgradePending = false
-                guard let connection, let server else { return }
-                self.connection = nil
-                cancelReadTimer()
-                UpgradeTunnel.start(client: writer, upstream: connection, selector: upstream.selector,
-                                    server: server, settings: upstream.settings)
-                return
-            }
-            let action = machine.responseEnd(keepAlive: upstreamKeepAlive, requestSent: requestSent)
-            guard case .relayEnd(let reuse) = action else {
-                perform(action)
-                return
-            }
-            releaseConnection(reuse: reuse)
-            writer.end()
+            perform(machine.responseEnd())
         }
     }
 
@@ -288,7 +235,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     func upstreamFailed() {
-        if let server, machine.state == .awaitingResponse { upstream.selector.recordFailure(server) }
+        if let server = machine.server, machine.state == .awaitingResponse { upstream.selector.recordFailure(server) }
         perform(machine.upstreamFailed())
     }
 
@@ -301,9 +248,13 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             // The upstream stopped taking the request: 504 like a read timeout (nginx's proxy_send_timeout).
             sendTimer = eventLoop.assumeIsolated().scheduleTask(in: upstream.settings.sendTimeout) { [self] in
                 sendTimer = nil
-                perform(machine.readTimedOut())
+                perform(machine.timedOut())
             }
         }
+    }
+
+    func upstreamReadTimedOut() {
+        perform(machine.timedOut())
     }
 
     // MARK: helpers
@@ -316,31 +267,13 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     /// read_timeout from now. The timer is the connection's (see `UpstreamConnection.setReadDeadline`).
-    func armReadTimer() {
+    private func armReadTimer() {
         connection?.setReadDeadline(NIODeadline.now() + upstream.settings.readTimeout, for: self)
     }
 
-    func cancelReadTimer() {
+    private func cancelReadTimer() {
         sendTimer?.cancel()
         sendTimer = nil
         connection?.clearReadDeadline()
-    }
-
-    func upstreamReadTimedOut() {
-        perform(machine.readTimedOut())
-    }
-
-    /// The upstream's 101: pass it on, and switch when its end has been parsed.
-    private func startUpgrade(_ head: UpstreamResponseParser.Head) {
-        guard connection != nil, HeaderRewriting.upgradeProtocol(of: request) != nil else {
-            // A 101 nobody asked for: refuse to become a tunnel.
-            perform(machine.upstreamFailed())
-            return
-        }
-        cancelReadTimer()
-        var headers = head.headers
-        if let upgrade = head.upgrade { headers.replaceOrAdd(name: "Upgrade", value: upgrade) }
-        writer.writeHead(ResponseHead(status: .switchingProtocols, headers: headers, body: .empty))
-        upgradePending = true
     }
 }

@@ -1,8 +1,12 @@
+import NIOCore
 import NIOHTTP1
 
-/// The decisions of one proxied request: which connection, retries, what the client sees when
-/// the upstream fails, and what a client FIN means under the route's policy. A plain value: the
-/// `ProxyExchange` handler carries out its actions, and the tests need no sockets.
+/// Every decision of one proxied request, as a plain value: which server to try next and
+/// whether to retry, what happens to request body bytes while connecting, when the request is
+/// wholly sent, what the client sees of each response part and when the upstream fails, whether
+/// the connection may be pooled, what a client FIN means under the route's policy, and when an
+/// Upgrade becomes a tunnel. `ProxyExchange` carries out each action it returns; the tests drive
+/// it without sockets.
 public struct ProxyExchangeStateMachine: Sendable {
     public enum State: Sendable, Equatable {
         /// Waiting for an upstream connection (new or from the pool).
@@ -11,23 +15,36 @@ public struct ProxyExchangeStateMachine: Sendable {
         case awaitingResponse
         /// The response head has gone to the client; relaying the body.
         case relayingResponse
-        /// Done: response complete, or the exchange was cancelled or failed.
+        /// A 101 has gone to the client: at its end both connections become a tunnel.
+        case upgrading
+        /// Done: response complete, handed to a tunnel, cancelled or failed.
         case finished
     }
 
     public enum Action: Sendable, Equatable {
         case none
-        /// Send the request head (and whatever body is buffered) on the new connection.
-        case sendRequest
-        /// Connect to another server, or to the same one on a fresh connection (a retry).
-        case connect(excludingLastServer: Bool)
+        /// Pick a server not in `excluding` and connect to it; `fresh`: a new connection, not a
+        /// pooled one (a retry after a pooled connection failed). No server left: `noServer()`.
+        case connect(excluding: Set<Int>, fresh: Bool)
+        /// Send the request head, then `body` (what arrived while connecting); `end`: the
+        /// request's end goes too, so the request is wholly sent.
+        case sendRequest(body: [ByteBuffer], end: Bool)
+        case sendBody(ByteBuffer)
+        /// The request's end (the last chunk, or just a flush).
+        case sendRequestEnd
+        /// Too much body arrived while connecting: stop reading the client until connected.
+        case pauseRequestBody
         /// Answer the client with this error status; close the upstream connection.
         case respondError(HTTPResponseStatus)
-        case relayInterim
-        case relayHead
-        case relayBody
+        case relayInterim(UpstreamResponseParser.Head)
+        case relayHead(UpstreamResponseParser.Head)
+        /// The upstream's 101 to an Upgrade request: pass it on; the tunnel starts at its end.
+        case relayUpgrade(UpstreamResponseParser.Head)
+        case relayBody(ByteBuffer)
         /// Finish the client's response; pool the upstream connection if `reuse`, else close it.
         case relayEnd(reuse: Bool)
+        /// The 101 is through: hand both connections to a tunnel.
+        case startTunnel
         /// The response is under way and cannot complete: cut the client off so it sees the
         /// truncation, close the upstream, log `logStatus`.
         case truncateClient(logStatus: Int, why: String)
@@ -43,34 +60,69 @@ public struct ProxyExchangeStateMachine: Sendable {
     public private(set) var probesSent = 0
     /// The client's whole request has been received.
     public private(set) var requestReceived = false
+    /// Every byte of the request has gone to the upstream: the connection is at a clean boundary.
+    public private(set) var requestSent = false
+    /// Servers tried for this request, the current one included.
+    public private(set) var tried: Set<Int> = []
+    public private(set) var server: Int?
     private var connectionReused = false
     private var retried = false
+    private var upstreamKeepAlive = false
+    /// Body that arrived before the upstream connection was ready, and its size.
+    private var buffered: [ByteBuffer] = []
+    private var bufferedBytes = 0
     private let policy: ClientFINPolicy
     private let clientAcceptsInterim: Bool
     /// Safe to send twice: an idempotent method and no body.
     private let retryable: Bool
+    private let hasBody: Bool
+    private let asksUpgrade: Bool
 
-    public init(policy: ClientFINPolicy, clientAcceptsInterim: Bool, retryable: Bool) {
+    /// Past this much body buffered while connecting, reading the client pauses.
+    public static let maxBufferedBody = 64 * 1024
+
+    public init(policy: ClientFINPolicy, clientAcceptsInterim: Bool, retryable: Bool,
+                hasBody: Bool = false, asksUpgrade: Bool = false) {
         self.policy = policy
         self.clientAcceptsInterim = clientAcceptsInterim
         self.retryable = retryable
+        self.hasBody = hasBody
+        self.asksUpgrade = asksUpgrade
     }
 
     // MARK: upstream connection
+
+    public func start() -> Action { .connect(excluding: [], fresh: false) }
+
+    /// A server was picked for the next connection attempt.
+    public mutating func connecting(to server: Int) {
+        self.server = server
+        tried.insert(server)
+    }
+
+    /// No server is left to try.
+    public mutating func noServer() -> Action {
+        guard state == .connecting else { return .none }
+        state = .finished
+        return .respondError(.badGateway)
+    }
 
     public mutating func connected(reused: Bool) -> Action {
         guard state == .connecting else { return .closeUpstream }
         connectionReused = reused
         state = .awaitingResponse
-        return .sendRequest
+        let end = !hasBody || requestReceived
+        if end { requestSent = true }
+        let body = buffered
+        buffered = []
+        bufferedBytes = 0
+        return .sendRequest(body: body, end: end)
     }
 
-    /// Connecting failed (refused, timed out). `moreServers`: another server is available to try.
-    public mutating func connectFailed(moreServers: Bool) -> Action {
+    /// Connecting failed (refused, timed out): the next server, if there is one.
+    public mutating func connectFailed() -> Action {
         guard state == .connecting else { return .none }
-        if moreServers { return .connect(excludingLastServer: true) }
-        state = .finished
-        return .respondError(.badGateway)
+        return .connect(excluding: tried, fresh: false)
     }
 
     /// The upstream closed or reset the connection, or sent something unparseable.
@@ -84,23 +136,25 @@ public struct ProxyExchangeStateMachine: Sendable {
             if connectionReused && retryable && !retried {
                 retried = true
                 state = .connecting
-                return .connect(excludingLastServer: false)
+                requestSent = false
+                return .connect(excluding: [], fresh: true)
             }
             state = .finished
             return .respondError(.badGateway)
-        case .relayingResponse:
+        case .relayingResponse, .upgrading:
             state = .finished
             return .truncateClient(logStatus: 502, why: "upstream_closed")
         }
     }
 
-    /// No response byte within the read timeout.
-    public mutating func readTimedOut() -> Action {
+    /// No response byte within the read timeout, or the upstream not taking the request within
+    /// the send timeout.
+    public mutating func timedOut() -> Action {
         switch state {
         case .awaitingResponse:
             state = .finished
             return .respondError(.gatewayTimeout)
-        case .relayingResponse:
+        case .relayingResponse, .upgrading:
             state = .finished
             return .truncateClient(logStatus: 504, why: "upstream_timeout")
         case .connecting, .finished:
@@ -108,32 +162,72 @@ public struct ProxyExchangeStateMachine: Sendable {
         }
     }
 
+    // MARK: the request body, from the client
+
+    public mutating func requestBodyPart(_ buffer: ByteBuffer) -> Action {
+        switch state {
+        case .connecting:
+            buffered.append(buffer)
+            bufferedBytes += buffer.readableBytes
+            return bufferedBytes > Self.maxBufferedBody ? .pauseRequestBody : .none
+        case .awaitingResponse, .relayingResponse:
+            return requestSent ? .none : .sendBody(buffer)
+        case .upgrading, .finished:
+            return .none
+        }
+    }
+
+    public mutating func requestEnded() -> Action {
+        requestReceived = true
+        switch state {
+        case .awaitingResponse, .relayingResponse:
+            guard !requestSent else { return .none }
+            requestSent = true
+            return .sendRequestEnd
+        case .connecting, .upgrading, .finished:
+            return .none
+        }
+    }
+
     // MARK: upstream response
 
-    public mutating func responseHead(status: HTTPResponseStatus) -> Action {
+    public mutating func responseHead(_ head: UpstreamResponseParser.Head) -> Action {
         guard state == .awaitingResponse else { return .none }
-        if status.code >= 100 && status.code < 200 && status.code != 101 { return .relayInterim }
+        let code = head.status.code
+        if code == 101 {
+            guard asksUpgrade else {
+                // A 101 nobody asked for: refuse to become a tunnel.
+                state = .finished
+                return .respondError(.badGateway)
+            }
+            state = .upgrading
+            return .relayUpgrade(head)
+        }
+        if code >= 100 && code < 200 { return .relayInterim(head) }
         state = .relayingResponse
-        return .relayHead
+        upstreamKeepAlive = head.keepAlive
+        return .relayHead(head)
     }
 
-    public mutating func responseBodyPart() -> Action {
-        state == .relayingResponse ? .relayBody : .none
+    public mutating func responseBodyPart(_ buffer: ByteBuffer) -> Action {
+        state == .relayingResponse ? .relayBody(buffer) : .none
     }
 
-    /// The upstream's response is complete. `keepAlive`: the upstream allows reuse.
-    /// `requestSent`: every byte of the request went up, so the connection is at a clean boundary.
-    public mutating func responseEnd(keepAlive: Bool, requestSent: Bool) -> Action {
-        guard state == .relayingResponse else { return .none }
-        state = .finished
-        return .relayEnd(reuse: keepAlive && requestSent)
+    /// The upstream's response is complete.
+    public mutating func responseEnd() -> Action {
+        switch state {
+        case .relayingResponse:
+            state = .finished
+            return .relayEnd(reuse: upstreamKeepAlive && requestSent)
+        case .upgrading:
+            state = .finished
+            return .startTunnel
+        case .connecting, .awaitingResponse, .finished:
+            return .none
+        }
     }
 
     // MARK: client
-
-    public mutating func requestEnded() {
-        requestReceived = true
-    }
 
     /// The client sent FIN after its whole request.
     public mutating func clientHalfClosed() -> Action {
@@ -155,6 +249,7 @@ public struct ProxyExchangeStateMachine: Sendable {
     public mutating func cancelled() -> Action {
         guard state != .finished else { return .none }
         state = .finished
+        buffered = []
         return .closeUpstream
     }
 }

@@ -27,7 +27,7 @@ public struct UpstreamResponseParser: Sendable {
         case close
     }
 
-    public struct Head: Sendable {
+    public struct Head: Sendable, Equatable {
         public var status: HTTPResponseStatus
         public var keepAlive: Bool
         public var framing: Framing
@@ -38,6 +38,16 @@ public struct UpstreamResponseParser: Sendable {
         public var contentLength: Int?
         /// The upstream's `Upgrade` value (kept for a 101).
         public var upgrade: String?
+
+        public init(status: HTTPResponseStatus, keepAlive: Bool, framing: Framing, fields: ByteBuffer,
+                    contentLength: Int?, upgrade: String?) {
+            self.status = status
+            self.keepAlive = keepAlive
+            self.framing = framing
+            self.fields = fields
+            self.contentLength = contentLength
+            self.upgrade = upgrade
+        }
 
         /// `fields` as HTTPHeaders, for the rare heads that need them (1xx, 101) and for tests.
         public var headers: HTTPHeaders {
