@@ -28,6 +28,18 @@ public struct ConnectionStateMachine: Sendable {
         public var response: ResponseProgress
         /// Both sides allow another request after this one.
         public var keepAlive: Bool
+        /// An HTTP/1.0 request: no chunked response, keep-alive only when asked for.
+        public var http10 = false
+        /// The client waits for `100 Continue` before its body...
+        public var expectsContinue = false
+        /// ...and it was sent.
+        public var continueSent = false
+    }
+
+    /// How a response head is framed and what its Connection header says.
+    struct ResponseFraming: Equatable {
+        var framing: ResponseEncoder.Framing
+        var connection: ResponseEncoder.ConnectionHeader
     }
 
     public enum ResponseProgress: Sendable, Equatable {
@@ -106,11 +118,12 @@ public struct ConnectionStateMachine: Sendable {
         if case .idle = state { state = .readingHead }
     }
 
-    public mutating func requestHeadReceived(keepAlive: Bool) -> Action {
+    public mutating func requestHeadReceived(keepAlive: Bool, http10: Bool = false, expectsContinue: Bool = false) -> Action {
         switch state {
         case .idle, .readingHead:
             let keep = keepAlive && !quiescing && requestsServed + 1 < maxRequests
-            state = .active(Exchange(requestComplete: false, response: .notStarted, keepAlive: keep))
+            state = .active(Exchange(requestComplete: false, response: .notStarted, keepAlive: keep, http10: http10,
+                                     expectsContinue: expectsContinue))
             return .dispatch
         case .active, .handedOver, .lingering, .closed:
             return .none
@@ -197,8 +210,42 @@ public struct ConnectionStateMachine: Sendable {
         state = .active(e)
     }
 
+    /// `100 Continue` went to a client that asked to wait for it.
+    public mutating func continueSent() {
+        guard case .active(var e) = state else { return }
+        e.continueSent = true
+        state = .active(e)
+    }
+
+    /// The route's final head (or 101) is being written: its framing, its Connection header, and
+    /// whether the connection stays open after it. `close`: the route asks to close after it.
+    mutating func responseHead(status: Int, body: ResponseHead.Body, close: Bool) -> ResponseFraming {
+        responseStarted()
+        guard case .active(var e) = state else { return ResponseFraming(framing: .none, connection: .close) }
+        var keepAlive = e.keepAlive && !quiescing && !close
+        // A client told to wait for 100 Continue that never got it may or may not send its body:
+        // the connection cannot be trusted for another request.
+        if e.expectsContinue && !e.continueSent { keepAlive = false }
+        let framing: ResponseEncoder.Framing
+        switch body {
+        case _ where status < 200 || status == 204 || status == 304: framing = .none
+        case .empty: framing = .contentLength(0)
+        case .length(let n): framing = .contentLength(n)
+        case .stream where e.http10:
+            // No chunked coding in HTTP/1.0: the body ends with the connection.
+            framing = .closeDelimited
+            keepAlive = false
+        case .stream: framing = .chunked
+        }
+        e.keepAlive = keepAlive
+        state = .active(e)
+        let connection: ResponseEncoder.ConnectionHeader = status == 101 ? .upgrade
+            : !keepAlive ? .close : (e.http10 ? .keepAlive : .none)
+        return ResponseFraming(framing: framing, connection: connection)
+    }
+
     /// The route finished its response. `close`: the route wants the connection closed after it.
-    public mutating func responseEnded(close: Bool) -> Action {
+    public mutating func responseEnded(close: Bool = false) -> Action {
         guard case .active(var e) = state else { return .none }
         e.response = .complete
         if close { e.keepAlive = false }

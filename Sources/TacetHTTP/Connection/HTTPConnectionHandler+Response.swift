@@ -24,35 +24,12 @@ extension HTTPConnectionHandler {
 
     func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool = true) {
         guard let current = exchange, current.id == id, current.status == nil, let context else { return }
-        machine.responseStarted()
-        // Fields read in place: a copy of the request would retain every one of its fields.
-        let expectsContinue = current.request.expectsContinue
-        let minorVersion = current.request.version.minor
-        var keepAlive = machine.responseKeepsAlive && !head.close
-        // A client told to wait for 100 Continue that never got it may or may not send its body:
-        // the connection cannot be trusted for another request.
-        if expectsContinue && !current.continueSent { keepAlive = false }
-
-        let bodyless = head.status.code < 200 || head.status.code == 204 || head.status.code == 304
-        let framing: ResponseEncoder.Framing
-        switch head.body {
-        case _ where bodyless: framing = .none
-        case .empty: framing = .contentLength(0)
-        case .length(let n): framing = .contentLength(n)
-        case .stream:
-            if minorVersion >= 1 {
-                framing = .chunked
-            } else {
-                framing = .closeDelimited
-                keepAlive = false
-            }
-        }
-        let connectionHeader: ResponseEncoder.ConnectionHeader = head.status == .switchingProtocols ? .upgrade
-            : !keepAlive ? .close : (minorVersion == 0 ? .keepAlive : .none)
+        let plan = machine.responseHead(status: Int(head.status.code), body: head.body, close: head.close)
+        let framing = plan.framing
 
         var buffer = spare.take(capacity: 192 + (body?.readableBytes ?? 0), allocator: allocator)
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, encodedFields: head.encodedFields,
-                                  framing: framing, connection: connectionHeader, date: dateCache, into: &buffer)
+                                  framing: framing, connection: plan.connection, date: dateCache, into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
             current.bodyBytes += body.readableBytes
             if framing == .chunked {
@@ -68,7 +45,6 @@ extension HTTPConnectionHandler {
         }
         current.status = head.status
         current.framing = framing
-        current.closeAfter = !keepAlive
         bytesOut += buffer.readableBytes
         if flush || end {
             releaseHeld(flush: false)
@@ -250,7 +226,7 @@ extension HTTPConnectionHandler {
         let outermost = beginBatch()
         defer { endBatch(outermost) }
         current.responseComplete = true
-        perform(machine.responseEnded(close: current.closeAfter))
+        perform(machine.responseEnded())
     }
 }
 

@@ -34,8 +34,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var handler: (any RequestHandler)?
         var status: HTTPResponseStatus?
         var framing: ResponseEncoder.Framing = .none
-        var closeAfter = false
-        var continueSent = false
         var responseComplete = false
         var bodyBytes = 0
         /// The matched route's label, for metrics ("-" until a router names it).
@@ -319,7 +317,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     private func startExchange(_ request: Request) {
-        guard machine.requestHeadReceived(keepAlive: request.keepAlive) == .dispatch else { return }
+        guard machine.requestHeadReceived(keepAlive: request.keepAlive, http10: request.version.minor == 0,
+                                          expectsContinue: request.expectsContinue) == .dispatch else { return }
         let id = nextExchangeID
         nextExchangeID += 1
         exchange = Exchange(id: id, request: request, start: now)
@@ -332,7 +331,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                 var buffer = allocator.buffer(capacity: 32)
                 buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-                current.continueSent = true
+                machine.continueSent()
             }
         }
     }
