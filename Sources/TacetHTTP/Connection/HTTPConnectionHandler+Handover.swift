@@ -28,7 +28,7 @@ extension HTTPConnectionHandler {
         if pending.readableBytes > 0 {
             let early = pending
             pending = ByteBuffer()
-            bytesIn -= early.readableBytes
+            log.bytesIn -= early.readableBytes
             context.fireChannelRead(NIOAny(early))
         }
         if machine.inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
@@ -38,8 +38,8 @@ extension HTTPConnectionHandler {
 
     /// The tunnel is over: one access-log line for the exchange, one end line for the connection.
     private func tunnelFinished(_ reason: ConnectionEndReason, bytesUp: Int, bytesDown: Int) {
-        bytesIn += bytesUp
-        bytesOut += bytesDown
+        log.bytesIn += bytesUp
+        log.bytesOut += bytesDown
         exchange?.bodyBytes += bytesDown
         machine.tunnelFinished(reason)
         finishExchange(end: reason.rawValue)

@@ -17,7 +17,7 @@ extension HTTPConnectionHandler {
               let context else { return false }
         var buffer = allocator.buffer(capacity: 64)
         ResponseEncoder.writeInterim(status: status, headers: headers, into: &buffer)
-        bytesOut += buffer.readableBytes
+        log.bytesOut += buffer.readableBytes
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         return true
     }
@@ -45,7 +45,7 @@ extension HTTPConnectionHandler {
         }
         current.status = head.status
         current.framing = framing
-        bytesOut += buffer.readableBytes
+        log.bytesOut += buffer.readableBytes
         if flush || end {
             releaseHeld(flush: false)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
@@ -106,7 +106,7 @@ extension HTTPConnectionHandler {
             if current.framing == .chunked { ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &joined) }
             joined.writeBuffer(&body)
             if current.framing == .chunked { joined.writeStaticString("\r\n") }
-            bytesOut += joined.readableBytes - before
+            log.bytesOut += joined.readableBytes - before
             held = joined
             if flush { releaseHeld(flush: true) }
             return
@@ -121,9 +121,9 @@ extension HTTPConnectionHandler {
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
-            bytesOut += header.readableBytes + buffer.readableBytes + 2
+            log.bytesOut += header.readableBytes + buffer.readableBytes + 2
         case .contentLength, .closeDelimited:
-            bytesOut += buffer.readableBytes
+            log.bytesOut += buffer.readableBytes
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         }
         if flush { context.flush() }
@@ -142,7 +142,7 @@ extension HTTPConnectionHandler {
             return
         }
         current.bodyBytes += count
-        bytesOut += count
+        log.bytesOut += count
         if count <= Self.copyLimit, current.framing != .chunked, copyIntoHeld(fd, offset: offset, count: count) {
             Self.closeFile(fd)
             return
@@ -201,7 +201,7 @@ extension HTTPConnectionHandler {
         guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
               context != nil else { return }
         if current.framing == .chunked && !current.suppressBody {
-            bytesOut += 5
+            log.bytesOut += 5
             var last = ByteBuffer(staticString: "0\r\n\r\n")
             hold(&last)
         }

@@ -48,14 +48,15 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         }
     }
 
-    private let settings: ServerSettings
+    let settings: ServerSettings
     private let responder: any Responder
-    private let accessLog: AccessLog?
-    let observer: any HTTPObserver
-    private(set) var logger: Logger
+    /// The access log, metrics and the connection's end line.
+    var log: ConnectionLog
+    var observer: any HTTPObserver { log.observer }
+    var logger: Logger { log.logger }
 
     var machine: ConnectionStateMachine
-    private var parser: RequestParser
+    var parser: RequestParser
     var pending = ByteBuffer()
     /// Response bytes written without a flush, not yet given to NIO (see `hold`).
     var held: ByteBuffer?
@@ -65,32 +66,25 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var nextExchangeID: UInt64 = 1
     var context: ChannelHandlerContext?
     private var processing = false
-    private var readHeld = false
+    var readHeld = false
     var routePausedReads = false
     /// What the access log says for an exchange its route abandoned: status and end.
     var abandonLog: (Int?, String)?
 
-    private var timerKind: ConnectionStateMachine.Timer = .none
+    var timerKind: ConnectionStateMachine.Timer = .none
     /// `requestsServed` when the timer was last set: a new exchange means a new deadline even if
     /// the kind is the same (one read can hold a whole request and its answer).
-    private var timerRequest = -1
-    private var timer = LazyTimer()
-    private var lingerUntil: NIODeadline?
-    private var sendTimer: Scheduled<Void>?
+    var timerRequest = -1
+    var timer = LazyTimer()
+    var lingerUntil: NIODeadline?
+    var sendTimer: Scheduled<Void>?
 
-    private let connectedAt: NIODeadline
     /// One clock reading for a whole batch of input: a request's start, its end (when answered
     /// at once) and the timer's new deadline share it, as nginx's cached time per loop iteration.
     private var batchTime: NIODeadline?
     /// The loop's clock (EmbeddedEventLoop's in tests), read once per batch of input.
-    private var now: NIODeadline { batchTime ?? eventLoop.now }
-    var bytesIn = 0
-    var bytesOut = 0
-    /// What `observer.bytesTransferred` has been told so far.
-    private var bytesReported = (in: 0, out: 0)
-    private var remoteAddress = "-"
-    var remoteAddressString: String { remoteAddress }
-    private var endLogged = false
+    var now: NIODeadline { batchTime ?? eventLoop.now }
+    var remoteAddressString: String { log.remoteAddress }
 
     public convenience init(settings: ServerSettings, responder: any Responder, accessLog: AccessLog?, logger: Logger,
                             eventLoop: any EventLoop) {
@@ -101,14 +95,11 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     public init(state: ListenerState, logger: Logger, eventLoop: any EventLoop) {
         let settings = state.settings
         let responder = state.responder
-        let accessLog = state.accessLog
-        self.observer = state.observer
         self.eventLoop = eventLoop
-        self.connectedAt = eventLoop.now
+        self.log = ConnectionLog(accessLog: state.accessLog, observer: state.observer, logger: logger,
+                                 connectedAt: eventLoop.now)
         self.settings = settings
         self.responder = responder
-        self.accessLog = accessLog
-        self.logger = logger
         self.machine = ConnectionStateMachine(maxRequestsPerConnection: settings.keepaliveRequests)
         self.parser = RequestParser(limits: settings.parserLimits)
     }
@@ -136,7 +127,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         allocator = context.channel.allocator
         isWritable = context.channel.isWritable
         if let address = context.channel.remoteAddress {
-            remoteAddress = address.ipAddress ?? "\(address)"
+            log.remoteAddress = address.ipAddress ?? "\(address)"
         }
         if context.channel.isActive { updateTimer() }
     }
@@ -152,7 +143,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     public func channelActive(context: ChannelHandlerContext) {
         observer.connectionOpened()
         if let address = context.channel.remoteAddress {
-            remoteAddress = address.ipAddress ?? "\(address)"
+            log.remoteAddress = address.ipAddress ?? "\(address)"
         }
         updateTimer()
         context.fireChannelActive()
@@ -160,7 +151,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let incoming = unwrapInboundIn(data)
-        bytesIn += incoming.readableBytes
+        log.bytesIn += incoming.readableBytes
         switch machine.state {
         case .lingering:
             // Staged close: discard, and give the client another linger period to finish.
@@ -352,117 +343,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         }
     }
 
-    private func endConnection(cancelRequest: Bool, error: RequestError?, mode: ConnectionStateMachine.CloseMode,
-                               reason: ConnectionEndReason) {
-        if let current = exchange {
-            if cancelRequest, let handler = current.handler {
-                current.handler = nil
-                handler.cancel(reason)
-            }
-            if let error, current.status == nil {
-                writeErrorResponse(error, suppressBody: current.suppressBody)
-                exchange?.status = error.status
-                finishExchange(end: reason.rawValue)
-            } else if current.responseComplete {
-                finishExchange(end: "complete")
-            } else if let (status, end) = abandonLog {
-                finishExchange(end: end, abandoned: true, status: status)
-            } else {
-                finishExchange(end: reason.rawValue, abandoned: true)
-            }
-            abandonLog = nil
-        } else if let error {
-            writeErrorResponse(error, suppressBody: parser.lastHeadWasHEAD && error != .truncated)
-            logAccess(request: nil, status: Int(error.status.code), bytes: 0, start: connectedAt, end: reason.rawValue)
-        }
-        guard let context else { return }
-        releaseHeld(flush: mode != .immediately)
-        switch mode {
-        case .staged:
-            context.flush()
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.close(mode: .output, promise: promise)
-            promise.futureResult.assumeIsolated().whenFailure { [self] _ in self.context?.close(promise: nil) }
-            updateTimer()
-            if readHeld { readHeld = false; context.read() }
-        case .afterFlush:
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { [self] _ in self.context?.close(promise: nil) }
-        case .immediately:
-            context.close(promise: nil)
-        }
-    }
-
-    private func writeErrorResponse(_ error: RequestError, suppressBody: Bool) {
-        guard let context else { return }
-        releaseHeld(flush: false)
-        let body = error.reason + "\n"
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-        var buffer = allocator.buffer(capacity: 256)
-        ResponseEncoder.writeHead(status: error.status, headers: headers, framing: .contentLength(body.utf8.count),
-                                  connection: .close, into: &buffer)
-        if !suppressBody { buffer.writeString(body) }
-        bytesOut += buffer.readableBytes
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-    }
-
-    /// Logs the current exchange and forgets it. `abandoned`: its response never completed.
-    func finishExchange(end: String, abandoned: Bool = false, status overrideStatus: Int? = nil) {
-        guard let current = exchange else { return }
-        exchange = nil
-        if routePausedReads {
-            routePausedReads = false
-            resumeReadingIfHeld()
-        }
-        let status: Int
-        if let overrideStatus {
-            status = overrideStatus
-        } else if abandoned && current.status == nil {
-            status = 499  // nginx's "client closed request": nothing was sent
-        } else {
-            status = Int(current.status?.code ?? 0)
-        }
-        observer.requestFinished(route: current.routeLabel, status: status,
-                                 durationNanoseconds: (now - current.start).nanoseconds, end: end)
-        reportBytes()
-        logAccess(request: current.request, status: status, bytes: current.bodyBytes, start: current.start, end: end)
-    }
-
-    private func logAccess(request: Request?, status: Int, bytes: Int, start: NIODeadline, end: String) {
-        guard let accessLog else { return }
-        let ms = Double((now - start).nanoseconds) / 1_000_000
-        accessLog.log(AccessLogEntry(
-            remoteAddress: remoteAddress, epochSeconds: Int(time(nil)),
-            method: request?.method.rawValue ?? "-", target: request?.target ?? "-",
-            version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? "-",
-            status: status, bodyBytes: bytes, durationMs: ms,
-            referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
-            end: end))
-    }
-
-    private func reportBytes() {
-        let delta = (in: bytesIn - bytesReported.in, out: bytesOut - bytesReported.out)
-        guard delta.in > 0 || delta.out > 0 else { return }
-        bytesReported = (bytesIn, bytesOut)
-        observer.bytesTransferred(in: delta.in, out: delta.out)
-    }
-
-    func logConnectionEnd() {
-        guard !endLogged else { return }
-        endLogged = true
-        reportBytes()
-        observer.connectionClosed(reason: machine.endReason ?? .clientRST)
-        let ms = (eventLoop.now - connectedAt).nanoseconds / 1_000_000
-        logger.info("connection closed", metadata: [
-            "peer": "\(remoteAddress)",
-            "reason": "\(machine.endReason?.rawValue ?? ConnectionEndReason.clientRST.rawValue)",
-            "requests": "\(machine.requestsServed)",
-            "bytes_in": "\(bytesIn)", "bytes_out": "\(bytesOut)", "duration_ms": "\(ms)",
-        ])
-    }
-
     static func reason(for error: any Error, writing: Bool) -> ConnectionEndReason {
         if let io = error as? IOError {
             switch io.errnoCode {
@@ -473,52 +353,5 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             }
         }
         return writing ? .writeFailed : .clientRST
-    }
-
-    // MARK: timers
-
-    /// One lazily re-armed timer per connection: moving a deadline later costs no rescheduling,
-    /// which keeps keep-alive traffic off the scheduler.
-    func updateTimer(refresh: Bool = false) {
-        let kind = machine.timer
-        guard refresh || kind != timerKind || timerRequest != machine.requestsServed else { return }
-        timerKind = kind
-        timerRequest = machine.requestsServed
-        // The loop's clock, not the wall clock: the same thing on a real loop, and lets
-        // EmbeddedEventLoop's advanceTime drive the timers in tests.
-        let now = self.now
-        let deadline: NIODeadline?
-        switch kind {
-        case .none:
-            deadline = nil
-        case .keepAlive:
-            deadline = now + (machine.requestsServed == 0 ? settings.headerTimeout : settings.keepaliveTimeout)
-        case .header:
-            deadline = now + settings.headerTimeout
-        case .body:
-            deadline = now + settings.bodyTimeout
-        case .linger:
-            let total = lingerUntil ?? now + settings.lingerTotal
-            lingerUntil = total
-            deadline = min(now + settings.lingerTimeout, total)
-        }
-        // Removed from its channel: nothing is scheduled any more.
-        guard context != nil else { return }
-        timer.move(to: deadline, schedule: scheduleTimer)
-    }
-
-    private func scheduleTimer(at deadline: NIODeadline) -> Scheduled<Void> {
-        eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            guard timer.fired(now: eventLoop.now, schedule: scheduleTimer) else { return }
-            timerKind = .none
-            perform(machine.timeoutFired())
-            updateTimer()
-        }
-    }
-
-    private func cancelTimers() {
-        timer.cancel()
-        sendTimer?.cancel()
-        sendTimer = nil
     }
 }

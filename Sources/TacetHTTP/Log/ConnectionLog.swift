@@ -1,0 +1,79 @@
+import Logging
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What one connection reports: an access-log line and a metric per exchange, its bytes as they
+/// go, and one line and one metric when it ends, with why. A value the connection handler owns,
+/// so the handler only says what happened.
+struct ConnectionLog {
+    let accessLog: AccessLog?
+    let observer: any HTTPObserver
+    var logger: Logger
+    let connectedAt: NIODeadline
+    var remoteAddress = "-"
+    var bytesIn = 0
+    var bytesOut = 0
+    /// What `observer.bytesTransferred` has been told so far.
+    private var reported = (in: 0, out: 0)
+    private var ended = false
+
+    init(accessLog: AccessLog?, observer: any HTTPObserver, logger: Logger, connectedAt: NIODeadline) {
+        self.accessLog = accessLog
+        self.observer = observer
+        self.logger = logger
+        self.connectedAt = connectedAt
+    }
+
+    /// An exchange is over: answered (`end` "complete") or not (a `ConnectionEndReason` raw value,
+    /// or a route's own reason). Its bytes so far are reported with it, so a long keep-alive
+    /// connection counts as it goes.
+    mutating func exchangeFinished(_ request: Request, route: String, status: Int, bodyBytes: Int,
+                                   start: NIODeadline, now: NIODeadline, end: String) {
+        observer.requestFinished(route: route, status: status, durationNanoseconds: (now - start).nanoseconds, end: end)
+        reportBytes()
+        access(request, status: status, bytes: bodyBytes, start: start, now: now, end: end)
+    }
+
+    /// A request that never became an exchange (it could not be read) was answered `status`.
+    func refused(status: Int, now: NIODeadline, end: String) {
+        access(nil, status: status, bytes: 0, start: connectedAt, now: now, end: end)
+    }
+
+    /// The connection is gone: once.
+    mutating func connectionEnded(reason: ConnectionEndReason, requests: Int, now: NIODeadline) {
+        guard !ended else { return }
+        ended = true
+        reportBytes()
+        observer.connectionClosed(reason: reason)
+        logger.info("connection closed", metadata: [
+            "peer": "\(remoteAddress)",
+            "reason": "\(reason.rawValue)",
+            "requests": "\(requests)",
+            "bytes_in": "\(bytesIn)", "bytes_out": "\(bytesOut)",
+            "duration_ms": "\((now - connectedAt).nanoseconds / 1_000_000)",
+        ])
+    }
+
+    private mutating func reportBytes() {
+        let delta = (in: bytesIn - reported.in, out: bytesOut - reported.out)
+        guard delta.in > 0 || delta.out > 0 else { return }
+        reported = (bytesIn, bytesOut)
+        observer.bytesTransferred(in: delta.in, out: delta.out)
+    }
+
+    private func access(_ request: Request?, status: Int, bytes: Int, start: NIODeadline, now: NIODeadline, end: String) {
+        guard let accessLog else { return }
+        accessLog.log(AccessLogEntry(
+            remoteAddress: remoteAddress, epochSeconds: Int(time(nil)),
+            method: request?.method.rawValue ?? "-", target: request?.target ?? "-",
+            version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? "-",
+            status: status, bodyBytes: bytes, durationMs: Double((now - start).nanoseconds) / 1_000_000,
+            referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
+            end: end))
+    }
+}
