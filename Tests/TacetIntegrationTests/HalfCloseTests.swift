@@ -1,6 +1,7 @@
 import NIOCore
 import TacetHTTP
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// The connection model on real loopback sockets: what a client that half-closes, closes or

@@ -4,6 +4,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// The admin listener after known traffic: every counter is exact. Traffic: 3 GETs on one

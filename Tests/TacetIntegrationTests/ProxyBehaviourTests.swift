@@ -3,6 +3,7 @@ import NIOHTTP1
 import TacetHTTP
 import TacetProbe
 import TacetProxy
+import TacetTestSupport
 import Testing
 
 /// The reverse proxy as an nginx user expects it: pooling, headers, failures and timeouts.

@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// The proxy as configured in YAML, run by `TacetServer`: upstream blocks, balancing, a server
@@ -20,23 +21,10 @@ struct ProxyConfigTests {
         return (server, try #require(bound.first?.port))
     }
 
-    static func closedPort() throws -> Int {
-        // Bind, read the port, close: nothing listens there afterwards.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        close(fd)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test("A server that is down is skipped: every request answered by the live one, none lost")
     func downServerSkipped() async throws {
         let backend = try await TestBackend()
-        let down = try Self.closedPort()
+        let down = unusedPort()
         let (server, port) = try await Self.serve("""
             listen: ["127.0.0.1:0"]
             access_log: off
@@ -65,7 +53,7 @@ struct ProxyConfigTests {
             listen: ["127.0.0.1:0"]
             access_log: off
             upstreams:
-              app: { servers: ["127.0.0.1:\(try Self.closedPort())", "127.0.0.1:\(try Self.closedPort())"] }
+              app: { servers: ["127.0.0.1:\(unusedPort())", "127.0.0.1:\(unusedPort())"] }
             routes:
               - match: { path: / }
                 proxy: { upstream: app }
@@ -111,7 +99,7 @@ struct ReloadUpstreamStateTests {
     @Test("An unchanged upstream keeps its health marks across a reload; a changed one starts fresh")
     func healthSurvivesReload() async throws {
         let backend = try await TestBackend()
-        let down = try ProxyConfigTests.closedPort()
+        let down = unusedPort()
         let yaml = """
             listen: ["127.0.0.1:0"]
             access_log: off

@@ -3,6 +3,7 @@ import NIOHTTP1
 import TacetHTTP
 import TacetProbe
 import TacetProxy
+import TacetTestSupport
 import Testing
 
 /// The reverse proxy's acceptance cases: a client that half-closes, closes or resets while the

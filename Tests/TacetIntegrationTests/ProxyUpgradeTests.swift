@@ -2,6 +2,7 @@ import NIOCore
 import TacetHTTP
 import TacetProbe
 import TacetProxy
+import TacetTestSupport
 import Testing
 
 /// `Upgrade` (WebSocket) through the proxy: a byte tunnel that forwards each FIN in its own

@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// `TacetServer.reload(configuration:)` in-process, on real loopback sockets: new connections

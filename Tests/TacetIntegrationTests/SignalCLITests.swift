@@ -1,5 +1,6 @@
 import Foundation
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// Signals to the real `tacet serve`: SIGHUP reloads (and refuses a bad file, naming file and

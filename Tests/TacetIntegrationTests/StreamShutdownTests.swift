@@ -4,6 +4,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// A graceful stop with TCP streams in progress: they may finish within shutdown_timeout;

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import TacetTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Glibc
     static let total = 256 * 1024 * 1024
 
     @Test func bothDirectionsAtOnceInBoundedMemory() async throws {
-        let backend = try Backend { socket -> Int in
+        let backend = try TestServer(timeout: 30) { socket -> Int in
             let writer = Pump.startWriting(fd: socket.fd, total: Self.total)
             let read = Pump.readAll(fd: socket.fd)
             writer.wait()
@@ -25,7 +26,7 @@ import Glibc
         let writer = Pump.startWriting(fd: client, total: Self.total)
         let clientRead = Pump.readAll(fd: client)
         writer.wait()
-        let backendRead = try backend.result()
+        let backendRead = try await backend.result()
         let peak = Memory.kib("VmHWM")
         close(client)
         #expect(clientRead == Self.total)

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TacetStream
+import TacetTestSupport
 import TacetUpstream
 
 /// A `StreamListener` on 127.0.0.1:0 in front of the given servers, with its log lines captured.

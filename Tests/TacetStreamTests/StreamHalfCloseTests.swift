@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// FINs on real sockets: each is passed on in its own direction, the other stays open.
@@ -8,8 +9,8 @@ import Testing
     static let body = [UInt8](repeating: UInt8(ascii: "x"), count: 100 * 1024)
 
     /// A backend that reads to EOF, waits `delay` (the behaviour under test), answers, then FINs.
-    static func countingBackend(delay: Double) throws -> Backend<End> {
-        try Backend { socket in
+    static func countingBackend(delay: Double) throws -> TestServer<PeerEnd> {
+        try TestServer(timeout: 30) { socket in
             let (bytes, end) = socket.readToEnd()
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             socket.write("got \(bytes.count) bytes")
@@ -28,7 +29,7 @@ import Testing
         let reply = client.readToEnd(timeout: 30)
         #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 102400 bytes")
         #expect(reply.end == .fin)
-        #expect(try backend.result() == .fin)
+        #expect(try await backend.result() == .fin)
         let log = try proxy.logs.streamClosed()
         #expect(log["first_close"] == "client_fin")
         #expect(log["end"] == "clean")
@@ -38,7 +39,7 @@ import Testing
     }
 
     @Test func backendFINFirstClientKeepsSending() async throws {
-        let backend = try Backend { socket -> (String, End) in
+        let backend = try TestServer(timeout: 30) { socket -> (String, PeerEnd) in
             socket.write("hello")
             socket.shutdownWrite()
             let (bytes, end) = socket.readToEnd()
@@ -52,7 +53,7 @@ import Testing
         // The backend's FIN closed one direction only: the client may still send.
         try client.write("still talking")
         try client.shutdownWrite()
-        let (received, end) = try backend.result()
+        let (received, end) = try await backend.result()
         #expect(received == "still talking")
         #expect(end == .fin)
         let log = try proxy.logs.streamClosed()
@@ -64,7 +65,7 @@ import Testing
 
     @Test func halfCloseTimeoutResetsBothSides() async throws {
         let release = DispatchSemaphore(value: 0)
-        let backend = try Backend { socket -> End in
+        let backend = try TestServer(timeout: 30) { socket -> PeerEnd in
             let (_, end) = socket.readToEnd()
             // Never answers; holds its side open until the test has seen the proxy give up.
             _ = release.wait(timeout: .now() + 30)
@@ -77,7 +78,7 @@ import Testing
         // A FIN here would tell the client the (missing) answer was complete.
         #expect(client.readToEnd(timeout: 30).end == .rst)
         release.signal()
-        #expect(try backend.result() == .fin)
+        #expect(try await backend.result() == .fin)
         let log = try proxy.logs.streamClosed()
         #expect(log["first_close"] == "client_fin")
         #expect(log["end"] == "timeout")

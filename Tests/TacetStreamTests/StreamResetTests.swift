@@ -1,17 +1,18 @@
 import Foundation
 import NIOCore
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// RSTs on real sockets become RSTs on the other side, never FINs; failed connects reset the client.
 @Suite(.serialized) struct StreamResetTests {
     @Test func clientRSTBecomesUpstreamRST() async throws {
-        let backend = try Backend { socket -> ([UInt8], End) in socket.readToEnd() }
+        let backend = try TestServer(timeout: 30) { socket -> ([UInt8], PeerEnd) in socket.readToEnd() }
         let proxy = try await StreamFixture(servers: [backend.port])
         let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
         try client.write("abc")
         client.reset()
-        let (_, end) = try backend.result()
+        let (_, end) = try await backend.result()
         #expect(end == .rst)
         let log = try proxy.logs.streamClosed()
         #expect(log["first_close"] == "client_rst")
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func clientRSTAfterItsFINStillBecomesRST() async throws {
-        let backend = try Backend { socket -> End in
+        let backend = try TestServer(timeout: 30) { socket -> PeerEnd in
             _ = socket.read(count: 3)
             // The client's FIN arrives (read returns 0), then its RST: the backend must see the RST.
             let (_, first) = socket.readToEnd()
@@ -39,7 +40,7 @@ import Testing
         try client.shutdownWrite()
         _ = client.read(until: { !$0.isEmpty }, timeout: 30)
         client.reset()
-        #expect(try backend.result() == .rst)
+        #expect(try await backend.result() == .rst)
         let log = try proxy.logs.streamClosed()
         #expect(log["first_close"] == "client_fin")
         #expect(log["end"] == "reset")
@@ -47,7 +48,7 @@ import Testing
     }
 
     @Test func upstreamRSTBecomesClientRST() async throws {
-        let backend = try Backend { socket -> [UInt8] in
+        let backend = try TestServer(timeout: 30) { socket -> [UInt8] in
             let bytes = socket.read(count: 5)
             socket.write("partial")
             socket.reset()
@@ -58,7 +59,7 @@ import Testing
         try client.write("hello")
         let result = client.readToEnd(timeout: 30)
         #expect(result.end == .rst)
-        #expect(try backend.result() == Array("hello".utf8))
+        #expect(try await backend.result() == Array("hello".utf8))
         let log = try proxy.logs.streamClosed()
         #expect(log["first_close"] == "upstream_rst")
         #expect(log["end"] == "reset")
@@ -66,19 +67,19 @@ import Testing
     }
 
     @Test func connectFailureTriesTheNextServer() async throws {
-        let backend = try Backend { socket -> End in
+        let backend = try TestServer(timeout: 30) { socket -> PeerEnd in
             let (bytes, end) = socket.readToEnd()
             socket.write("got \(bytes.count) bytes")
             return end
         }
-        let proxy = try await StreamFixture(servers: [Backend<End>.unusedPort(), backend.port])
+        let proxy = try await StreamFixture(servers: [unusedPort(), backend.port])
         let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
         try client.write("four")
         try client.shutdownWrite()
         let reply = client.readToEnd(timeout: 30)
         #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 4 bytes")
         #expect(reply.end == .fin)
-        #expect(try backend.result() == .fin)
+        #expect(try await backend.result() == .fin)
         let log = try proxy.logs.streamClosed()
         #expect(log["upstream"] == "127.0.0.1:\(backend.port)")
         #expect(proxy.logs.all.contains { $0.message == "stream upstream connect failed" })
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func noServerReachableResetsTheClient() async throws {
-        let proxy = try await StreamFixture(servers: [Backend<End>.unusedPort(), Backend<End>.unusedPort()])
+        let proxy = try await StreamFixture(servers: [unusedPort(), unusedPort()])
         // The reset can be so quick that it already ends the client's connect().
         do {
             let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import TacetHTTP
 import TacetProbe
+import TacetTestSupport
 
 /// A Tacet HTTP listener on 127.0.0.1, port 0, in this process, with its access log in a temp file.
 final class LiveServer: Sendable {
@@ -66,21 +67,6 @@ final class LiveServer: Sendable {
     func waitForAccessLog(containing text: String, timeout: Double = 5) async -> Bool {
         await eventually(timeout: timeout) { self.accessLogLines.contains { $0.contains(text) } }
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` until it holds or `timeout` seconds pass: for state another thread changes.
-func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
 }
 
 extension RawClient {

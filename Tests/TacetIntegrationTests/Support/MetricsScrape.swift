@@ -1,4 +1,5 @@
 import TacetProbe
+import TacetTestSupport
 
 /// One scrape of an admin listener's `/metrics`, as series ("name{labels}") to value text.
 struct MetricsScrape {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import TacetProbe
+import TacetTestSupport
 
 /// The real `tacet serve` binary, started on a config file: its first HTTP port, what it wrote
 /// to stderr so far, signals, and its exit. For behaviour that only the process has (signal
