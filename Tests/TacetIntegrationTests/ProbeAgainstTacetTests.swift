@@ -3,6 +3,7 @@ import NIOCore
 import TacetHTTP
 import TacetProbe
 import TacetStatic
+import TacetTestSupport
 import Testing
 
 /// `tacet probe` as a library, pointed at an in-process Tacet: every scenario of the HTTP suite

@@ -37,14 +37,15 @@ struct ProxyConfigTests {
               - match: { path: /api/ }
                 proxy: { upstream: app, on_client_fin: probe }
             """)
-        defer { Task { await server.shutdown(); await backend.stop() } }
-        for i in 0..<6 {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        try await whileRunning(server, backend) {
+            for i in 0..<6 {
+                let client = try RawClient.connect(host: "127.0.0.1", port: port)
+                try client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+            }
+            #expect(backend.recorder.all.filter { $0.hasPrefix("answered") }.count == 6)
+            #expect(server.upstreamGroups["app"]?.isUp(0) == false)
         }
-        #expect(backend.recorder.all.filter { $0.hasPrefix("answered") }.count == 6)
-        #expect(server.upstreamGroups["app"]?.isUp(0) == false)
     }
 
     @Test("Every server down: 502 at once")
@@ -58,10 +59,11 @@ struct ProxyConfigTests {
               - match: { path: / }
                 proxy: { upstream: app }
             """)
-        defer { Task { await server.shutdown() } }
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
+        try await whileRunning(server) {
+            let client = try RawClient.connect(host: "127.0.0.1", port: port)
+            try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
+        }
     }
 
     @Test("Weighted round robin across two live servers, through `to:` and `upstream:` routes")
@@ -80,17 +82,18 @@ struct ProxyConfigTests {
               - match: { path: / }
                 proxy: { upstream: app }
             """)
-        defer { Task { await server.shutdown(); await a.stop(); await b.stop() } }
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        var bodies: [String] = []
-        for _ in 0..<6 {
-            try client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
-            bodies += client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
+        try await whileRunning(server, a, b) {
+            let client = try RawClient.connect(host: "127.0.0.1", port: port)
+            var bodies: [String] = []
+            for _ in 0..<6 {
+                try client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+                bodies += client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
+            }
+            #expect(bodies.filter { $0 == "a\n" }.count == 4)
+            #expect(bodies.filter { $0 == "b\n" }.count == 2)
+            try client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
         }
-        #expect(bodies.filter { $0 == "a\n" }.count == 4)
-        #expect(bodies.filter { $0 == "b\n" }.count == 2)
-        try client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
     }
 }
 
@@ -112,24 +115,25 @@ struct ReloadUpstreamStateTests {
                 proxy: { upstream: app }
             """
         let (server, port) = try await ProxyConfigTests.serve(yaml)
-        defer { Task { await server.shutdown(); await backend.stop() } }
-        for _ in 0..<2 {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        try await whileRunning(server, backend) {
+            for _ in 0..<2 {
+                let client = try RawClient.connect(host: "127.0.0.1", port: port)
+                try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+            }
+            let before = try #require(server.upstreamGroups["app"])
+            #expect(before.isUp(0) == false)
+
+            try await server.reload(configuration: ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/"))
+            let after = try #require(server.upstreamGroups["app"])
+            #expect(after === before)
+            #expect(after.isUp(0) == false)
+
+            let changed = yaml.replacingOccurrences(of: "fail_timeout: 60s", with: "fail_timeout: 30s")
+            try await server.reload(configuration: ConfigLoader.parse(yaml: changed, file: "tacet.yaml", baseDirectory: "/"))
+            let fresh = try #require(server.upstreamGroups["app"])
+            #expect(fresh !== before)
+            #expect(fresh.isUp(0))
         }
-        let before = try #require(server.upstreamGroups["app"])
-        #expect(before.isUp(0) == false)
-
-        try await server.reload(configuration: ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/"))
-        let after = try #require(server.upstreamGroups["app"])
-        #expect(after === before)
-        #expect(after.isUp(0) == false)
-
-        let changed = yaml.replacingOccurrences(of: "fail_timeout: 60s", with: "fail_timeout: 30s")
-        try await server.reload(configuration: ConfigLoader.parse(yaml: changed, file: "tacet.yaml", baseDirectory: "/"))
-        let fresh = try #require(server.upstreamGroups["app"])
-        #expect(fresh !== before)
-        #expect(fresh.isUp(0))
     }
 }

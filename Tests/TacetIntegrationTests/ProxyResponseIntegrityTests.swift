@@ -2,6 +2,7 @@ import NIOCore
 import TacetHTTP
 import TacetProbe
 import TacetProxy
+import TacetTestSupport
 import Testing
 
 /// Response queue poisoning: an upstream that sends more than its response must never have the

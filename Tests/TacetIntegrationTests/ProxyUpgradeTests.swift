@@ -23,49 +23,52 @@ struct ProxyUpgradeTests {
     func tunnelWithHalfClose() async throws {
         let backend = try await UpgradeBackend()
         let live = try await Self.proxy(port: backend.port)
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(Self.upgrade)
-        let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        #expect(head.string.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
-        #expect(head.string.lowercased().contains("upgrade: echo"))
-        #expect(head.string.lowercased().contains("connection: upgrade"))
-        try client.write("hello")
-        let echo = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hello") }, timeout: 5)
-        #expect(echo.string.hasSuffix("hello"))
-        try client.shutdownWrite()
-        let rest = client.readToEnd(timeout: 5)
-        #expect(rest.string.hasSuffix("bye"))
-        #expect(rest.end == .fin)
-        #expect(backend.recorder.contains("fin"))
-        #expect(backend.recorder.all.first { $0.hasPrefix("request") }?.lowercased().contains("upgrade: echo") == true)
-        #expect(await live.waitForNoConnections())
+        try await whileRunning(live, backend) {
+            let client = try live.connect()
+            try client.write(Self.upgrade)
+            let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            #expect(head.string.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+            #expect(head.string.lowercased().contains("upgrade: echo"))
+            #expect(head.string.lowercased().contains("connection: upgrade"))
+            try client.write("hello")
+            let echo = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hello") }, timeout: 5)
+            #expect(echo.string.hasSuffix("hello"))
+            try client.shutdownWrite()
+            let rest = client.readToEnd(timeout: 5)
+            #expect(rest.string.hasSuffix("bye"))
+            #expect(rest.end == .fin)
+            #expect(backend.recorder.contains("fin"))
+            #expect(backend.recorder.all.first { $0.hasPrefix("request") }?.lowercased().contains("upgrade: echo") == true)
+            #expect(await live.waitForNoConnections())
+        }
     }
 
     @Test("An RST from the upstream becomes an RST to the client, never a FIN")
     func upstreamResetBecomesReset() async throws {
         let backend = try await UpgradeBackend(resetAfterEcho: true)
         let live = try await Self.proxy(port: backend.port)
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(Self.upgrade)
-        _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        try client.write("x")
-        let result = client.readToEnd(timeout: 5)
-        #expect(result.end == .rst)
+        try await whileRunning(live, backend) {
+            let client = try live.connect()
+            try client.write(Self.upgrade)
+            _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            try client.write("x")
+            let result = client.readToEnd(timeout: 5)
+            #expect(result.end == .rst)
+        }
     }
 
     @Test("An RST from the client becomes an RST to the upstream")
     func clientResetBecomesReset() async throws {
         let backend = try await UpgradeBackend()
         let live = try await Self.proxy(port: backend.port)
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(Self.upgrade)
-        _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        client.reset()
-        #expect(await eventually { backend.recorder.contains("error") })
-        #expect(!backend.recorder.contains("fin"))
+        try await whileRunning(live, backend) {
+            let client = try live.connect()
+            try client.write(Self.upgrade)
+            _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            client.reset()
+            #expect(await eventually { backend.recorder.contains("error") })
+            #expect(!backend.recorder.contains("fin"))
+        }
     }
 }
 
@@ -149,13 +152,14 @@ struct ProxyTunnelTimeoutTests {
                                     settings: settings, group: group)
             return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream))]
         }
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(ProxyUpgradeTests.upgrade)
-        let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        #expect(head.string.hasPrefix("HTTP/1.1 101"))
-        let rest = client.readToEnd(timeout: 10)
-        #expect(rest.end == .fin)
-        #expect(await live.waitForNoConnections())
+        try await whileRunning(live, backend) {
+            let client = try live.connect()
+            try client.write(ProxyUpgradeTests.upgrade)
+            let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            #expect(head.string.hasPrefix("HTTP/1.1 101"))
+            let rest = client.readToEnd(timeout: 10)
+            #expect(rest.end == .fin)
+            #expect(await live.waitForNoConnections())
+        }
     }
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// The `streams` config shape, run by `TacetServer`: beside HTTP listeners, and alone.

@@ -4,10 +4,11 @@ import NIOCore
 import NIOPosix
 import TacetHTTP
 import TacetProbe
+import TacetServer
 import TacetTestSupport
 
 /// A Tacet HTTP listener on 127.0.0.1, port 0, in this process, with its access log in a temp file.
-final class LiveServer: Sendable {
+final class LiveServer: Stoppable {
     let server: HTTPServer
     let group: MultiThreadedEventLoopGroup
     let port: Int
@@ -81,4 +82,9 @@ extension RawClient {
 
 func get(_ path: String, _ extra: String = "") -> String {
     "GET \(path) HTTP/1.1\r\nHost: test\r\n\(extra)\r\n"
+}
+
+extension TacetServer: Stoppable {
+    /// A test stops a whole server with its graceful shutdown.
+    public func stop() async { await shutdown() }
 }
