@@ -103,8 +103,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // What the test targets share (not a test target itself): the raw-socket test servers,
-        // `blocking`, `eventually`, `OneShot`, `unusedPort`, `TestFailure`.
+        // What the test targets share (not a test target itself): the raw-socket test servers, the
+        // off-pool RawClient, `blocking`, `eventually`, `OneShot`, `whileRunning`, `unusedPort`...
         .target(name: "TacetTestSupport", dependencies: ["TacetProbe"], path: "Tests/TacetTestSupport"),
         .testTarget(name: "TacetHTTPTests", dependencies: [
             "TacetHTTP",

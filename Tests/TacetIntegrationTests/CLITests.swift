@@ -108,7 +108,8 @@ struct CLITests {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // Listening: the loops exist and have run their first task.
-        _ = out.fileHandleForReading.availableData
+        let stdout = out.fileHandleForReading
+        _ = await blocking { stdout.availableData }
         let pid = process.processIdentifier
         /// The scheduling policy (stat field 41) of each event-loop thread.
         @Sendable func loopPolicies() -> [Int] {

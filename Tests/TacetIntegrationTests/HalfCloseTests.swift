@@ -14,10 +14,10 @@ struct HalfCloseTests {
     func getThenShutdown() async throws {
         let live = try await LiveServer.start(fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/"))
+            let client = try await live.connect()
+            try await client.send(get("/"))
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             let responses = result.responses(requestMethods: client.requestMethods)
             #expect(result.end == .fin)
             #expect(responses.finalResponses.map(\.status) == [200])
@@ -31,12 +31,12 @@ struct HalfCloseTests {
         let gated = GatedResponder()
         let live = try await LiveServer.start(gated)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/slow"))
+            let client = try await live.connect()
+            try await client.send(get("/slow"))
             try client.shutdownWrite()
             #expect(await eventually { gated.recorder.contains("halfclose") })
             gated.release()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.map(\.status) == [200])
             #expect(result.responses().completeFinalCount == 1)
@@ -49,12 +49,12 @@ struct HalfCloseTests {
         let gated = GatedResponder()
         let live = try await LiveServer.start(gated)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/1") + get("/2") + get("/3"))
+            let client = try await live.connect()
+            try await client.send(get("/1") + get("/2") + get("/3"))
             try client.shutdownWrite()
             #expect(await eventually { gated.recorder.contains("halfclose") })
             gated.release()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             let responses = result.responses().finalResponses
             #expect(result.end == .fin)
             #expect(responses.map(\.bodyString) == ["answer to /1 after 0 body bytes\n",
@@ -67,11 +67,11 @@ struct HalfCloseTests {
     func postThenShutdown() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
+            let client = try await live.connect()
             let body = String(repeating: "x", count: 10 * 1024)
-            try client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            try await client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.bodyString == "got 10240 bytes\n")
         }
@@ -81,10 +81,10 @@ struct HalfCloseTests {
     func chunkedPostThenShutdown() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("POST /u HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: y\r\n\r\n")
+            let client = try await live.connect()
+            try await client.send("POST /u HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: y\r\n\r\n")
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.bodyString == "got 8 bytes\n")
         }
@@ -94,10 +94,10 @@ struct HalfCloseTests {
     func finMidHead() async throws {
         let live = try await LiveServer.start(fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("GET / HTTP/1.1\r\nHost: te")
+            let client = try await live.connect()
+            try await client.send("GET / HTTP/1.1\r\nHost: te")
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             let response = result.responses().finalResponses.first
             #expect(result.end == .fin)
             #expect(response?.status == 400)
@@ -110,11 +110,11 @@ struct HalfCloseTests {
         let gated = GatedResponder()
         let live = try await LiveServer.start(gated)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("POST /u HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly-this")
+            let client = try await live.connect()
+            try await client.send("POST /u HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly-this")
             #expect(await eventually { gated.recorder.contains("start /u") })
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.status == 400)
             #expect(await eventually { gated.recorder.contains("cancel:client_fin") })
@@ -125,12 +125,12 @@ struct HalfCloseTests {
     func finWhenIdle() async throws {
         let live = try await LiveServer.start(fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/"))
-            let first = client.readResponses(count: 1, timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/"))
+            let first = await client.readResponses(count: 1, timeout: 5)
             #expect(first.responses().completeFinalCount == 1)
             try client.shutdownWrite()
-            let rest = client.readToEnd(timeout: 5)
+            let rest = await client.readToEnd(timeout: 5)
             #expect(rest.end == .fin)
             #expect(rest.bytes.isEmpty)
         }
@@ -140,9 +140,9 @@ struct HalfCloseTests {
     func finOnFreshConnection() async throws {
         let live = try await LiveServer.start(fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
+            let client = try await live.connect()
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(result.bytes.isEmpty)
         }
@@ -153,8 +153,8 @@ struct HalfCloseTests {
         let gated = GatedResponder()
         let live = try await LiveServer.start(gated)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/slow"))
+            let client = try await live.connect()
+            try await client.send(get("/slow"))
             #expect(await eventually { gated.recorder.contains("start /slow") })
             client.reset()
             #expect(await eventually { gated.recorder.contains("cancel:client_rst") })
@@ -169,8 +169,8 @@ struct HalfCloseTests {
         let gated = GatedResponder()
         let live = try await LiveServer.start(gated)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/slow"))
+            let client = try await live.connect()
+            try await client.send(get("/slow"))
             #expect(await eventually { gated.recorder.contains("start /slow") })
             client.close()
             #expect(await eventually { gated.recorder.contains("halfclose") })
@@ -183,9 +183,9 @@ struct HalfCloseTests {
     func resetDuringLargeResponse() async throws {
         let live = try await LiveServer.start(StreamingResponder(chunks: 64, size: 64 * 1024))
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/big"))
-            _ = client.read(until: { $0.count > 1000 }, timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/big"))
+            _ = await client.read(until: { $0.count > 1000 }, timeout: 5)
             client.reset()
             #expect(await live.waitForNoConnections())
         }
@@ -195,9 +195,9 @@ struct HalfCloseTests {
     func http10Stream() async throws {
         let live = try await LiveServer.start(StreamingResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("GET / HTTP/1.0\r\n\r\n")
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send("GET / HTTP/1.0\r\n\r\n")
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             let response = result.responses().finalResponses.first
             #expect(response?.body.count == 30)
@@ -210,9 +210,9 @@ struct HalfCloseTests {
     func http11Chunked() async throws {
         let live = try await LiveServer.start(StreamingResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/") + get("/"))
-            let result = client.readResponses(count: 2, timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/") + get("/"))
+            let result = await client.readResponses(count: 2, timeout: 5)
             let responses = result.responses().finalResponses
             #expect(responses.count == 2)
             #expect(responses.allSatisfy { $0.header("transfer-encoding") == "chunked" && $0.body.count == 30 })
@@ -223,9 +223,9 @@ struct HalfCloseTests {
     func head() async throws {
         let live = try await LiveServer.start(fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n" + get("/"))
-            let result = client.readResponses(count: 2, timeout: 5)
+            let client = try await live.connect()
+            try await client.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n" + get("/"))
+            let result = await client.readResponses(count: 2, timeout: 5)
             let responses = result.responses(requestMethods: client.requestMethods).finalResponses
             #expect(responses.count == 2)
             #expect(responses.first?.header("content-length") == "6")

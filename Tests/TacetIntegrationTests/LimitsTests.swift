@@ -14,10 +14,10 @@ struct LimitsTests {
                             shutdown: Bool = false) async throws {
         let live = try await LiveServer.start(settings: settings, BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(request)
+            let client = try await live.connect()
+            try await client.send(request)
             if shutdown { try client.shutdownWrite() }
-            let result = client.readToEnd(timeout: 10)
+            let result = await client.readToEnd(timeout: 10)
             let response = result.responses().finalResponses.first
             #expect(response?.status == status, "got: \(result.string.prefix(200))")
             #expect(response?.header("connection") == "close")
@@ -75,10 +75,10 @@ struct LimitsTests {
         settings.keepaliveTimeout = .milliseconds(150)
         let live = try await LiveServer.start(settings: settings, fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/"))
-            #expect(client.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
-            let rest = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/"))
+            #expect(await client.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+            let rest = await client.readToEnd(timeout: 5)
             #expect(rest.end == .fin)
             #expect(rest.bytes.isEmpty)
         }
@@ -90,11 +90,11 @@ struct LimitsTests {
         settings.sendTimeout = .milliseconds(150)
         let live = try await LiveServer.start(settings: settings, StreamingResponder(chunks: 512, size: 64 * 1024))
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/huge"))
+            let client = try await live.connect()
+            try await client.send(get("/huge"))
             // Never read: 32 MiB cannot fit in the socket buffers, so the server's writes stall.
             #expect(await live.waitForNoConnections(timeout: 10))
-            let result = client.readToEnd(timeout: 10)
+            let result = await client.readToEnd(timeout: 10)
             #expect(result.end != .timeout)
             #expect(result.responses().finalResponses.first?.isComplete == false)
         }
@@ -106,9 +106,9 @@ struct LimitsTests {
         settings.keepaliveRequests = 2
         let live = try await LiveServer.start(settings: settings, fixed)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/") + get("/") + get("/"))
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/") + get("/") + get("/"))
+            let result = await client.readToEnd(timeout: 5)
             let responses = result.responses().finalResponses
             #expect(responses.count == 2)
             #expect(responses.last?.header("connection") == "close")
@@ -117,18 +117,18 @@ struct LimitsTests {
     }
 
     /// A server with `max_connections: 1`, one connection answered, a second sent a GET and waiting.
-    func atTheLimit() async throws -> (live: LiveServer, first: RawClient, second: RawClient) {
+    func atTheLimit() async throws -> (live: LiveServer, first: OffPoolClient, second: OffPoolClient) {
         var settings = ServerSettings()
         settings.maxConnections = 1
         let live = try await LiveServer.start(settings: settings, fixed)
-        let first = try live.connect()
-        try first.send(get("/"))
-        #expect(first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+        let first = try await live.connect()
+        try await first.send(get("/"))
+        #expect(await first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
         // The kernel completes the handshake, but Tacet does not accept: no answer yet.
-        let second = try live.connect()
-        try second.send(get("/"))
+        let second = try await live.connect()
+        try await second.send(get("/"))
         #expect(live.server.connectionCount == 1)
-        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+        #expect(await second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
         return (live, first, second)
     }
 
@@ -137,7 +137,7 @@ struct LimitsTests {
         let (live, first, second) = try await atTheLimit()
         try await whileRunning(live) {
             first.close()
-            let answered = second.readResponses(count: 1, timeout: 5)
+            let answered = await second.readResponses(count: 1, timeout: 5)
             #expect(answered.responses().completeFinalCount == 1)
         }
     }
@@ -147,18 +147,18 @@ struct LimitsTests {
         let (live, first, second) = try await atTheLimit()
         try await whileRunning(live) {
             live.server.setMaxConnections(2)
-            #expect(second.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+            #expect(await second.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
 
             // Lowered below the two open: both keep working, a third waits until both have gone.
             live.server.setMaxConnections(1)
-            let third = try live.connect()
-            try third.send(get("/"))
-            try first.send(get("/"))
-            #expect(first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+            let third = try await live.connect()
+            try await third.send(get("/"))
+            try await first.send(get("/"))
+            #expect(await first.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
             first.close()
-            #expect(third.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+            #expect(await third.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
             second.close()
-            #expect(third.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+            #expect(await third.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
         }
     }
 }

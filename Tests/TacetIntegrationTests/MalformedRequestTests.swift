@@ -27,9 +27,9 @@ struct MalformedRequestTests {
     func rejected(_ name: String, _ request: String) async throws {
         let live = try await LiveServer.start(BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(request)
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send(request)
+            let result = await client.readToEnd(timeout: 5)
             let response = result.responses().finalResponses.first
             #expect(response?.status == 400, "\(name): \(result.string.prefix(120))")
             #expect(response?.header("connection") == "close")
@@ -41,9 +41,9 @@ struct MalformedRequestTests {
     func unknownCoding() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.responses().finalResponses.first?.status == 501)
             #expect(result.end == .fin)
         }
@@ -53,9 +53,9 @@ struct MalformedRequestTests {
     func wrongVersion() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("GET / HTTP/2.0\r\nHost: t\r\n\r\n")
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send("GET / HTTP/2.0\r\nHost: t\r\n\r\n")
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.responses().finalResponses.first?.status == 505)
         }
     }

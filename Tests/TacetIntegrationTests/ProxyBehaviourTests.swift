@@ -27,9 +27,9 @@ struct ProxyBehaviourTests {
         let (live, upstream) = try await Self.proxy(port: backend.port)
         try await whileRunning(live, backend) {
             for path in ["/a", "/b", "/c"] {
-                let client = try live.connect()
-                try client.send(get(path))
-                #expect(client.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
+                let client = try await live.connect()
+                try await client.send(get(path))
+                #expect(await client.readResponses(count: 1, timeout: 5).responses().completeFinalCount == 1)
                 client.close()
             }
             #expect(backend.recorder.count("connection") == 1)
@@ -43,9 +43,9 @@ struct ProxyBehaviourTests {
         let backend = try await TestBackend()
         let (live, _) = try await Self.proxy(port: backend.port)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send(get("/h", "Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\nTE: trailers\r\n"))
-            let response = try #require(client.readResponses(count: 1, timeout: 5).responses().finalResponses.first)
+            let client = try await live.connect()
+            try await client.send(get("/h", "Connection: keep-alive, X-Hop\r\nX-Hop: secret\r\nTE: trailers\r\n"))
+            let response = try #require(await client.readResponses(count: 1, timeout: 5).responses().finalResponses.first)
             let seen = try #require(backend.recorder.all.first { $0.hasPrefix("request GET /h") })
             #expect(seen.contains("x-forwarded-for=127.0.0.1"))
             #expect(seen.contains("via=1.1 tacet"))
@@ -64,9 +64,9 @@ struct ProxyBehaviourTests {
         await backend.stop()
         let (live, _) = try await Self.proxy(port: port)
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/"))
-            let response = client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+            let client = try await live.connect()
+            try await client.send(get("/"))
+            let response = await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
             #expect(response?.status == 502)
         }
     }
@@ -76,9 +76,9 @@ struct ProxyBehaviourTests {
         let backend = try await TestBackend(answer: .init(truncateAfter: 100, bodySize: 1000))
         let (live, _) = try await Self.proxy(port: backend.port)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send(get("/t"))
-            let result = client.readToEnd(timeout: 10)
+            let client = try await live.connect()
+            try await client.send(get("/t"))
+            let result = await client.readToEnd(timeout: 10)
             let response = result.responses().finalResponses.first
             #expect(response?.status == 200)
             #expect(response?.isComplete == false)
@@ -93,9 +93,9 @@ struct ProxyBehaviourTests {
         let backend = try await TestBackend(answer: .init(chunked: true, truncateAfter: 5, bodySize: 1000))
         let (live, _) = try await Self.proxy(port: backend.port)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send(get("/t"))
-            let result = client.readToEnd(timeout: 10)
+            let client = try await live.connect()
+            try await client.send(get("/t"))
+            let result = await client.readToEnd(timeout: 10)
             #expect(result.responses().finalResponses.first?.isComplete == false)
             #expect(!result.string.hasSuffix("0\r\n\r\n"))
         }
@@ -108,9 +108,9 @@ struct ProxyBehaviourTests {
         settings.readTimeout = .milliseconds(200)
         let (live, _) = try await Self.proxy(port: backend.port, settings: settings)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send(get("/slow"))
-            let response = client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+            let client = try await live.connect()
+            try await client.send(get("/slow"))
+            let response = await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
             #expect(response?.status == 504)
             #expect(await eventually { backend.recorder.contains("gone /slow") })
         }
@@ -125,11 +125,11 @@ struct ProxyBehaviourTests {
         settings.readTimeout = .milliseconds(200)
         let (live, _) = try await Self.proxy(port: backend.port, settings: settings)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send(get("/quick"))
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
-            try client.send(get("/silent"))
-            let response = client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+            let client = try await live.connect()
+            try await client.send(get("/quick"))
+            #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+            try await client.send(get("/silent"))
+            let response = await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
             #expect(response?.status == 504)
             #expect(backend.recorder.count("connection") == 1)
             #expect(await eventually { backend.recorder.contains("gone /silent") })
@@ -141,12 +141,12 @@ struct ProxyBehaviourTests {
         let backend = try await TestBackend()
         let (live, _) = try await Self.proxy(port: backend.port)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send("PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
-            let interim = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            let client = try await live.connect()
+            try await client.send("PUT /up HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n")
+            let interim = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
             #expect(interim.string.hasPrefix("HTTP/1.1 100 Continue"))
-            try client.write("data")
-            #expect(client.readResponses(count: 1, timeout: 5).responses().finalResponses.first?.status == 200)
+            try await client.write("data")
+            #expect(await client.readResponses(count: 1, timeout: 5).responses().finalResponses.first?.status == 200)
             #expect(backend.recorder.contains("body 4"))
         }
     }
@@ -156,10 +156,10 @@ struct ProxyBehaviourTests {
         let backend = try await TestBackend(answer: .init(bodySize: 8 * 1024 * 1024))
         let (live, _) = try await Self.proxy(port: backend.port)
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send(get("/big"))
+            let client = try await live.connect()
+            try await client.send(get("/big"))
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 20)
+            let result = await client.readToEnd(timeout: 20)
             let response = result.responses().finalResponses.first
             #expect(response?.body.count == 8 * 1024 * 1024)
             #expect(response?.header("content-length") == String(8 * 1024 * 1024))
@@ -180,12 +180,12 @@ struct ProxyBehaviourTests {
             return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream))]
         }
         try await whileRunning(live, backend) {
-            let client = try live.connect()
-            try client.send("POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+            let client = try await live.connect()
+            try await client.send("POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
             let chunk = [UInt8]("100000\r\n".utf8) + [UInt8](repeating: 0x75, count: 0x100000) + [UInt8]("\r\n".utf8)
-            for _ in 0..<4 { try client.write(chunk) }
-            try client.write("0\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 20).responses().finalResponses.first?.status == 200)
+            for _ in 0..<4 { try await client.write(chunk) }
+            try await client.write("0\r\n\r\n")
+            #expect(await client.readResponses(count: 1, timeout: 20).responses().finalResponses.first?.status == 200)
             #expect(backend.recorder.contains("body \(4 * 1024 * 1024)"))
         }
     }

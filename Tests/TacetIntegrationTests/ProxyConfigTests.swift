@@ -39,9 +39,9 @@ struct ProxyConfigTests {
             """)
         try await whileRunning(server, backend) {
             for i in 0..<6 {
-                let client = try RawClient.connect(host: "127.0.0.1", port: port)
-                try client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
-                #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                try await client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
             }
             #expect(backend.recorder.all.filter { $0.hasPrefix("answered") }.count == 6)
             #expect(server.upstreamGroups["app"]?.isUp(0) == false)
@@ -60,9 +60,9 @@ struct ProxyConfigTests {
                 proxy: { upstream: app }
             """)
         try await whileRunning(server) {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
         }
     }
 
@@ -83,16 +83,16 @@ struct ProxyConfigTests {
                 proxy: { upstream: app }
             """)
         try await whileRunning(server, a, b) {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
             var bodies: [String] = []
             for _ in 0..<6 {
-                try client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
-                bodies += client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
+                try await client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+                bodies += await client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
             }
             #expect(bodies.filter { $0 == "a\n" }.count == 4)
             #expect(bodies.filter { $0 == "b\n" }.count == 2)
-            try client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
+            try await client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
         }
     }
 }
@@ -117,9 +117,9 @@ struct ReloadUpstreamStateTests {
         let (server, port) = try await ProxyConfigTests.serve(yaml)
         try await whileRunning(server, backend) {
             for _ in 0..<2 {
-                let client = try RawClient.connect(host: "127.0.0.1", port: port)
-                try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-                #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                try await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
             }
             let before = try #require(server.upstreamGroups["app"])
             #expect(before.isUp(0) == false)

@@ -16,10 +16,10 @@ struct ProxyResponseIntegrityTests {
     /// `count` pipelined GETs (then FIN): every answer is the backend's real one, none is EVIL.
     func pipelined(_ count: Int, backend: ScriptedBackend, method: String = "GET") async throws {
         let (live, _) = try await ProxyBehaviourTests.proxy(port: backend.port)
-        let client = try live.connect()
-        try client.write((1...count).map { "\(method) /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
+        let client = try await live.connect()
+        try await client.write((1...count).map { "\(method) /\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
         try client.shutdownWrite()
-        let result = client.readToEnd(timeout: 10)
+        let result = await client.readToEnd(timeout: 10)
         let responses = result.responses(requestMethods: Array(repeating: method, count: count)).finalResponses
         #expect(responses.count == count, "\(result.string.debugDescription)")
         #expect(responses.allSatisfy { $0.status == 200 })
@@ -55,10 +55,10 @@ struct ProxyResponseIntegrityTests {
 
         let noContent = try await ScriptedBackend("HTTP/1.1 204 No Content\r\n\r\n" + Self.evil)
         let (live, _) = try await ProxyBehaviourTests.proxy(port: noContent.port)
-        let client = try live.connect()
-        try client.send(get("/1") + get("/2"))
+        let client = try await live.connect()
+        try await client.send(get("/1") + get("/2"))
         try client.shutdownWrite()
-        let result = client.readToEnd(timeout: 10)
+        let result = await client.readToEnd(timeout: 10)
         #expect(result.responses().finalResponses.map(\.status) == [204, 204])
         #expect(!result.string.contains("EVIL"))
         #expect(noContent.connections == 2)
@@ -70,13 +70,13 @@ struct ProxyResponseIntegrityTests {
     func laterSegmentWhileIdle() async throws {
         let backend = try await ScriptedBackend([.init(bytes: Self.ok, then: Self.evil)])
         let (live, upstream) = try await ProxyBehaviourTests.proxy(port: backend.port)
-        let client = try live.connect()
-        try client.send(get("/1"))
-        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "ok\n")
+        let client = try await live.connect()
+        try await client.send(get("/1"))
+        #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "ok\n")
         try await backend.closed(count: 1)  // Tacet saw the extra bytes and closed that connection
         #expect(upstream.idleConnectionCount == 0)
-        try client.send(get("/2"))
-        let second = client.readResponses(count: 1, timeout: 10).responses().finalResponses
+        try await client.send(get("/2"))
+        let second = await client.readResponses(count: 1, timeout: 10).responses().finalResponses
         #expect(second.map(\.bodyString) == ["ok\n"])
         #expect(backend.connections == 2)
         client.close()

@@ -30,10 +30,10 @@ struct ReloadTests {
         return logger
     }
 
-    static func fetch(port: Int, host: String = "127.0.0.1") throws -> String? {
-        let client = try RawClient.connect(host: host, port: port, timeout: 5)
-        try client.write(get("/", "Connection: close\r\n"))
-        return client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
+    static func fetch(port: Int, host: String = "127.0.0.1") async throws -> String? {
+        let client = try await OffPoolClient.connect(host: host, port: port, timeout: 5)
+        try await client.write(get("/", "Connection: close\r\n"))
+        return await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
     }
 
     @Test("10 reloads under a steady load: every request answered, none reset, new connections switch at once")
@@ -48,7 +48,7 @@ struct ReloadTests {
             // The load must be running across every reload, not only before the first.
             #expect(await eventually(timeout: 10) { load.completed >= before + 20 })
             try await server.reload(configuration: Self.configuration(body: body))
-            #expect(try Self.fetch(port: port) == body, "reload \(i)")
+            #expect(try await Self.fetch(port: port) == body, "reload \(i)")
         }
         let after = load.completed
         #expect(await eventually(timeout: 10) { load.completed >= after + 20 })
@@ -66,13 +66,13 @@ struct ReloadTests {
     func openConnectionKeepsOldConfiguration() async throws {
         let server = try TacetServer(configuration: Self.configuration(body: "old"), threads: 1, logger: Self.quiet)
         let port = try #require(try await server.start().first?.port)
-        let kept = try RawClient.connect(host: "127.0.0.1", port: port)
-        try kept.write(get("/"))
-        #expect(kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
+        let kept = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+        try await kept.write(get("/"))
+        #expect(await kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
         try await server.reload(configuration: Self.configuration(body: "new"))
-        #expect(try Self.fetch(port: port) == "new")
-        try kept.write(get("/"))
-        #expect(kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
+        #expect(try await Self.fetch(port: port) == "new")
+        try await kept.write(get("/"))
+        #expect(await kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
         kept.close()
         await server.shutdown()
     }
@@ -82,15 +82,15 @@ struct ReloadTests {
         let server = try TacetServer(configuration: Self.configuration(body: "A", extra: "max_connections: 1"),
                                      threads: 1, logger: Self.quiet)
         let port = try #require(try await server.start().first?.port)
-        let first = try RawClient.connect(host: "127.0.0.1", port: port)
-        try first.write(get("/"))
-        #expect(first.readResponses(count: 1, timeout: 10).responses().completeFinalCount == 1)
-        let second = try RawClient.connect(host: "127.0.0.1", port: port)
-        try second.write(get("/"))
-        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+        let first = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+        try await first.write(get("/"))
+        #expect(await first.readResponses(count: 1, timeout: 10).responses().completeFinalCount == 1)
+        let second = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+        try await second.write(get("/"))
+        #expect(await second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
         let summary = try await server.reload(configuration: Self.configuration(body: "B", extra: "max_connections: 2"))
         #expect(summary.bound.isEmpty && summary.closed.isEmpty)
-        let answer = second.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+        let answer = await second.readResponses(count: 1, timeout: 10).responses().finalResponses.first
         #expect(answer?.bodyString == "B")
         first.close()
         second.close()
@@ -106,14 +106,14 @@ struct ReloadTests {
         let second = try #require(added.bound.first?.port)
         #expect(added.bound.map(\.ipAddress) == ["127.0.0.2"])
         #expect(added.closed.isEmpty)
-        #expect(try Self.fetch(port: first) == "two")
-        #expect(try Self.fetch(port: second, host: "127.0.0.2") == "two")
+        #expect(try await Self.fetch(port: first) == "two")
+        #expect(try await Self.fetch(port: second, host: "127.0.0.2") == "two")
 
         let removed = try await server.reload(configuration: Self.configuration(body: "three", listen: ["127.0.0.2:0"]))
         #expect(removed.bound.isEmpty)
         #expect(removed.closed.map(\.port) == [first])
-        #expect(try Self.fetch(port: second, host: "127.0.0.2") == "three")
-        #expect(throws: RawClientError.self) { try RawClient.connect(host: "127.0.0.1", port: first, timeout: 5) }
+        #expect(try await Self.fetch(port: second, host: "127.0.0.2") == "three")
+        await #expect(throws: RawClientError.self) { try await OffPoolClient.connect(host: "127.0.0.1", port: first, timeout: 5) }
         await server.shutdown()
     }
 
@@ -128,7 +128,7 @@ struct ReloadTests {
             try await server.reload(configuration: Self.configuration(
                 body: "new", listen: ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.1:\(takenPort)"]))
         }
-        #expect(try Self.fetch(port: port) == "old")
+        #expect(try await Self.fetch(port: port) == "old")
         await server.shutdown()
         try await taken.close()
         try await group.shutdownGracefully()
@@ -145,17 +145,17 @@ struct ReloadTests {
                                      threads: 1, logger: Self.quiet)
         try await server.start()
         let port = try #require(server.streamAddresses.first?.port)
-        func through() throws -> String {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET / HTTP/1.0\r\n\r\n")
+        func through() async throws -> String {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await client.write("GET / HTTP/1.0\r\n\r\n")
             try client.shutdownWrite()
-            return client.readToEnd(timeout: 10).responses().finalResponses.first?.bodyString ?? ""
+            return await client.readToEnd(timeout: 10).responses().finalResponses.first?.bodyString ?? ""
         }
-        #expect(try through() == "one\n")
+        #expect(try await through() == "one\n")
         let summary = try await server.reload(configuration: Self.configuration(body: "x", extra: streams(two)))
         #expect(summary.bound.isEmpty && summary.closed.isEmpty)
         #expect(server.streamAddresses.map(\.port) == [port])
-        #expect(try through() == "two\n")
+        #expect(try await through() == "two\n")
         await server.shutdown()
         await one.stop()
         await two.stop()
@@ -184,12 +184,12 @@ struct ReloadProxyTests {
         let server = try TacetServer(configuration: Self.configuration(backend: backend),
                                      threads: 1, logger: ReloadTests.quiet)
         let port = try #require(try await server.start().first?.port)
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        try client.write(get("/slow"))
+        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+        try await client.write(get("/slow"))
         #expect(await eventually { backend.recorder.all.contains { $0.hasPrefix("request GET /slow") } })
         try await server.reload(configuration: Self.configuration(backend: backend))
         backend.release()
-        let response = client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+        let response = await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
         #expect(response?.status == 200)
         #expect(response?.bodyString == "backend says hi\n")
         client.close()
@@ -203,12 +203,12 @@ struct ReloadProxyTests {
         let server = try TacetServer(configuration: Self.configuration(backend: backend),
                                      threads: 1, logger: ReloadTests.quiet)
         let port = try #require(try await server.start().first?.port)
-        #expect(try ReloadTests.fetch(port: port) == "backend says hi\n")
+        #expect(try await ReloadTests.fetch(port: port) == "backend says hi\n")
         let old = server.upstreams
         #expect(await eventually { old.idleConnectionCount == 1 })
         try await server.reload(configuration: Self.configuration(backend: backend))
         #expect(await eventually { old.idleConnectionCount == 0 })
-        #expect(try ReloadTests.fetch(port: port) == "backend says hi\n")
+        #expect(try await ReloadTests.fetch(port: port) == "backend says hi\n")
         #expect(backend.recorder.count("connection") == 2)
         await server.shutdown()
         await backend.stop()

@@ -12,13 +12,13 @@ struct StagedCloseTests {
     func bodyOverLimitIsNotReset() async throws {
         let live = try await LiveServer.start(FixedResponder(status: .ok, body: "ok\n"))
         try await whileRunning(live) {
-            let client = try live.connect()
+            let client = try await live.connect()
             let size = 2 * 1024 * 1024
-            try client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(size)\r\n\r\n")
+            try await client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(size)\r\n\r\n")
             // Keeps sending the whole body after the server has answered and sent its FIN.
-            try client.write([UInt8](repeating: 0x61, count: size))
+            try await client.write([UInt8](repeating: 0x61, count: size))
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 10)
+            let result = await client.readToEnd(timeout: 10)
             #expect(result.end == .fin)
             let response = result.responses().finalResponses.first
             #expect(response?.status == 413)
@@ -33,12 +33,12 @@ struct StagedCloseTests {
         settings.parserLimits.maxBodySize = 4 * 1024 * 1024
         let live = try await LiveServer.start(settings: settings, FixedResponder(status: .ok, body: "ok\n"))
         try await whileRunning(live) {
-            let client = try live.connect()
+            let client = try await live.connect()
             let size = 2 * 1024 * 1024
-            try client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n")
-            try client.write([UInt8](repeating: 0x61, count: size))
+            try await client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n")
+            try await client.write([UInt8](repeating: 0x61, count: size))
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 10)
+            let result = await client.readToEnd(timeout: 10)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.map(\.status) == [200])
             #expect(result.responses().completeFinalCount == 1)
@@ -49,10 +49,10 @@ struct StagedCloseTests {
     func unreadBodyKeepAlive() async throws {
         let live = try await LiveServer.start(FixedResponder(status: .ok, body: "ok\n"))
         try await whileRunning(live) {
-            let client = try live.connect()
+            let client = try await live.connect()
             let body = String(repeating: "b", count: 100_000)
-            try client.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" + body + get("/b"))
-            let result = client.readResponses(count: 2, timeout: 5)
+            try await client.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" + body + get("/b"))
+            let result = await client.readResponses(count: 2, timeout: 5)
             #expect(result.responses().finalResponses.map(\.status) == [200, 200])
         }
     }
@@ -61,13 +61,13 @@ struct StagedCloseTests {
     func connectionClose() async throws {
         let live = try await LiveServer.start(FixedResponder(status: .ok, body: "ok\n"))
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/", "Connection: close\r\n"))
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/", "Connection: close\r\n"))
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.header("connection") == "close")
             // Our side is still open: the server reads and discards, it does not reset.
-            try client.write("late bytes the server discards")
+            try await client.write("late bytes the server discards")
             try client.shutdownWrite()
             #expect(await live.waitForNoConnections())
         }
@@ -79,9 +79,9 @@ struct StagedCloseTests {
         settings.lingerTimeout = .milliseconds(100)
         let live = try await LiveServer.start(settings: settings, FixedResponder(status: .ok, body: "ok\n"))
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/", "Connection: close\r\n"))
-            let result = client.readToEnd(timeout: 5)
+            let client = try await live.connect()
+            try await client.send(get("/", "Connection: close\r\n"))
+            let result = await client.readToEnd(timeout: 5)
             #expect(result.end == .fin)
             #expect(await live.waitForNoConnections())
         }
@@ -91,12 +91,12 @@ struct StagedCloseTests {
     func expectContinue() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send("POST /u HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-            let interim = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            let client = try await live.connect()
+            try await client.send("POST /u HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            let interim = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
             #expect(interim.string.hasPrefix("HTTP/1.1 100 Continue"))
-            try client.write("hello")
-            let result = client.readResponses(count: 1, timeout: 5)
+            try await client.write("hello")
+            let result = await client.readResponses(count: 1, timeout: 5)
             #expect(result.responses().finalResponses.first?.bodyString == "got 5 bytes\n")
         }
     }

@@ -23,9 +23,9 @@ struct StaticFilesTests {
     func fetch(_ request: String, root: String) async throws -> ParsedResponse? {
         let live = try await LiveServer.start(StaticResponder(root: root))
         return try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(request)
-            return client.readResponses(count: 1, timeout: 5).responses(requestMethods: client.requestMethods).finalResponses.first
+            let client = try await live.connect()
+            try await client.send(request)
+            return await client.readResponses(count: 1, timeout: 5).responses(requestMethods: client.requestMethods).finalResponses.first
         }
     }
 
@@ -117,10 +117,10 @@ struct StaticFilesTests {
         try data.write(to: URL(fileURLWithPath: root + "/big.bin"))
         let live = try await LiveServer.start(StaticResponder(root: root))
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/big.bin"))
+            let client = try await live.connect()
+            try await client.send(get("/big.bin"))
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 10)
+            let result = await client.readToEnd(timeout: 10)
             #expect(result.end == .fin)
             let response = result.responses().finalResponses.first
             #expect(response?.header("content-type") == "application/octet-stream")
@@ -140,10 +140,10 @@ struct StaticFilesTests {
         }
         let live = try await LiveServer.start(StaticResponder(root: root))
         try await whileRunning(live) {
-            let client = try live.connect()
-            try client.send(get("/f0.bin") + get("/f1.bin") + get("/f0.bin") + get("/f1.bin"))
+            let client = try await live.connect()
+            try await client.send(get("/f0.bin") + get("/f1.bin") + get("/f0.bin") + get("/f1.bin"))
             try client.shutdownWrite()
-            let result = client.readToEnd(timeout: 10)
+            let result = await client.readToEnd(timeout: 10)
             #expect(result.end == .fin)
             let bodies = result.responses().finalResponses.map { Data($0.body) }
             #expect(bodies == files + files)

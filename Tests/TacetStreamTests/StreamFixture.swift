@@ -34,7 +34,7 @@ final class StreamFixture: @unchecked Sendable {
     }
 }
 
-/// Log records, with a wait for the next "stream closed" line (a semaphore, not a sleep).
+/// Log records, and the first "stream closed" line as an event a test awaits (not a sleep).
 final class LogCapture: Sendable {
     struct Record: Sendable {
         var level: Logger.Level
@@ -43,21 +43,18 @@ final class LogCapture: Sendable {
     }
 
     private let records = NIOLockedValueBox<[Record]>([])
-    private let closed = DispatchSemaphore(value: 0)
+    private let closed = OneShot<[String: String]>()
 
     func append(_ record: Record) {
         records.withLockedValue { $0.append(record) }
-        if record.message == "stream closed" { closed.signal() }
+        if record.message == "stream closed" { closed.resolve(record.metadata) }
     }
 
     var all: [Record] { records.withLockedValue { $0 } }
 
     /// The metadata of the first "stream closed" line, waiting up to 30 s for it.
-    func streamClosed() throws -> [String: String] {
-        guard closed.wait(timeout: .now() + 30) == .success else { throw TestFailure("no 'stream closed' line") }
-        closed.signal()
-        guard let record = all.first(where: { $0.message == "stream closed" }) else { throw TestFailure("no record") }
-        return record.metadata
+    func streamClosed() async throws -> [String: String] {
+        try await closed.value(timeout: 30, failure: "no 'stream closed' line")
     }
 }
 

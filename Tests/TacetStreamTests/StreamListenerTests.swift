@@ -26,10 +26,10 @@ import Testing
         let replies = try await withThrowingTaskGroup(of: (String, StreamEnd).self) { tasks in
             for i in 0..<count {
                 tasks.addTask {
-                    let client = try RawClient.connect(host: "127.0.0.1", port: port)
-                    try client.write("ping \(i)")
+                    let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                    try await client.write("ping \(i)")
                     try client.shutdownWrite()
-                    let reply = client.readToEnd(timeout: 30)
+                    let reply = await client.readToEnd(timeout: 30)
                     return (String(decoding: reply.bytes, as: UTF8.self), reply.end)
                 }
             }
@@ -41,10 +41,8 @@ import Testing
         #expect(Set(replies.map(\.0)) == Set((0..<count).map { "got ping \($0)" }))
         #expect(replies.allSatisfy { $0.1 == .fin })
         // The log lines come after the clients saw their FINs; wait for all of them.
-        let deadline = Date().addingTimeInterval(30)
-        while proxy.logs.all.filter({ $0.message == "stream closed" }).count < count, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let logs = proxy.logs
+        _ = await eventually(timeout: 30) { logs.all.filter { $0.message == "stream closed" }.count >= count }
         let lines = proxy.logs.all.filter { $0.message == "stream closed" }
         #expect(lines.count == count)
         #expect(lines.allSatisfy { $0.metadata["end"] == "clean" })

@@ -23,6 +23,16 @@ public func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) a
     return condition()
 }
 
+/// `eventually` for a condition that must itself wait (a request over a socket, made `blocking`).
+public func eventually(timeout: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return await condition()
+}
+
 /// An event that happens once, with a value: a fixture resolves it (from any thread), a test
 /// awaits it, with a time limit so a broken fixture fails the test instead of hanging it.
 public final class OneShot<Value: Sendable>: Sendable {

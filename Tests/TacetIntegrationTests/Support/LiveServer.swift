@@ -45,8 +45,9 @@ final class LiveServer: Stoppable {
         try await start(settings: settings, routes: [Router.Route(host: nil, pathPrefix: "/", responder: responder)])
     }
 
-    func connect() throws -> RawClient {
-        try RawClient.connect(host: "127.0.0.1", port: port, timeout: 5)
+    /// A new connection to this server; its waiting calls run off the cooperative pool.
+    func connect() async throws -> OffPoolClient {
+        try await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 5)
     }
 
     func stop() async {
@@ -67,16 +68,6 @@ final class LiveServer: Stoppable {
 
     func waitForAccessLog(containing text: String, timeout: Double = 5) async -> Bool {
         await eventually(timeout: timeout) { self.accessLogLines.contains { $0.contains(text) } }
-    }
-}
-
-extension RawClient {
-    /// Writes a request and records its method for the response parser.
-    func send(_ request: String) throws {
-        if let method = request.split(separator: " ", maxSplits: 1).first {
-            requestMethods.append(String(method))
-        }
-        try write(request)
     }
 }
 
