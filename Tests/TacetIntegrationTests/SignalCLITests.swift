@@ -65,40 +65,41 @@ struct SignalCLITests {
     @Test("SIGTERM with slow proxied requests in flight: they complete, then FIN, then exit 0")
     func gracefulStopFinishesSlowRequests() async throws {
         let backend = try await TestBackend(timing: .gated)
-        let path = try CLITests.writeConfig("""
-            listen: ["127.0.0.1:0"]
-            access_log: off
-            shutdown_timeout: 60s
-            routes:
-              - match: { path: / }
-                proxy: { to: "127.0.0.1:\(backend.port)" }
-            """)
-        let tacet = try await RunningTacet.start(config: path)
-        var clients: [OffPoolClient] = []
-        for i in 0..<3 {
-            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: tacet.port)
-            try await client.write(get("/slow\(i)"))
-            clients.append(client)
-        }
-        #expect(await eventually(timeout: 10) { backend.recorder.all.filter { $0.hasPrefix("request GET /slow") }.count == 3 })
+        try await whileRunning(backend) {
+            let path = try CLITests.writeConfig("""
+                listen: ["127.0.0.1:0"]
+                access_log: off
+                shutdown_timeout: 60s
+                routes:
+                  - match: { path: / }
+                    proxy: { to: "127.0.0.1:\(backend.port)" }
+                """)
+            let tacet = try await RunningTacet.start(config: path)
+            var clients: [OffPoolClient] = []
+            for i in 0..<3 {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: tacet.port)
+                try await client.write(get("/slow\(i)"))
+                clients.append(client)
+            }
+            #expect(await eventually(timeout: 10) { backend.recorder.all.filter { $0.hasPrefix("request GET /slow") }.count == 3 })
 
-        tacet.signal(SIGTERM)
-        // Accepting stops first: a new connection is refused once the listener is closed.
-        #expect(await eventually(timeout: 10) {
-            (try? await OffPoolClient.connect(host: "127.0.0.1", port: tacet.port, timeout: 1)) == nil
-        })
-        #expect(tacet.process.isRunning)
-        backend.release()
-        for client in clients {
-            let result = await client.readToEnd(timeout: 10)
-            let response = result.responses().finalResponses.first
-            #expect(response?.status == 200)
-            #expect(response?.bodyString == "backend says hi\n")
-            #expect(result.end == .fin)
-            try? client.shutdownWrite()
+            tacet.signal(SIGTERM)
+            // Accepting stops first: a new connection is refused once the listener is closed.
+            #expect(await eventually(timeout: 10) {
+                (try? await OffPoolClient.connect(host: "127.0.0.1", port: tacet.port, timeout: 1)) == nil
+            })
+            #expect(tacet.process.isRunning)
+            backend.release()
+            for client in clients {
+                let result = await client.readToEnd(timeout: 10)
+                let response = result.responses().finalResponses.first
+                #expect(response?.status == 200)
+                #expect(response?.bodyString == "backend says hi\n")
+                #expect(result.end == .fin)
+                try? client.shutdownWrite()
+            }
+            #expect(await tacet.waitForExit() == 0)
         }
-        #expect(await tacet.waitForExit() == 0)
-        await backend.stop()
     }
 
     @Test("SIGHUP when serving a directory without a config file: logged, nothing changes")

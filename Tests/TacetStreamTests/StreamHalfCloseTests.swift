@@ -23,19 +23,20 @@ import Testing
     func clientFINThenBackendAnswers(delay: Double) async throws {
         let backend = try Self.countingBackend(delay: delay)
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        try await client.write(Self.body)
-        try client.shutdownWrite()
-        let reply = await client.readToEnd(timeout: 30)
-        #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 102400 bytes")
-        #expect(reply.end == .fin)
-        #expect(try await backend.result() == .fin)
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["first_close"] == "client_fin")
-        #expect(log["end"] == "clean")
-        #expect(log["bytes_up"] == "102400")
-        #expect(log["bytes_down"] == "16")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write(Self.body)
+            try client.shutdownWrite()
+            let reply = await client.readToEnd(timeout: 30)
+            #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 102400 bytes")
+            #expect(reply.end == .fin)
+            #expect(try await backend.result() == .fin)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "client_fin")
+            #expect(log["end"] == "clean")
+            #expect(log["bytes_up"] == "102400")
+            #expect(log["bytes_down"] == "16")
+        }
     }
 
     @Test func backendFINFirstClientKeepsSending() async throws {
@@ -46,21 +47,22 @@ import Testing
             return (String(decoding: bytes, as: UTF8.self), end)
         }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        let greeting = await client.readToEnd(timeout: 30)
-        #expect(String(decoding: greeting.bytes, as: UTF8.self) == "hello")
-        #expect(greeting.end == .fin)
-        // The backend's FIN closed one direction only: the client may still send.
-        try await client.write("still talking")
-        try client.shutdownWrite()
-        let (received, end) = try await backend.result()
-        #expect(received == "still talking")
-        #expect(end == .fin)
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["first_close"] == "upstream_fin")
-        #expect(log["end"] == "clean")
-        #expect(log["bytes_up"] == "13" && log["bytes_down"] == "5")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            let greeting = await client.readToEnd(timeout: 30)
+            #expect(String(decoding: greeting.bytes, as: UTF8.self) == "hello")
+            #expect(greeting.end == .fin)
+            // The backend's FIN closed one direction only: the client may still send.
+            try await client.write("still talking")
+            try client.shutdownWrite()
+            let (received, end) = try await backend.result()
+            #expect(received == "still talking")
+            #expect(end == .fin)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "upstream_fin")
+            #expect(log["end"] == "clean")
+            #expect(log["bytes_up"] == "13" && log["bytes_down"] == "5")
+        }
     }
 
     @Test func halfCloseTimeoutResetsBothSides() async throws {
@@ -72,16 +74,17 @@ import Testing
             return end
         }
         let proxy = try await StreamFixture(servers: [backend.port], halfCloseTimeout: .milliseconds(200))
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        try await client.write("question")
-        try client.shutdownWrite()
-        // A FIN here would tell the client the (missing) answer was complete.
-        #expect(await client.readToEnd(timeout: 30).end == .rst)
-        release.signal()
-        #expect(try await backend.result() == .fin)
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["first_close"] == "client_fin")
-        #expect(log["end"] == "timeout")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("question")
+            try client.shutdownWrite()
+            // A FIN here would tell the client the (missing) answer was complete.
+            #expect(await client.readToEnd(timeout: 30).end == .rst)
+            release.signal()
+            #expect(try await backend.result() == .fin)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "client_fin")
+            #expect(log["end"] == "timeout")
+        }
     }
 }

@@ -22,32 +22,32 @@ import Testing
             _ = socket.readToEnd()
         }
         let proxy = try await StreamFixture(servers: [backend.port], threads: 2)
-        let port = proxy.port
-        let replies = try await withThrowingTaskGroup(of: (String, StreamEnd).self) { tasks in
-            for i in 0..<count {
-                tasks.addTask {
-                    let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
-                    try await client.write("ping \(i)")
-                    try client.shutdownWrite()
-                    let reply = await client.readToEnd(timeout: 30)
-                    return (String(decoding: reply.bytes, as: UTF8.self), reply.end)
+        try await whileRunning(proxy, backend) {
+            let port = proxy.port
+            let replies = try await withThrowingTaskGroup(of: (String, StreamEnd).self) { tasks in
+                for i in 0..<count {
+                    tasks.addTask {
+                        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                        try await client.write("ping \(i)")
+                        try client.shutdownWrite()
+                        let reply = await client.readToEnd(timeout: 30)
+                        return (String(decoding: reply.bytes, as: UTF8.self), reply.end)
+                    }
                 }
+                var all: [(String, StreamEnd)] = []
+                for try await reply in tasks { all.append(reply) }
+                return all
             }
-            var all: [(String, StreamEnd)] = []
-            for try await reply in tasks { all.append(reply) }
-            return all
+            #expect(replies.count == count)
+            #expect(Set(replies.map(\.0)) == Set((0..<count).map { "got ping \($0)" }))
+            #expect(replies.allSatisfy { $0.1 == .fin })
+            // The log lines come after the clients saw their FINs; wait for all of them.
+            let logs = proxy.logs
+            _ = await eventually(timeout: 30) { logs.all.filter { $0.message == "stream closed" }.count >= count }
+            let lines = proxy.logs.all.filter { $0.message == "stream closed" }
+            #expect(lines.count == count)
+            #expect(lines.allSatisfy { $0.metadata["end"] == "clean" })
         }
-        #expect(replies.count == count)
-        #expect(Set(replies.map(\.0)) == Set((0..<count).map { "got ping \($0)" }))
-        #expect(replies.allSatisfy { $0.1 == .fin })
-        // The log lines come after the clients saw their FINs; wait for all of them.
-        let logs = proxy.logs
-        _ = await eventually(timeout: 30) { logs.all.filter { $0.message == "stream closed" }.count >= count }
-        let lines = proxy.logs.all.filter { $0.message == "stream closed" }
-        #expect(lines.count == count)
-        #expect(lines.allSatisfy { $0.metadata["end"] == "clean" })
-        try await proxy.stop()
-        await backend.stop()
     }
 
     /// A port in use is an error (the socket is bound once, without SO_REUSEPORT), and after
@@ -59,7 +59,7 @@ import Testing
                                       group: StreamSettings.singleServer(host: "127.0.0.1", port: 1))
         let second = StreamListener(group: group, settings: settings, logger: Logger(label: "test"))
         await #expect(throws: IOError.self) { _ = try await second.start() }
-        try await first.stop()
+        await first.stop()
         let again = StreamListener(group: group, settings: settings, logger: Logger(label: "test"))
         let address = try await again.start()
         #expect(address.port == settings.port)

@@ -9,15 +9,16 @@ import Testing
     @Test func clientRSTBecomesUpstreamRST() async throws {
         let backend = try TestServer(timeout: 30) { socket -> ([UInt8], PeerEnd) in socket.readToEnd() }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        try await client.write("abc")
-        client.reset()
-        let (_, end) = try await backend.result()
-        #expect(end == .rst)
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["first_close"] == "client_rst")
-        #expect(log["end"] == "reset")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("abc")
+            client.reset()
+            let (_, end) = try await backend.result()
+            #expect(end == .rst)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "client_rst")
+            #expect(log["end"] == "reset")
+        }
     }
 
     @Test func clientRSTAfterItsFINStillBecomesRST() async throws {
@@ -35,16 +36,17 @@ import Testing
             return .timeout
         }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        try await client.write("abc")
-        try client.shutdownWrite()
-        _ = await client.read(until: { !$0.isEmpty }, timeout: 30)
-        client.reset()
-        #expect(try await backend.result() == .rst)
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["first_close"] == "client_fin")
-        #expect(log["end"] == "reset")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("abc")
+            try client.shutdownWrite()
+            _ = await client.read(until: { !$0.isEmpty }, timeout: 30)
+            client.reset()
+            #expect(try await backend.result() == .rst)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "client_fin")
+            #expect(log["end"] == "reset")
+        }
     }
 
     @Test func upstreamRSTBecomesClientRST() async throws {
@@ -55,15 +57,16 @@ import Testing
             return bytes
         }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        try await client.write("hello")
-        let result = await client.readToEnd(timeout: 30)
-        #expect(result.end == .rst)
-        #expect(try await backend.result() == Array("hello".utf8))
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["first_close"] == "upstream_rst")
-        #expect(log["end"] == "reset")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("hello")
+            let result = await client.readToEnd(timeout: 30)
+            #expect(result.end == .rst)
+            #expect(try await backend.result() == Array("hello".utf8))
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "upstream_rst")
+            #expect(log["end"] == "reset")
+        }
     }
 
     @Test func connectFailureTriesTheNextServer() async throws {
@@ -73,33 +76,35 @@ import Testing
             return end
         }
         let proxy = try await StreamFixture(servers: [unusedPort(), backend.port])
-        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-        try await client.write("four")
-        try client.shutdownWrite()
-        let reply = await client.readToEnd(timeout: 30)
-        #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 4 bytes")
-        #expect(reply.end == .fin)
-        #expect(try await backend.result() == .fin)
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["upstream"] == "127.0.0.1:\(backend.port)")
-        #expect(proxy.logs.all.contains { $0.message == "stream upstream connect failed" })
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("four")
+            try client.shutdownWrite()
+            let reply = await client.readToEnd(timeout: 30)
+            #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 4 bytes")
+            #expect(reply.end == .fin)
+            #expect(try await backend.result() == .fin)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["upstream"] == "127.0.0.1:\(backend.port)")
+            #expect(proxy.logs.all.contains { $0.message == "stream upstream connect failed" })
+        }
     }
 
     @Test func noServerReachableResetsTheClient() async throws {
         let proxy = try await StreamFixture(servers: [unusedPort(), unusedPort()])
-        // The reset can be so quick that it already ends the client's connect().
-        do {
-            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
-            try? await client.write("anyone?")
-            #expect(await client.readToEnd(timeout: 30).end == .rst)
-        } catch let error as RawClientError {
-            #expect(error.errno == ECONNRESET, "\(error)")
+        try await whileRunning(proxy) {
+            // The reset can be so quick that it already ends the client's connect().
+            do {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+                try? await client.write("anyone?")
+                #expect(await client.readToEnd(timeout: 30).end == .rst)
+            } catch let error as RawClientError {
+                #expect(error.errno == ECONNRESET, "\(error)")
+            }
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["end"] == "connect_failed")
+            #expect(log["upstream"] == "-")
+            #expect(proxy.logs.all.filter { $0.message == "stream upstream connect failed" }.count == 2)
         }
-        let log = try await proxy.logs.streamClosed()
-        #expect(log["end"] == "connect_failed")
-        #expect(log["upstream"] == "-")
-        #expect(proxy.logs.all.filter { $0.message == "stream upstream connect failed" }.count == 2)
-        try await proxy.stop()
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// A loopback server that handles every connection on its own Thread until stopped: for many
 /// clients at once, or a whole probe suite (one connection per scenario), against a chosen
 /// behaviour. Sockets get `timeout`-second send and receive timeouts.
-public final class MultiServer: Sendable {
+public final class MultiServer: Stoppable {
     public let port: Int
     private let listenFD: Int32
     private let stopped = Atomic<Bool>(false)
