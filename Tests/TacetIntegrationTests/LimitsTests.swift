@@ -14,8 +14,9 @@ struct LimitsTests {
                             shutdown: Bool = false) async throws {
         let live = try await LiveServer.start(settings: settings, BodyCountResponder())
         try await whileRunning(live) {
-            let client = try await live.connect()
-            try await client.send(request)
+            // Sent with the connect: with a 150 ms header timeout, a gap between the two could
+            // already count as an idle connection (closed without a response).
+            let client = try await live.connect(sending: request)
             if shutdown { try client.shutdownWrite() }
             let result = await client.readToEnd(timeout: 10)
             let response = result.responses().finalResponses.first

@@ -52,9 +52,10 @@ struct ProxyResponseIntegrityTests {
     @Test("A body after a response to HEAD, a body after a 204: never the next request's answer")
     func bodylessWithBody() async throws {
         let head = try await ScriptedBackend("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nEVIL\n")
-        try await pipelined(2, backend: head, method: "HEAD")
-        #expect(head.connections == 2)
-        await head.stop()
+        try await whileRunning(head) {
+            try await pipelined(2, backend: head, method: "HEAD")
+            #expect(head.connections == 2)
+        }
 
         let noContent = try await ScriptedBackend("HTTP/1.1 204 No Content\r\n\r\n" + Self.evil)
         let (live, _) = try await ProxyBehaviourTests.proxy(port: noContent.port)

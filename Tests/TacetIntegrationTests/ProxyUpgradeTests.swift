@@ -87,38 +87,38 @@ struct ProxyUpgradeHandoverTests {
     func frameWithTheRequest() async throws {
         let backend = try await UpgradeBackend()
         let live = try await Self.proxy(port: backend.port)
-        let client = try await live.connect()
-        try await client.write(ProxyUpgradeTests.upgrade + "early")
-        let reply = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("\r\n\r\nearly") }, timeout: 5)
-        #expect(reply.string.hasPrefix("HTTP/1.1 101"))
-        #expect(reply.string.hasSuffix("\r\n\r\nearly"))
-        try client.shutdownWrite()
-        let rest = await client.readToEnd(timeout: 5)
-        #expect(rest.string == "bye")
-        #expect(rest.end == .fin)
-        await live.stop()
-        await backend.stop()
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade + "early")
+            let reply = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("\r\n\r\nearly") }, timeout: 5)
+            #expect(reply.string.hasPrefix("HTTP/1.1 101"))
+            #expect(reply.string.hasSuffix("\r\n\r\nearly"))
+            try client.shutdownWrite()
+            let rest = await client.readToEnd(timeout: 5)
+            #expect(rest.string == "bye")
+            #expect(rest.end == .fin)
+        }
     }
 
     @Test("The 101 and the upstream's first bytes in one write: both reach the client; one access-log line, 101, bytes each way")
     func bytesWithThe101() async throws {
         let backend = try await UpgradeBackend(greeting: "hi!")
         let live = try await Self.proxy(port: backend.port)
-        let client = try await live.connect()
-        try await client.write(ProxyUpgradeTests.upgrade)
-        let reply = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hi!") }, timeout: 5)
-        #expect(reply.string.hasSuffix("\r\n\r\nhi!"))
-        try await client.write("abcd")
-        _ = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("abcd") }, timeout: 5)
-        try client.shutdownWrite()
-        #expect(await client.readToEnd(timeout: 5).end == .fin)
-        #expect(await live.waitForNoConnections())
-        #expect(await live.waitForAccessLog(containing: "client_fin"))
-        let lines = live.accessLogLines
-        #expect(lines.count == 1)
-        #expect(lines.first?.contains("\"GET /ws HTTP/1.1\" 101 10 ") == true, "\(lines)")  // "hi!", "abcd" and "bye" down
-        await live.stop()
-        await backend.stop()
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade)
+            let reply = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hi!") }, timeout: 5)
+            #expect(reply.string.hasSuffix("\r\n\r\nhi!"))
+            try await client.write("abcd")
+            _ = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("abcd") }, timeout: 5)
+            try client.shutdownWrite()
+            #expect(await client.readToEnd(timeout: 5).end == .fin)
+            #expect(await live.waitForNoConnections())
+            #expect(await live.waitForAccessLog(containing: "client_fin"))
+            let lines = live.accessLogLines
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains("\"GET /ws HTTP/1.1\" 101 10 ") == true, "\(lines)")  // "hi!", "abcd" and "bye" down
+        }
     }
 
     @Test("The client's FIN passed on, the upstream never finishes its side: both reset after half_close_timeout")
@@ -127,16 +127,16 @@ struct ProxyUpgradeHandoverTests {
         var settings = Upstream.Settings()
         settings.halfCloseTimeout = .milliseconds(200)
         let live = try await Self.proxy(port: backend.port, settings: settings)
-        let client = try await live.connect()
-        try await client.write(ProxyUpgradeTests.upgrade)
-        _ = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        try client.shutdownWrite()
-        let rest = await client.readToEnd(timeout: 10)
-        #expect(rest.end == .rst, "a FIN would present the cut tunnel as finished")
-        // (The upstream, its input already closed by our FIN, sees the RST as its channel closing.)
-        #expect(await eventually { backend.recorder.contains("closed") || backend.recorder.contains("error") })
-        await live.stop()
-        await backend.stop()
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade)
+            _ = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            try client.shutdownWrite()
+            let rest = await client.readToEnd(timeout: 10)
+            #expect(rest.end == .rst, "a FIN would present the cut tunnel as finished")
+            // (The upstream, its input already closed by our FIN, sees the RST as its channel closing.)
+            #expect(await eventually { backend.recorder.contains("closed") || backend.recorder.contains("error") })
+        }
     }
 }
 

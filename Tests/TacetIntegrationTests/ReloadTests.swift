@@ -127,13 +127,14 @@ struct ReloadTests {
         let taken = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
         let takenPort = try #require(taken.localAddress?.port)
         let server = try TacetServer(configuration: Self.configuration(body: "old"), group: group, logger: Self.quiet)
-        let port = try #require(try await server.start().first?.port)
-        await #expect(throws: (any Error).self) {
-            try await server.reload(configuration: Self.configuration(
-                body: "new", listen: ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.1:\(takenPort)"]))
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            await #expect(throws: (any Error).self) {
+                try await server.reload(configuration: Self.configuration(
+                    body: "new", listen: ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.1:\(takenPort)"]))
+            }
+            #expect(try await Self.fetch(port: port) == "old")
         }
-        #expect(try await Self.fetch(port: port) == "old")
-        await server.shutdown()
         try await taken.close()
         try await group.shutdownGracefully()
     }

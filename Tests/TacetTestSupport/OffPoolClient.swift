@@ -15,9 +15,16 @@ public final class OffPoolClient: @unchecked Sendable {
 
     private init(_ raw: RawClient) { self.raw = raw }
 
-    /// `RawClient.connect`, off the pool.
-    public static func connect(host: String, port: Int, timeout: Double = 5) async throws -> OffPoolClient {
-        try await blocking { OffPoolClient(try RawClient.connect(host: host, port: port, timeout: timeout)) }
+    /// `RawClient.connect`, off the pool; then `send(request)` on the same thread, at once, when the
+    /// test needs the first bytes to follow the connect without a gap (a short header timeout
+    /// runs from the accept: a busy machine must not stretch the gap into a timed-out idle connection).
+    public static func connect(host: String, port: Int, timeout: Double = 5,
+                               sending request: String? = nil) async throws -> OffPoolClient {
+        try await blocking {
+            let raw = try RawClient.connect(host: host, port: port, timeout: timeout)
+            if let request { try raw.send(request) }
+            return OffPoolClient(raw)
+        }
     }
 
     public subscript<Value>(dynamicMember keyPath: KeyPath<RawClient, Value>) -> Value {

@@ -46,8 +46,9 @@ final class LiveServer: Stoppable {
     }
 
     /// A new connection to this server; its waiting calls run off the cooperative pool.
-    func connect() async throws -> OffPoolClient {
-        try await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 5)
+    /// `sending`: a request written right after the connect, on the same thread.
+    func connect(sending request: String? = nil) async throws -> OffPoolClient {
+        try await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 5, sending: request)
     }
 
     func stop() async {

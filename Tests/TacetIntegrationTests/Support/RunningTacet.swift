@@ -86,12 +86,7 @@ final class RunningTacet: Sendable {
 
     func waitForExit() async -> Int32 {
         let process = self.process
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        await blocking { process.waitUntilExit() }
         return process.terminationStatus
     }
 
