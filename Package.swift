@@ -103,6 +103,9 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What the test targets share (not a test target itself): the raw-socket test servers, the
+        // off-pool RawClient, `blocking`, `eventually`, `OneShot`, `whileRunning`, `unusedPort`...
+        .target(name: "TacetTestSupport", dependencies: ["TacetProbe"], path: "Tests/TacetTestSupport"),
         .testTarget(name: "TacetHTTPTests", dependencies: [
             "TacetHTTP",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -122,22 +125,23 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
-        .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe"]),
+        .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe", "TacetTestSupport"]),
         .testTarget(name: "TacetStreamTests", dependencies: [
-            "TacetStream", "TacetUpstream", "TacetProbe",
+            "TacetStream", "TacetUpstream", "TacetProbe", "TacetTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TacetUpstreamTests", dependencies: [
-            "TacetUpstream",
+            "TacetUpstream", "TacetTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy", "TacetMetrics",
+            "TacetTestSupport",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Foundation
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// The `tacet` binary as a user runs it: `check` exit codes and messages, `serve` start-up line,
@@ -107,7 +108,8 @@ struct CLITests {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // Listening: the loops exist and have run their first task.
-        _ = out.fileHandleForReading.availableData
+        let stdout = out.fileHandleForReading
+        _ = await blocking { stdout.availableData }
         let pid = process.processIdentifier
         /// The scheduling policy (stat field 41) of each event-loop thread.
         @Sendable func loopPolicies() -> [Int] {
@@ -175,17 +177,9 @@ final class LiveListener {
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
+        let bound = fd >= 0 && bindLoopback(fd, port: 0) == 0 && listen(fd, 8) == 0
         self.fd = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        port = boundPort(fd)
         try #require(fd >= 0 && bound)
     }
 

@@ -1,5 +1,6 @@
 import TacetHTTP
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// Requests that could mean two things to two parsers get 400 and a close: never a guess.
@@ -25,34 +26,37 @@ struct MalformedRequestTests {
     @Test("400 with Connection: close, then FIN", arguments: cases)
     func rejected(_ name: String, _ request: String) async throws {
         let live = try await LiveServer.start(BodyCountResponder())
-        defer { Task { await live.stop() } }
-        let client = try live.connect()
-        try client.send(request)
-        let result = client.readToEnd(timeout: 5)
-        let response = result.responses().finalResponses.first
-        #expect(response?.status == 400, "\(name): \(result.string.prefix(120))")
-        #expect(response?.header("connection") == "close")
-        #expect(result.end == .fin)
+        try await whileRunning(live) {
+            let client = try await live.connect()
+            try await client.send(request)
+            let result = await client.readToEnd(timeout: 5)
+            let response = result.responses().finalResponses.first
+            #expect(response?.status == 400, "\(name): \(result.string.prefix(120))")
+            #expect(response?.header("connection") == "close")
+            #expect(result.end == .fin)
+        }
     }
 
     @Test("Unknown transfer coding: 501")
     func unknownCoding() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
-        defer { Task { await live.stop() } }
-        let client = try live.connect()
-        try client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
-        let result = client.readToEnd(timeout: 5)
-        #expect(result.responses().finalResponses.first?.status == 501)
-        #expect(result.end == .fin)
+        try await whileRunning(live) {
+            let client = try await live.connect()
+            try await client.send("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+            let result = await client.readToEnd(timeout: 5)
+            #expect(result.responses().finalResponses.first?.status == 501)
+            #expect(result.end == .fin)
+        }
     }
 
     @Test("HTTP/2 request line: 505")
     func wrongVersion() async throws {
         let live = try await LiveServer.start(BodyCountResponder())
-        defer { Task { await live.stop() } }
-        let client = try live.connect()
-        try client.send("GET / HTTP/2.0\r\nHost: t\r\n\r\n")
-        let result = client.readToEnd(timeout: 5)
-        #expect(result.responses().finalResponses.first?.status == 505)
+        try await whileRunning(live) {
+            let client = try await live.connect()
+            try await client.send("GET / HTTP/2.0\r\nHost: t\r\n\r\n")
+            let result = await client.readToEnd(timeout: 5)
+            #expect(result.responses().finalResponses.first?.status == 505)
+        }
     }
 }

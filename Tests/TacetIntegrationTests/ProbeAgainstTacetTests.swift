@@ -3,6 +3,7 @@ import NIOCore
 import TacetHTTP
 import TacetProbe
 import TacetStatic
+import TacetTestSupport
 import Testing
 
 /// `tacet probe` as a library, pointed at an in-process Tacet: every scenario of the HTTP suite
@@ -17,23 +18,14 @@ struct ProbeAgainstTacetTests {
     func withTacet<T>(settings: ServerSettings = ServerSettings(), _ responder: any Responder,
                       _ body: (LiveServer) async throws -> T) async throws -> T {
         let live = try await LiveServer.start(settings: settings, responder)
-        do {
-            let result = try await body(live)
-            await live.stop()
-            return result
-        } catch {
-            await live.stop()
-            throw error
-        }
+        return try await whileRunning(live) { try await body(live) }
     }
 
     /// Runs the probe on its own thread: it blocks in poll(2) and must not hold a cooperative thread.
     func probe(_ live: LiveServer, path: String = "/", _ scenarios: [ProbeScenario]? = nil,
                repetitions: Int = 1, options: ProbeOptions = ProbeOptions()) async throws -> ProbeReport {
         let probe = Probe(target: .http(HTTPTarget(host: "127.0.0.1", port: live.port, path: path)), options: options)
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try probe.run(scenarios: scenarios, repetitions: repetitions) }) }.start()
-        }
+        return try await blocking { try probe.run(scenarios: scenarios, repetitions: repetitions) }
     }
 
     /// The single result of a one-scenario run; the report's baseline is not in `results` then.

@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// The proxy as configured in YAML, run by `TacetServer`: upstream blocks, balancing, a server
@@ -20,23 +21,10 @@ struct ProxyConfigTests {
         return (server, try #require(bound.first?.port))
     }
 
-    static func closedPort() throws -> Int {
-        // Bind, read the port, close: nothing listens there afterwards.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        close(fd)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test("A server that is down is skipped: every request answered by the live one, none lost")
     func downServerSkipped() async throws {
         let backend = try await TestBackend()
-        let down = try Self.closedPort()
+        let down = unusedPort()
         let (server, port) = try await Self.serve("""
             listen: ["127.0.0.1:0"]
             access_log: off
@@ -49,14 +37,15 @@ struct ProxyConfigTests {
               - match: { path: /api/ }
                 proxy: { upstream: app, on_client_fin: probe }
             """)
-        defer { Task { await server.shutdown(); await backend.stop() } }
-        for i in 0..<6 {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        try await whileRunning(server, backend) {
+            for i in 0..<6 {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                try await client.write("GET /api/\(i) HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+            }
+            #expect(backend.recorder.all.filter { $0.hasPrefix("answered") }.count == 6)
+            #expect(server.upstreamGroups["app"]?.isUp(0) == false)
         }
-        #expect(backend.recorder.all.filter { $0.hasPrefix("answered") }.count == 6)
-        #expect(server.upstreamGroups["app"]?.isUp(0) == false)
     }
 
     @Test("Every server down: 502 at once")
@@ -65,15 +54,16 @@ struct ProxyConfigTests {
             listen: ["127.0.0.1:0"]
             access_log: off
             upstreams:
-              app: { servers: ["127.0.0.1:\(try Self.closedPort())", "127.0.0.1:\(try Self.closedPort())"] }
+              app: { servers: ["127.0.0.1:\(unusedPort())", "127.0.0.1:\(unusedPort())"] }
             routes:
               - match: { path: / }
                 proxy: { upstream: app }
             """)
-        defer { Task { await server.shutdown() } }
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
+        try await whileRunning(server) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 502)
+        }
     }
 
     @Test("Weighted round robin across two live servers, through `to:` and `upstream:` routes")
@@ -92,17 +82,18 @@ struct ProxyConfigTests {
               - match: { path: / }
                 proxy: { upstream: app }
             """)
-        defer { Task { await server.shutdown(); await a.stop(); await b.stop() } }
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        var bodies: [String] = []
-        for _ in 0..<6 {
-            try client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
-            bodies += client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
+        try await whileRunning(server, a, b) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            var bodies: [String] = []
+            for _ in 0..<6 {
+                try await client.write("GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+                bodies += await client.readResponses(count: 1, timeout: 10).responses().finalResponses.map(\.bodyString)
+            }
+            #expect(bodies.filter { $0 == "a\n" }.count == 4)
+            #expect(bodies.filter { $0 == "b\n" }.count == 2)
+            try await client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
         }
-        #expect(bodies.filter { $0 == "a\n" }.count == 4)
-        #expect(bodies.filter { $0 == "b\n" }.count == 2)
-        try client.write("GET /one/x HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "b\n")
     }
 }
 
@@ -111,7 +102,7 @@ struct ReloadUpstreamStateTests {
     @Test("An unchanged upstream keeps its health marks across a reload; a changed one starts fresh")
     func healthSurvivesReload() async throws {
         let backend = try await TestBackend()
-        let down = try ProxyConfigTests.closedPort()
+        let down = unusedPort()
         let yaml = """
             listen: ["127.0.0.1:0"]
             access_log: off
@@ -124,24 +115,25 @@ struct ReloadUpstreamStateTests {
                 proxy: { upstream: app }
             """
         let (server, port) = try await ProxyConfigTests.serve(yaml)
-        defer { Task { await server.shutdown(); await backend.stop() } }
-        for _ in 0..<2 {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+        try await whileRunning(server, backend) {
+            for _ in 0..<2 {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                try await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+                #expect(await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.status == 200)
+            }
+            let before = try #require(server.upstreamGroups["app"])
+            #expect(before.isUp(0) == false)
+
+            try await server.reload(configuration: ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/"))
+            let after = try #require(server.upstreamGroups["app"])
+            #expect(after === before)
+            #expect(after.isUp(0) == false)
+
+            let changed = yaml.replacingOccurrences(of: "fail_timeout: 60s", with: "fail_timeout: 30s")
+            try await server.reload(configuration: ConfigLoader.parse(yaml: changed, file: "tacet.yaml", baseDirectory: "/"))
+            let fresh = try #require(server.upstreamGroups["app"])
+            #expect(fresh !== before)
+            #expect(fresh.isUp(0))
         }
-        let before = try #require(server.upstreamGroups["app"])
-        #expect(before.isUp(0) == false)
-
-        try await server.reload(configuration: ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/"))
-        let after = try #require(server.upstreamGroups["app"])
-        #expect(after === before)
-        #expect(after.isUp(0) == false)
-
-        let changed = yaml.replacingOccurrences(of: "fail_timeout: 60s", with: "fail_timeout: 30s")
-        try await server.reload(configuration: ConfigLoader.parse(yaml: changed, file: "tacet.yaml", baseDirectory: "/"))
-        let fresh = try #require(server.upstreamGroups["app"])
-        #expect(fresh !== before)
-        #expect(fresh.isUp(0))
     }
 }

@@ -2,6 +2,7 @@ import NIOCore
 import TacetHTTP
 import TacetProbe
 import TacetProxy
+import TacetTestSupport
 import Testing
 
 /// `Upgrade` (WebSocket) through the proxy: a byte tunnel that forwards each FIN in its own
@@ -22,49 +23,52 @@ struct ProxyUpgradeTests {
     func tunnelWithHalfClose() async throws {
         let backend = try await UpgradeBackend()
         let live = try await Self.proxy(port: backend.port)
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(Self.upgrade)
-        let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        #expect(head.string.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
-        #expect(head.string.lowercased().contains("upgrade: echo"))
-        #expect(head.string.lowercased().contains("connection: upgrade"))
-        try client.write("hello")
-        let echo = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hello") }, timeout: 5)
-        #expect(echo.string.hasSuffix("hello"))
-        try client.shutdownWrite()
-        let rest = client.readToEnd(timeout: 5)
-        #expect(rest.string.hasSuffix("bye"))
-        #expect(rest.end == .fin)
-        #expect(backend.recorder.contains("fin"))
-        #expect(backend.recorder.all.first { $0.hasPrefix("request") }?.lowercased().contains("upgrade: echo") == true)
-        #expect(await live.waitForNoConnections())
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(Self.upgrade)
+            let head = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            #expect(head.string.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+            #expect(head.string.lowercased().contains("upgrade: echo"))
+            #expect(head.string.lowercased().contains("connection: upgrade"))
+            try await client.write("hello")
+            let echo = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hello") }, timeout: 5)
+            #expect(echo.string.hasSuffix("hello"))
+            try client.shutdownWrite()
+            let rest = await client.readToEnd(timeout: 5)
+            #expect(rest.string.hasSuffix("bye"))
+            #expect(rest.end == .fin)
+            #expect(backend.recorder.contains("fin"))
+            #expect(backend.recorder.all.first { $0.hasPrefix("request") }?.lowercased().contains("upgrade: echo") == true)
+            #expect(await live.waitForNoConnections())
+        }
     }
 
     @Test("An RST from the upstream becomes an RST to the client, never a FIN")
     func upstreamResetBecomesReset() async throws {
         let backend = try await UpgradeBackend(resetAfterEcho: true)
         let live = try await Self.proxy(port: backend.port)
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(Self.upgrade)
-        _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        try client.write("x")
-        let result = client.readToEnd(timeout: 5)
-        #expect(result.end == .rst)
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(Self.upgrade)
+            _ = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            try await client.write("x")
+            let result = await client.readToEnd(timeout: 5)
+            #expect(result.end == .rst)
+        }
     }
 
     @Test("An RST from the client becomes an RST to the upstream")
     func clientResetBecomesReset() async throws {
         let backend = try await UpgradeBackend()
         let live = try await Self.proxy(port: backend.port)
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(Self.upgrade)
-        _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        client.reset()
-        #expect(await eventually { backend.recorder.contains("error") })
-        #expect(!backend.recorder.contains("fin"))
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(Self.upgrade)
+            _ = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            client.reset()
+            #expect(await eventually { backend.recorder.contains("error") })
+            #expect(!backend.recorder.contains("fin"))
+        }
     }
 }
 
@@ -83,38 +87,38 @@ struct ProxyUpgradeHandoverTests {
     func frameWithTheRequest() async throws {
         let backend = try await UpgradeBackend()
         let live = try await Self.proxy(port: backend.port)
-        let client = try live.connect()
-        try client.write(ProxyUpgradeTests.upgrade + "early")
-        let reply = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("\r\n\r\nearly") }, timeout: 5)
-        #expect(reply.string.hasPrefix("HTTP/1.1 101"))
-        #expect(reply.string.hasSuffix("\r\n\r\nearly"))
-        try client.shutdownWrite()
-        let rest = client.readToEnd(timeout: 5)
-        #expect(rest.string == "bye")
-        #expect(rest.end == .fin)
-        await live.stop()
-        await backend.stop()
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade + "early")
+            let reply = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("\r\n\r\nearly") }, timeout: 5)
+            #expect(reply.string.hasPrefix("HTTP/1.1 101"))
+            #expect(reply.string.hasSuffix("\r\n\r\nearly"))
+            try client.shutdownWrite()
+            let rest = await client.readToEnd(timeout: 5)
+            #expect(rest.string == "bye")
+            #expect(rest.end == .fin)
+        }
     }
 
     @Test("The 101 and the upstream's first bytes in one write: both reach the client; one access-log line, 101, bytes each way")
     func bytesWithThe101() async throws {
         let backend = try await UpgradeBackend(greeting: "hi!")
         let live = try await Self.proxy(port: backend.port)
-        let client = try live.connect()
-        try client.write(ProxyUpgradeTests.upgrade)
-        let reply = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hi!") }, timeout: 5)
-        #expect(reply.string.hasSuffix("\r\n\r\nhi!"))
-        try client.write("abcd")
-        _ = client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("abcd") }, timeout: 5)
-        try client.shutdownWrite()
-        #expect(client.readToEnd(timeout: 5).end == .fin)
-        #expect(await live.waitForNoConnections())
-        #expect(await live.waitForAccessLog(containing: "client_fin"))
-        let lines = live.accessLogLines
-        #expect(lines.count == 1)
-        #expect(lines.first?.contains("\"GET /ws HTTP/1.1\" 101 10 ") == true, "\(lines)")  // "hi!", "abcd" and "bye" down
-        await live.stop()
-        await backend.stop()
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade)
+            let reply = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hi!") }, timeout: 5)
+            #expect(reply.string.hasSuffix("\r\n\r\nhi!"))
+            try await client.write("abcd")
+            _ = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("abcd") }, timeout: 5)
+            try client.shutdownWrite()
+            #expect(await client.readToEnd(timeout: 5).end == .fin)
+            #expect(await live.waitForNoConnections())
+            #expect(await live.waitForAccessLog(containing: "client_fin"))
+            let lines = live.accessLogLines
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains("\"GET /ws HTTP/1.1\" 101 10 ") == true, "\(lines)")  // "hi!", "abcd" and "bye" down
+        }
     }
 
     @Test("The client's FIN passed on, the upstream never finishes its side: both reset after half_close_timeout")
@@ -123,16 +127,16 @@ struct ProxyUpgradeHandoverTests {
         var settings = Upstream.Settings()
         settings.halfCloseTimeout = .milliseconds(200)
         let live = try await Self.proxy(port: backend.port, settings: settings)
-        let client = try live.connect()
-        try client.write(ProxyUpgradeTests.upgrade)
-        _ = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        try client.shutdownWrite()
-        let rest = client.readToEnd(timeout: 10)
-        #expect(rest.end == .rst, "a FIN would present the cut tunnel as finished")
-        // (The upstream, its input already closed by our FIN, sees the RST as its channel closing.)
-        #expect(await eventually { backend.recorder.contains("closed") || backend.recorder.contains("error") })
-        await live.stop()
-        await backend.stop()
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade)
+            _ = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            try client.shutdownWrite()
+            let rest = await client.readToEnd(timeout: 10)
+            #expect(rest.end == .rst, "a FIN would present the cut tunnel as finished")
+            // (The upstream, its input already closed by our FIN, sees the RST as its channel closing.)
+            #expect(await eventually { backend.recorder.contains("closed") || backend.recorder.contains("error") })
+        }
     }
 }
 
@@ -148,13 +152,14 @@ struct ProxyTunnelTimeoutTests {
                                     settings: settings, group: group)
             return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream))]
         }
-        defer { Task { await live.stop(); await backend.stop() } }
-        let client = try live.connect()
-        try client.write(ProxyUpgradeTests.upgrade)
-        let head = client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
-        #expect(head.string.hasPrefix("HTTP/1.1 101"))
-        let rest = client.readToEnd(timeout: 10)
-        #expect(rest.end == .fin)
-        #expect(await live.waitForNoConnections())
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write(ProxyUpgradeTests.upgrade)
+            let head = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            #expect(head.string.hasPrefix("HTTP/1.1 101"))
+            let rest = await client.readToEnd(timeout: 10)
+            #expect(rest.end == .fin)
+            #expect(await live.waitForNoConnections())
+        }
     }
 }

@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// `TacetServer.reload(configuration:)` in-process, on real loopback sockets: new connections
@@ -29,91 +30,95 @@ struct ReloadTests {
         return logger
     }
 
-    static func fetch(port: Int, host: String = "127.0.0.1") throws -> String? {
-        let client = try RawClient.connect(host: host, port: port, timeout: 5)
-        try client.write(get("/", "Connection: close\r\n"))
-        return client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
+    static func fetch(port: Int, host: String = "127.0.0.1") async throws -> String? {
+        let client = try await OffPoolClient.connect(host: host, port: port, timeout: 5)
+        try await client.write(get("/", "Connection: close\r\n"))
+        return await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
     }
 
     @Test("10 reloads under a steady load: every request answered, none reset, new connections switch at once")
     func reloadsUnderLoad() async throws {
         let server = try TacetServer(configuration: Self.configuration(body: "A"), threads: 2, logger: Self.quiet)
-        let port = try #require(try await server.start().first?.port)
-        let load = SteadyLoad(port: port, expectedBodies: ["A", "B"])
-        load.start()
-        for i in 1...10 {
-            let body = i % 2 == 1 ? "B" : "A"
-            let before = load.completed
-            // The load must be running across every reload, not only before the first.
-            #expect(await eventually(timeout: 10) { load.completed >= before + 20 })
-            try await server.reload(configuration: Self.configuration(body: body))
-            #expect(try Self.fetch(port: port) == body, "reload \(i)")
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            let load = SteadyLoad(port: port, expectedBodies: ["A", "B"])
+            load.start()
+            for i in 1...10 {
+                let body = i % 2 == 1 ? "B" : "A"
+                let before = load.completed
+                // The load must be running across every reload, not only before the first.
+                #expect(await eventually(timeout: 10) { load.completed >= before + 20 })
+                try await server.reload(configuration: Self.configuration(body: body))
+                #expect(try await Self.fetch(port: port) == body, "reload \(i)")
+            }
+            let after = load.completed
+            #expect(await eventually(timeout: 10) { load.completed >= after + 20 })
+            let report = await load.stop()
+            #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
+            #expect(report.completed > 200)
+            // Fresh connections saw both bodies; keep-alive runs did too (each run keeps the body
+            // of the configuration its connection was accepted under).
+            #expect(Set(report.freshBodies) == ["A", "B"])
+            #expect(report.keepAliveBodies == ["A", "B"])
         }
-        let after = load.completed
-        #expect(await eventually(timeout: 10) { load.completed >= after + 20 })
-        let report = await load.stop()
-        #expect(report.failures.isEmpty, "\(report.failures.prefix(5))")
-        #expect(report.completed > 200)
-        // Fresh connections saw both bodies; keep-alive runs did too (each run keeps the body
-        // of the configuration its connection was accepted under).
-        #expect(Set(report.freshBodies) == ["A", "B"])
-        #expect(report.keepAliveBodies == ["A", "B"])
-        await server.shutdown()
     }
 
     @Test("a keep-alive connection keeps its configuration; a new one gets the new")
     func openConnectionKeepsOldConfiguration() async throws {
         let server = try TacetServer(configuration: Self.configuration(body: "old"), threads: 1, logger: Self.quiet)
-        let port = try #require(try await server.start().first?.port)
-        let kept = try RawClient.connect(host: "127.0.0.1", port: port)
-        try kept.write(get("/"))
-        #expect(kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
-        try await server.reload(configuration: Self.configuration(body: "new"))
-        #expect(try Self.fetch(port: port) == "new")
-        try kept.write(get("/"))
-        #expect(kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
-        kept.close()
-        await server.shutdown()
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            let kept = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await kept.write(get("/"))
+            #expect(await kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
+            try await server.reload(configuration: Self.configuration(body: "new"))
+            #expect(try await Self.fetch(port: port) == "new")
+            try await kept.write(get("/"))
+            #expect(await kept.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "old")
+            kept.close()
+        }
     }
 
     @Test("max_connections raised by a reload applies to the listener that stays")
     func maxConnectionsOnKeptListener() async throws {
         let server = try TacetServer(configuration: Self.configuration(body: "A", extra: "max_connections: 1"),
                                      threads: 1, logger: Self.quiet)
-        let port = try #require(try await server.start().first?.port)
-        let first = try RawClient.connect(host: "127.0.0.1", port: port)
-        try first.write(get("/"))
-        #expect(first.readResponses(count: 1, timeout: 10).responses().completeFinalCount == 1)
-        let second = try RawClient.connect(host: "127.0.0.1", port: port)
-        try second.write(get("/"))
-        #expect(second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
-        let summary = try await server.reload(configuration: Self.configuration(body: "B", extra: "max_connections: 2"))
-        #expect(summary.bound.isEmpty && summary.closed.isEmpty)
-        let answer = second.readResponses(count: 1, timeout: 10).responses().finalResponses.first
-        #expect(answer?.bodyString == "B")
-        first.close()
-        second.close()
-        await server.shutdown()
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            let first = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await first.write(get("/"))
+            #expect(await first.readResponses(count: 1, timeout: 10).responses().completeFinalCount == 1)
+            let second = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await second.write(get("/"))
+            #expect(await second.read(until: { !$0.isEmpty }, timeout: 0.3).bytes.isEmpty)
+            let summary = try await server.reload(configuration: Self.configuration(body: "B", extra: "max_connections: 2"))
+            #expect(summary.bound.isEmpty && summary.closed.isEmpty)
+            let answer = await second.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+            #expect(answer?.bodyString == "B")
+            first.close()
+            second.close()
+        }
     }
 
     @Test("listen addresses: a new one is bound, a removed one closed, one that stays keeps its socket")
     func listenAddressesChange() async throws {
         let server = try TacetServer(configuration: Self.configuration(body: "one"), threads: 1, logger: Self.quiet)
-        let first = try #require(try await server.start().first?.port)
+        try await whileRunning(server) {
+            let first = try #require(try await server.start().first?.port)
 
-        let added = try await server.reload(configuration: Self.configuration(body: "two", listen: ["127.0.0.1:0", "127.0.0.2:0"]))
-        let second = try #require(added.bound.first?.port)
-        #expect(added.bound.map(\.ipAddress) == ["127.0.0.2"])
-        #expect(added.closed.isEmpty)
-        #expect(try Self.fetch(port: first) == "two")
-        #expect(try Self.fetch(port: second, host: "127.0.0.2") == "two")
+            let added = try await server.reload(configuration: Self.configuration(body: "two", listen: ["127.0.0.1:0", "127.0.0.2:0"]))
+            let second = try #require(added.bound.first?.port)
+            #expect(added.bound.map(\.ipAddress) == ["127.0.0.2"])
+            #expect(added.closed.isEmpty)
+            #expect(try await Self.fetch(port: first) == "two")
+            #expect(try await Self.fetch(port: second, host: "127.0.0.2") == "two")
 
-        let removed = try await server.reload(configuration: Self.configuration(body: "three", listen: ["127.0.0.2:0"]))
-        #expect(removed.bound.isEmpty)
-        #expect(removed.closed.map(\.port) == [first])
-        #expect(try Self.fetch(port: second, host: "127.0.0.2") == "three")
-        #expect(throws: RawClientError.self) { try RawClient.connect(host: "127.0.0.1", port: first, timeout: 5) }
-        await server.shutdown()
+            let removed = try await server.reload(configuration: Self.configuration(body: "three", listen: ["127.0.0.2:0"]))
+            #expect(removed.bound.isEmpty)
+            #expect(removed.closed.map(\.port) == [first])
+            #expect(try await Self.fetch(port: second, host: "127.0.0.2") == "three")
+            await #expect(throws: RawClientError.self) { try await OffPoolClient.connect(host: "127.0.0.1", port: first, timeout: 5) }
+        }
     }
 
     @Test("a reload that cannot bind changes nothing: the old configuration keeps serving")
@@ -122,13 +127,14 @@ struct ReloadTests {
         let taken = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
         let takenPort = try #require(taken.localAddress?.port)
         let server = try TacetServer(configuration: Self.configuration(body: "old"), group: group, logger: Self.quiet)
-        let port = try #require(try await server.start().first?.port)
-        await #expect(throws: (any Error).self) {
-            try await server.reload(configuration: Self.configuration(
-                body: "new", listen: ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.1:\(takenPort)"]))
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            await #expect(throws: (any Error).self) {
+                try await server.reload(configuration: Self.configuration(
+                    body: "new", listen: ["127.0.0.1:0", "127.0.0.2:0", "127.0.0.1:\(takenPort)"]))
+            }
+            #expect(try await Self.fetch(port: port) == "old")
         }
-        #expect(try Self.fetch(port: port) == "old")
-        await server.shutdown()
         try await taken.close()
         try await group.shutdownGracefully()
     }
@@ -142,22 +148,21 @@ struct ReloadTests {
         }
         let server = try TacetServer(configuration: Self.configuration(body: "x", extra: streams(one)),
                                      threads: 1, logger: Self.quiet)
-        try await server.start()
-        let port = try #require(server.streamAddresses.first?.port)
-        func through() throws -> String {
-            let client = try RawClient.connect(host: "127.0.0.1", port: port)
-            try client.write("GET / HTTP/1.0\r\n\r\n")
-            try client.shutdownWrite()
-            return client.readToEnd(timeout: 10).responses().finalResponses.first?.bodyString ?? ""
+        try await whileRunning(server, one, two) {
+            try await server.start()
+            let port = try #require(server.streamAddresses.first?.port)
+            func through() async throws -> String {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                try await client.write("GET / HTTP/1.0\r\n\r\n")
+                try client.shutdownWrite()
+                return await client.readToEnd(timeout: 10).responses().finalResponses.first?.bodyString ?? ""
+            }
+            #expect(try await through() == "one\n")
+            let summary = try await server.reload(configuration: Self.configuration(body: "x", extra: streams(two)))
+            #expect(summary.bound.isEmpty && summary.closed.isEmpty)
+            #expect(server.streamAddresses.map(\.port) == [port])
+            #expect(try await through() == "two\n")
         }
-        #expect(try through() == "one\n")
-        let summary = try await server.reload(configuration: Self.configuration(body: "x", extra: streams(two)))
-        #expect(summary.bound.isEmpty && summary.closed.isEmpty)
-        #expect(server.streamAddresses.map(\.port) == [port])
-        #expect(try through() == "two\n")
-        await server.shutdown()
-        await one.stop()
-        await two.stop()
     }
 }
 
@@ -182,18 +187,18 @@ struct ReloadProxyTests {
         let backend = try await TestBackend(timing: .gated)
         let server = try TacetServer(configuration: Self.configuration(backend: backend),
                                      threads: 1, logger: ReloadTests.quiet)
-        let port = try #require(try await server.start().first?.port)
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        try client.write(get("/slow"))
-        #expect(await eventually { backend.recorder.all.contains { $0.hasPrefix("request GET /slow") } })
-        try await server.reload(configuration: Self.configuration(backend: backend))
-        backend.release()
-        let response = client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
-        #expect(response?.status == 200)
-        #expect(response?.bodyString == "backend says hi\n")
-        client.close()
-        await server.shutdown()
-        await backend.stop()
+        try await whileRunning(server, backend) {
+            let port = try #require(try await server.start().first?.port)
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await client.write(get("/slow"))
+            #expect(await eventually { backend.recorder.all.contains { $0.hasPrefix("request GET /slow") } })
+            try await server.reload(configuration: Self.configuration(backend: backend))
+            backend.release()
+            let response = await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first
+            #expect(response?.status == 200)
+            #expect(response?.bodyString == "backend says hi\n")
+            client.close()
+        }
     }
 
     @Test("the old upstream set's idle pooled connections close; the new set opens its own")
@@ -201,15 +206,15 @@ struct ReloadProxyTests {
         let backend = try await TestBackend()
         let server = try TacetServer(configuration: Self.configuration(backend: backend),
                                      threads: 1, logger: ReloadTests.quiet)
-        let port = try #require(try await server.start().first?.port)
-        #expect(try ReloadTests.fetch(port: port) == "backend says hi\n")
-        let old = server.upstreams
-        #expect(await eventually { old.idleConnectionCount == 1 })
-        try await server.reload(configuration: Self.configuration(backend: backend))
-        #expect(await eventually { old.idleConnectionCount == 0 })
-        #expect(try ReloadTests.fetch(port: port) == "backend says hi\n")
-        #expect(backend.recorder.count("connection") == 2)
-        await server.shutdown()
-        await backend.stop()
+        try await whileRunning(server, backend) {
+            let port = try #require(try await server.start().first?.port)
+            #expect(try await ReloadTests.fetch(port: port) == "backend says hi\n")
+            let old = server.upstreams
+            #expect(await eventually { old.idleConnectionCount == 1 })
+            try await server.reload(configuration: Self.configuration(backend: backend))
+            #expect(await eventually { old.idleConnectionCount == 0 })
+            #expect(try await ReloadTests.fetch(port: port) == "backend says hi\n")
+            #expect(backend.recorder.count("connection") == 2)
+        }
     }
 }

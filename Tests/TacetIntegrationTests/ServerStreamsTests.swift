@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// The `streams` config shape, run by `TacetServer`: beside HTTP listeners, and alone.
@@ -27,23 +28,24 @@ import Testing
         var logger = Logger(label: "tacet-test")
         logger.logLevel = .warning
         let server = try TacetServer(configuration: config, group: group, logger: logger)
-        let http = try await server.start()
-        #expect(server.upstreamGroups["app"]?.servers.map(\.port) == [echo.port])
+        try await whileRunning(server) {
+            let http = try await server.start()
+            #expect(server.upstreamGroups["app"]?.servers.map(\.port) == [echo.port])
 
-        let web = try RawClient.connect(host: "127.0.0.1", port: try #require(http.first?.port))
-        try web.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-        #expect(web.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "hi\n")
+            let web = try await OffPoolClient.connect(host: "127.0.0.1", port: try #require(http.first?.port))
+            try await web.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await web.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString == "hi\n")
 
-        #expect(server.streamAddresses.count == 2)
-        for address in server.streamAddresses {
-            let client = try RawClient.connect(host: "127.0.0.1", port: try #require(address.port))
-            try client.write("ping")
-            try client.shutdownWrite()
-            let reply = client.readToEnd(timeout: 10)
-            #expect(String(decoding: reply.bytes, as: UTF8.self) == "ping")
-            #expect(reply.end == .fin)
+            #expect(server.streamAddresses.count == 2)
+            for address in server.streamAddresses {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: try #require(address.port))
+                try await client.write("ping")
+                try client.shutdownWrite()
+                let reply = await client.readToEnd(timeout: 10)
+                #expect(String(decoding: reply.bytes, as: UTF8.self) == "ping")
+                #expect(reply.end == .fin)
+            }
         }
-        await server.shutdown()
         try await echo.channel.close()
         try await group.shutdownGracefully()
     }
@@ -57,12 +59,13 @@ import Testing
             """, file: "tacet.yaml", baseDirectory: "/")
         #expect(config.listen.isEmpty)
         let server = try TacetServer(configuration: config, group: group)
-        #expect(try await server.start().isEmpty)
-        let client = try RawClient.connect(host: "127.0.0.1", port: try #require(server.streamAddresses.first?.port))
-        try client.write("alone")
-        try client.shutdownWrite()
-        #expect(String(decoding: client.readToEnd(timeout: 10).bytes, as: UTF8.self) == "alone")
-        await server.shutdown()
+        try await whileRunning(server) {
+            #expect(try await server.start().isEmpty)
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: try #require(server.streamAddresses.first?.port))
+            try await client.write("alone")
+            try client.shutdownWrite()
+            #expect(String(decoding: await client.readToEnd(timeout: 10).bytes, as: UTF8.self) == "alone")
+        }
         try await echo.channel.close()
         try await group.shutdownGracefully()
     }

@@ -2,6 +2,7 @@ import Foundation
 import TacetHTTP
 import TacetProbe
 import TacetStatic
+import TacetTestSupport
 import Testing
 
 /// Static files over real sockets: traversal refused, ranges, conditionals, redirects.
@@ -21,10 +22,11 @@ struct StaticFilesTests {
 
     func fetch(_ request: String, root: String) async throws -> ParsedResponse? {
         let live = try await LiveServer.start(StaticResponder(root: root))
-        defer { Task { await live.stop() } }
-        let client = try live.connect()
-        try client.send(request)
-        return client.readResponses(count: 1, timeout: 5).responses(requestMethods: client.requestMethods).finalResponses.first
+        return try await whileRunning(live) {
+            let client = try await live.connect()
+            try await client.send(request)
+            return await client.readResponses(count: 1, timeout: 5).responses(requestMethods: client.requestMethods).finalResponses.first
+        }
     }
 
     @Test("Traversal and encoded tricks never leave the root",
@@ -114,15 +116,16 @@ struct StaticFilesTests {
         let data = Data((0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try data.write(to: URL(fileURLWithPath: root + "/big.bin"))
         let live = try await LiveServer.start(StaticResponder(root: root))
-        defer { Task { await live.stop() } }
-        let client = try live.connect()
-        try client.send(get("/big.bin"))
-        try client.shutdownWrite()
-        let result = client.readToEnd(timeout: 10)
-        #expect(result.end == .fin)
-        let response = result.responses().finalResponses.first
-        #expect(response?.header("content-type") == "application/octet-stream")
-        #expect(response.map { Data($0.body) } == data)
+        try await whileRunning(live) {
+            let client = try await live.connect()
+            try await client.send(get("/big.bin"))
+            try client.shutdownWrite()
+            let result = await client.readToEnd(timeout: 10)
+            #expect(result.end == .fin)
+            let response = result.responses().finalResponses.first
+            #expect(response?.header("content-type") == "application/octet-stream")
+            #expect(response.map { Data($0.body) } == data)
+        }
     }
 
     @Test("Files either side of the copy limit (16 KiB), pipelined: every byte of each, in order")
@@ -136,13 +139,14 @@ struct StaticFilesTests {
             files.append(data)
         }
         let live = try await LiveServer.start(StaticResponder(root: root))
-        defer { Task { await live.stop() } }
-        let client = try live.connect()
-        try client.send(get("/f0.bin") + get("/f1.bin") + get("/f0.bin") + get("/f1.bin"))
-        try client.shutdownWrite()
-        let result = client.readToEnd(timeout: 10)
-        #expect(result.end == .fin)
-        let bodies = result.responses().finalResponses.map { Data($0.body) }
-        #expect(bodies == files + files)
+        try await whileRunning(live) {
+            let client = try await live.connect()
+            try await client.send(get("/f0.bin") + get("/f1.bin") + get("/f0.bin") + get("/f1.bin"))
+            try client.shutdownWrite()
+            let result = await client.readToEnd(timeout: 10)
+            #expect(result.end == .fin)
+            let bodies = result.responses().finalResponses.map { Data($0.body) }
+            #expect(bodies == files + files)
+        }
     }
 }

@@ -4,6 +4,7 @@ import NIOPosix
 import TacetConfig
 import TacetProbe
 import TacetServer
+import TacetTestSupport
 import Testing
 
 /// A graceful stop with TCP streams in progress: they may finish within shutdown_timeout;
@@ -26,15 +27,15 @@ struct StreamShutdownTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let echo = try await EchoServer.start(group: group)
         let (server, port) = try await Self.server(group: group, echoPort: echo.port, grace: "30s")
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        try client.write("before")
-        #expect(client.read(until: { $0.count >= 6 }, timeout: 10).string == "before")
+        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+        try await client.write("before")
+        #expect(await client.read(until: { $0.count >= 6 }, timeout: 10).string == "before")
         let stopping = Task { await server.shutdown() }
         // New streams are refused once the stop has begun.
-        #expect(await eventually { (try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 1)) == nil })
-        try client.write("after")
+        #expect(await eventually { (try? await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 1)) == nil })
+        try await client.write("after")
         try client.shutdownWrite()
-        let rest = client.readToEnd(timeout: 10)
+        let rest = await client.readToEnd(timeout: 10)
         #expect(rest.string == "after")
         #expect(rest.end == .fin)
         await stopping.value
@@ -47,11 +48,11 @@ struct StreamShutdownTests {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let echo = try await EchoServer.start(group: group)
         let (server, port) = try await Self.server(group: group, echoPort: echo.port, grace: "200ms")
-        let client = try RawClient.connect(host: "127.0.0.1", port: port)
-        try client.write("x")
-        #expect(client.read(until: { !$0.isEmpty }, timeout: 10).string == "x")
+        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+        try await client.write("x")
+        #expect(await client.read(until: { !$0.isEmpty }, timeout: 10).string == "x")
         await server.shutdown()
-        #expect(client.readToEnd(timeout: 10).end == .rst)
+        #expect(await client.readToEnd(timeout: 10).end == .rst)
         try await echo.channel.close()
         try await group.shutdownGracefully()
     }

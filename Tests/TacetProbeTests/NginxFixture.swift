@@ -1,5 +1,6 @@
 import Foundation
 @testable import TacetProbe
+import TacetTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,7 @@ final class NginxFixture {
     private let process: Process
 
     init(backendPort: Int, ignoreClientAbort: Bool) throws {
-        guard let binary = Self.binary else { throw TestError(Self.skipReason) }
+        guard let binary = Self.binary else { throw TestFailure(Self.skipReason) }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tacet-nginx-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         // nginx cannot listen on port 0: take a port the kernel just handed out and freed.
@@ -81,7 +82,7 @@ final class NginxFixture {
         let log = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""
         stop()
-        throw TestError("nginx did not start listening on \(port): \(log) \(errors)")
+        throw TestFailure("nginx did not start listening on \(port): \(log) \(errors)")
     }
 
     /// The access log: nginx's own account (499 = client closed the request).
@@ -126,7 +127,7 @@ final class SlowBackend: @unchecked Sendable {
                 recorder.add(.abandoned)
                 return
             }
-            socket.send("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n")
+            socket.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n")
             recorder.add(.answered)
         }
     }

@@ -1,6 +1,7 @@
 import Dispatch
 import Testing
 @testable import TacetProbe
+import TacetTestSupport
 
 private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
 
@@ -16,7 +17,7 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
     /// Answers every whole request at once, then FIN after the client's FIN: Tacet's promise 1.
     static func goodServer() throws -> MultiServer {
         try MultiServer { socket in
-            socket.serveRequests { _ in socket.send(ok) }
+            socket.serveRequests { _ in socket.write(ok) }
             socket.shutdownWrite()
         }
     }
@@ -43,7 +44,7 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
         let server = try MultiServer { socket in
             _ = socket.read(until: "\r\n\r\n")
             if socket.waitForClient(ms: 300) == .fin { return }
-            socket.send(ok)
+            socket.write(ok)
             _ = socket.readToEnd()
         }
         defer { server.stop() }
@@ -59,10 +60,10 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
         let server = try MultiServer { socket in
             _ = socket.read(until: "\r\n\r\n")
             if socket.waitForClient(ms: 300) == .fin {
-                socket.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                socket.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                 return
             }
-            socket.send(ok)
+            socket.write(ok)
             _ = socket.readToEnd()
         }
         defer { server.stop() }
@@ -74,11 +75,11 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
         let server = try MultiServer { socket in
             let head = socket.read(until: "\r\n\r\n")
             if String(decoding: head, as: UTF8.self).hasPrefix("POST") {
-                socket.send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                socket.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 socket.reset()
                 return
             }
-            socket.send(ok)
+            socket.write(ok)
             _ = socket.readToEnd()
         }
         defer { server.stop() }
@@ -110,7 +111,7 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
     @Test func aTCPEchoThatForwardsTheHalfCloseAnswers() throws {
         let server = try MultiServer { socket in
             let (bytes, _) = socket.readToEnd()
-            socket.send(bytes)
+            socket.write(bytes)
         }
         defer { server.stop() }
         var options = ProbeOptions()

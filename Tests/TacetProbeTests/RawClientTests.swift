@@ -1,5 +1,6 @@
 import Testing
 @testable import TacetProbe
+import TacetTestSupport
 
 private let response = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
 private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -9,7 +10,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     @Test func halfClosedClientGetsTheAnswerThenFIN() throws {
         let server = try TestServer { socket -> PeerEnd in
             let (_, end) = socket.readToEnd()
-            socket.send(response)
+            socket.write(response)
             socket.shutdownWrite()
             return end
         }
@@ -50,7 +51,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     @Test func responseThenResetShowsTheResponseThenRST() throws {
         let server = try TestServer { socket -> Bool in
             _ = socket.read(until: "\r\n\r\n")
-            socket.send(response)
+            socket.write(response)
             _ = socket.read(until: "next")
             socket.reset()
             return true
@@ -70,7 +71,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     @Test func serverSeesShutdownWriteAsFINAndStillAnswers() throws {
         let server = try TestServer { socket -> PeerEnd in
             let (bytes, end) = socket.readToEnd()
-            socket.send("got \(bytes.count)")
+            socket.write("got \(bytes.count)")
             return end
         }
         let client = try RawClient.connect(host: "127.0.0.1", port: server.port)
@@ -85,7 +86,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     @Test func serverSeesClientResetAsRST() throws {
         let server = try TestServer { socket -> PeerEnd in
             _ = socket.read(until: "abc")
-            socket.send("ack")
+            socket.write("ack")
             return socket.readToEnd().end
         }
         let client = try RawClient.connect(host: "127.0.0.1", port: server.port)
@@ -119,9 +120,9 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
     @Test func readUntilStopsWithTheConnectionOpen() throws {
         let server = try TestServer { socket -> PeerEnd in
-            socket.send("HTTP/1.1 103 Early Hints\r\n\r\n")
+            socket.write("HTTP/1.1 103 Early Hints\r\n\r\n")
             _ = socket.read(until: "go")
-            socket.send(response)
+            socket.write(response)
             return socket.readToEnd().end
         }
         let client = try RawClient.connect(host: "127.0.0.1", port: server.port)
@@ -142,7 +143,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
         // and the answer it sent first is either kept or destroyed: we report which, never hang.
         let server = try TestServer { socket -> Bool in
             _ = socket.read(until: "\r\n\r\n")
-            socket.send("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            socket.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             socket.reset()
             return true
         }
@@ -170,7 +171,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
     @Test func connectsOverIPv6() throws {
         guard let server = try? TestServer(ipv6: true, handler: { socket -> PeerEnd in
-            socket.send(response)
+            socket.write(response)
             return socket.readToEnd().end
         }) else {
             print("skipped: no IPv6 loopback here")

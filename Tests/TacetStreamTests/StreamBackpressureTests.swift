@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import TacetTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -12,31 +13,34 @@ import Glibc
     static let total = 256 * 1024 * 1024
 
     @Test func bothDirectionsAtOnceInBoundedMemory() async throws {
-        let backend = try Backend { socket -> Int in
+        let backend = try TestServer(timeout: 30) { socket -> Int in
             let writer = Pump.startWriting(fd: socket.fd, total: Self.total)
             let read = Pump.readAll(fd: socket.fd)
             writer.wait()
             return read
         }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try Pump.connect(port: proxy.port)
-        Memory.resetPeak()
-        let before = Memory.kib("VmRSS")
-        let writer = Pump.startWriting(fd: client, total: Self.total)
-        let clientRead = Pump.readAll(fd: client)
-        writer.wait()
-        let backendRead = try backend.result()
-        let peak = Memory.kib("VmHWM")
-        close(client)
-        #expect(clientRead == Self.total)
-        #expect(backendRead == Self.total)
-        // 512 MiB moved; a proxy that buffered would grow by a good part of that. The measure is
-        // the whole test process, which other suites share: the margin is for them.
-        #expect(peak - before < 128 * 1024, "peak RSS grew by \(peak - before) KiB")
-        let log = try proxy.logs.streamClosed()
-        #expect(log["bytes_up"] == "\(Self.total)" && log["bytes_down"] == "\(Self.total)")
-        #expect(log["end"] == "clean")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let proxyPort = proxy.port
+            // The pumps block: they run on threads of their own, never on the cooperative pool.
+            let client = try await blocking { try Pump.connect(port: proxyPort) }
+            Memory.resetPeak()
+            let before = Memory.kib("VmRSS")
+            let writer = Pump.startWriting(fd: client, total: Self.total)
+            let clientRead = await blocking { Pump.readAll(fd: client) }
+            await blocking { writer.wait() }
+            let backendRead = try await backend.result()
+            let peak = Memory.kib("VmHWM")
+            close(client)
+            #expect(clientRead == Self.total)
+            #expect(backendRead == Self.total)
+            // 512 MiB moved; a proxy that buffered would grow by a good part of that. The measure is
+            // the whole test process, which other suites share: the margin is for them.
+            #expect(peak - before < 128 * 1024, "peak RSS grew by \(peak - before) KiB")
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["bytes_up"] == "\(Self.total)" && log["bytes_down"] == "\(Self.total)")
+            #expect(log["end"] == "clean")
+        }
     }
 }
 

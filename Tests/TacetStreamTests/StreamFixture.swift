@@ -4,10 +4,11 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TacetStream
+import TacetTestSupport
 import TacetUpstream
 
 /// A `StreamListener` on 127.0.0.1:0 in front of the given servers, with its log lines captured.
-final class StreamFixture: @unchecked Sendable {
+final class StreamFixture: Stoppable, @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let listener: StreamListener
     let port: Int
@@ -27,13 +28,13 @@ final class StreamFixture: @unchecked Sendable {
         port = try await listener.start().port ?? 0
     }
 
-    func stop() async throws {
+    func stop() async {
         await listener.stop()
-        try await group.shutdownGracefully()
+        try? await group.shutdownGracefully()
     }
 }
 
-/// Log records, with a wait for the next "stream closed" line (a semaphore, not a sleep).
+/// Log records, and the first "stream closed" line as an event a test awaits (not a sleep).
 final class LogCapture: Sendable {
     struct Record: Sendable {
         var level: Logger.Level
@@ -42,21 +43,18 @@ final class LogCapture: Sendable {
     }
 
     private let records = NIOLockedValueBox<[Record]>([])
-    private let closed = DispatchSemaphore(value: 0)
+    private let closed = OneShot<[String: String]>()
 
     func append(_ record: Record) {
         records.withLockedValue { $0.append(record) }
-        if record.message == "stream closed" { closed.signal() }
+        if record.message == "stream closed" { closed.resolve(record.metadata) }
     }
 
     var all: [Record] { records.withLockedValue { $0 } }
 
     /// The metadata of the first "stream closed" line, waiting up to 30 s for it.
-    func streamClosed() throws -> [String: String] {
-        guard closed.wait(timeout: .now() + 30) == .success else { throw TestFailure("no 'stream closed' line") }
-        closed.signal()
-        guard let record = all.first(where: { $0.message == "stream closed" }) else { throw TestFailure("no record") }
-        return record.metadata
+    func streamClosed() async throws -> [String: String] {
+        try await closed.value(timeout: 30, failure: "no 'stream closed' line")
     }
 }
 

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import TacetProbe
 import TacetStream
+import TacetTestSupport
 import TacetUpstream
 import Testing
 
@@ -13,98 +14,56 @@ import Testing
     /// streams): every one is answered in full, then FINned, and logged as clean.
     @Test func concurrentStreamsOnTwoLoops() async throws {
         let count = 64
-        let backend = try ManyBackend(count: count)
+        // Every connection on its own thread: read to EOF, answer `got ` + what it read, FIN.
+        let backend = try MultiServer(timeout: 30) { socket in
+            let (bytes, _) = socket.readToEnd()
+            socket.write("got " + String(decoding: bytes, as: UTF8.self))
+            socket.shutdownWrite()
+            _ = socket.readToEnd()
+        }
         let proxy = try await StreamFixture(servers: [backend.port], threads: 2)
-        let port = proxy.port
-        let replies = try await withThrowingTaskGroup(of: (String, StreamEnd).self) { tasks in
-            for i in 0..<count {
-                tasks.addTask {
-                    let client = try RawClient.connect(host: "127.0.0.1", port: port)
-                    try client.write("ping \(i)")
-                    try client.shutdownWrite()
-                    let reply = client.readToEnd(timeout: 30)
-                    return (String(decoding: reply.bytes, as: UTF8.self), reply.end)
+        try await whileRunning(proxy, backend) {
+            let port = proxy.port
+            let replies = try await withThrowingTaskGroup(of: (String, StreamEnd).self) { tasks in
+                for i in 0..<count {
+                    tasks.addTask {
+                        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                        try await client.write("ping \(i)")
+                        try client.shutdownWrite()
+                        let reply = await client.readToEnd(timeout: 30)
+                        return (String(decoding: reply.bytes, as: UTF8.self), reply.end)
+                    }
                 }
+                var all: [(String, StreamEnd)] = []
+                for try await reply in tasks { all.append(reply) }
+                return all
             }
-            var all: [(String, StreamEnd)] = []
-            for try await reply in tasks { all.append(reply) }
-            return all
+            #expect(replies.count == count)
+            #expect(Set(replies.map(\.0)) == Set((0..<count).map { "got ping \($0)" }))
+            #expect(replies.allSatisfy { $0.1 == .fin })
+            // The log lines come after the clients saw their FINs; wait for all of them.
+            let logs = proxy.logs
+            _ = await eventually(timeout: 30) { logs.all.filter { $0.message == "stream closed" }.count >= count }
+            let lines = proxy.logs.all.filter { $0.message == "stream closed" }
+            #expect(lines.count == count)
+            #expect(lines.allSatisfy { $0.metadata["end"] == "clean" })
         }
-        #expect(replies.count == count)
-        #expect(Set(replies.map(\.0)) == Set((0..<count).map { "got ping \($0)" }))
-        #expect(replies.allSatisfy { $0.1 == .fin })
-        // The log lines come after the clients saw their FINs; wait for all of them.
-        let deadline = Date().addingTimeInterval(30)
-        while proxy.logs.all.filter({ $0.message == "stream closed" }).count < count, Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let lines = proxy.logs.all.filter { $0.message == "stream closed" }
-        #expect(lines.count == count)
-        #expect(lines.allSatisfy { $0.metadata["end"] == "clean" })
-        try await proxy.stop()
     }
 
     /// A port in use is an error (the socket is bound once, without SO_REUSEPORT), and after
     /// `stop` the port is free again (every loop's descriptor was closed).
     @Test func portInUseFailsAndStopFreesThePort() async throws {
-        let first = try await StreamFixture(servers: [Backend<Int>.unusedPort()], threads: 2)
+        let first = try await StreamFixture(servers: [unusedPort()], threads: 2)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let settings = StreamSettings(host: "127.0.0.1", port: first.port,
                                       group: StreamSettings.singleServer(host: "127.0.0.1", port: 1))
         let second = StreamListener(group: group, settings: settings, logger: Logger(label: "test"))
         await #expect(throws: IOError.self) { _ = try await second.start() }
-        try await first.stop()
+        await first.stop()
         let again = StreamListener(group: group, settings: settings, logger: Logger(label: "test"))
         let address = try await again.start()
         #expect(address.port == settings.port)
         await again.stop()
         try await group.shutdownGracefully()
     }
-}
-
-/// A loopback backend that serves `count` connections at once, each on its own thread: read to
-/// EOF, answer `got ` + what it read, FIN.
-final class ManyBackend: @unchecked Sendable {
-    let port: Int
-    private let listenFD: Int32
-
-    init(count: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket failed") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 256) == 0 else {
-            close(fd)
-            throw TestFailure("bind/listen failed: \(errno)")
-        }
-        listenFD = fd
-        port = Backend<Int>.localPort(fd)
-        let thread = Thread { [listenFD] in
-            for _ in 0..<count {
-                var p = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
-                guard poll(&p, 1, 30_000) == 1 else { return }
-                let connection = accept(listenFD, nil, nil)
-                guard connection >= 0 else { return }
-                var tv = timeval(tv_sec: 30, tv_usec: 0)
-                setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-                Thread {
-                    let socket = BackendSocket(fd: connection)
-                    let (bytes, _) = socket.readToEnd()
-                    socket.write("got " + String(decoding: bytes, as: UTF8.self))
-                    socket.shutdownWrite()
-                    _ = socket.readToEnd()
-                    socket.close()
-                }.start()
-            }
-        }
-        thread.start()
-    }
-
-    deinit { close(listenFD) }
 }

@@ -1,26 +1,28 @@
 import Foundation
 import NIOCore
 import TacetProbe
+import TacetTestSupport
 import Testing
 
 /// RSTs on real sockets become RSTs on the other side, never FINs; failed connects reset the client.
 @Suite(.serialized) struct StreamResetTests {
     @Test func clientRSTBecomesUpstreamRST() async throws {
-        let backend = try Backend { socket -> ([UInt8], End) in socket.readToEnd() }
+        let backend = try TestServer(timeout: 30) { socket -> ([UInt8], PeerEnd) in socket.readToEnd() }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
-        try client.write("abc")
-        client.reset()
-        let (_, end) = try backend.result()
-        #expect(end == .rst)
-        let log = try proxy.logs.streamClosed()
-        #expect(log["first_close"] == "client_rst")
-        #expect(log["end"] == "reset")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("abc")
+            client.reset()
+            let (_, end) = try await backend.result()
+            #expect(end == .rst)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "client_rst")
+            #expect(log["end"] == "reset")
+        }
     }
 
     @Test func clientRSTAfterItsFINStillBecomesRST() async throws {
-        let backend = try Backend { socket -> End in
+        let backend = try TestServer(timeout: 30) { socket -> PeerEnd in
             _ = socket.read(count: 3)
             // The client's FIN arrives (read returns 0), then its RST: the backend must see the RST.
             let (_, first) = socket.readToEnd()
@@ -34,71 +36,75 @@ import Testing
             return .timeout
         }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
-        try client.write("abc")
-        try client.shutdownWrite()
-        _ = client.read(until: { !$0.isEmpty }, timeout: 30)
-        client.reset()
-        #expect(try backend.result() == .rst)
-        let log = try proxy.logs.streamClosed()
-        #expect(log["first_close"] == "client_fin")
-        #expect(log["end"] == "reset")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("abc")
+            try client.shutdownWrite()
+            _ = await client.read(until: { !$0.isEmpty }, timeout: 30)
+            client.reset()
+            #expect(try await backend.result() == .rst)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "client_fin")
+            #expect(log["end"] == "reset")
+        }
     }
 
     @Test func upstreamRSTBecomesClientRST() async throws {
-        let backend = try Backend { socket -> [UInt8] in
+        let backend = try TestServer(timeout: 30) { socket -> [UInt8] in
             let bytes = socket.read(count: 5)
             socket.write("partial")
             socket.reset()
             return bytes
         }
         let proxy = try await StreamFixture(servers: [backend.port])
-        let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
-        try client.write("hello")
-        let result = client.readToEnd(timeout: 30)
-        #expect(result.end == .rst)
-        #expect(try backend.result() == Array("hello".utf8))
-        let log = try proxy.logs.streamClosed()
-        #expect(log["first_close"] == "upstream_rst")
-        #expect(log["end"] == "reset")
-        try await proxy.stop()
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("hello")
+            let result = await client.readToEnd(timeout: 30)
+            #expect(result.end == .rst)
+            #expect(try await backend.result() == Array("hello".utf8))
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["first_close"] == "upstream_rst")
+            #expect(log["end"] == "reset")
+        }
     }
 
     @Test func connectFailureTriesTheNextServer() async throws {
-        let backend = try Backend { socket -> End in
+        let backend = try TestServer(timeout: 30) { socket -> PeerEnd in
             let (bytes, end) = socket.readToEnd()
             socket.write("got \(bytes.count) bytes")
             return end
         }
-        let proxy = try await StreamFixture(servers: [Backend<End>.unusedPort(), backend.port])
-        let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
-        try client.write("four")
-        try client.shutdownWrite()
-        let reply = client.readToEnd(timeout: 30)
-        #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 4 bytes")
-        #expect(reply.end == .fin)
-        #expect(try backend.result() == .fin)
-        let log = try proxy.logs.streamClosed()
-        #expect(log["upstream"] == "127.0.0.1:\(backend.port)")
-        #expect(proxy.logs.all.contains { $0.message == "stream upstream connect failed" })
-        try await proxy.stop()
+        let proxy = try await StreamFixture(servers: [unusedPort(), backend.port])
+        try await whileRunning(proxy) {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+            try await client.write("four")
+            try client.shutdownWrite()
+            let reply = await client.readToEnd(timeout: 30)
+            #expect(String(decoding: reply.bytes, as: UTF8.self) == "got 4 bytes")
+            #expect(reply.end == .fin)
+            #expect(try await backend.result() == .fin)
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["upstream"] == "127.0.0.1:\(backend.port)")
+            #expect(proxy.logs.all.contains { $0.message == "stream upstream connect failed" })
+        }
     }
 
     @Test func noServerReachableResetsTheClient() async throws {
-        let proxy = try await StreamFixture(servers: [Backend<End>.unusedPort(), Backend<End>.unusedPort()])
-        // The reset can be so quick that it already ends the client's connect().
-        do {
-            let client = try RawClient.connect(host: "127.0.0.1", port: proxy.port)
-            try? client.write("anyone?")
-            #expect(client.readToEnd(timeout: 30).end == .rst)
-        } catch let error as RawClientError {
-            #expect(error.errno == ECONNRESET, "\(error)")
+        let proxy = try await StreamFixture(servers: [unusedPort(), unusedPort()])
+        try await whileRunning(proxy) {
+            // The reset can be so quick that it already ends the client's connect().
+            do {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
+                try? await client.write("anyone?")
+                #expect(await client.readToEnd(timeout: 30).end == .rst)
+            } catch let error as RawClientError {
+                #expect(error.errno == ECONNRESET, "\(error)")
+            }
+            let log = try await proxy.logs.streamClosed()
+            #expect(log["end"] == "connect_failed")
+            #expect(log["upstream"] == "-")
+            #expect(proxy.logs.all.filter { $0.message == "stream upstream connect failed" }.count == 2)
         }
-        let log = try proxy.logs.streamClosed()
-        #expect(log["end"] == "connect_failed")
-        #expect(log["upstream"] == "-")
-        #expect(proxy.logs.all.filter { $0.message == "stream upstream connect failed" }.count == 2)
-        try await proxy.stop()
     }
 }

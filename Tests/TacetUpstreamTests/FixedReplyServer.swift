@@ -24,14 +24,6 @@ struct FixedReplyServer {
         return FixedReplyServer(channel: channel, port: channel.localAddress?.port ?? 0, received: received)
     }
 
-    /// A port nothing listens on: bound, read and closed again.
-    static func unusedPort(group: any EventLoopGroup) async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        return port
-    }
-
     func close() async throws { try await channel.close() }
 }
 

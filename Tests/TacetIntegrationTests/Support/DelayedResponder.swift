@@ -1,5 +1,6 @@
 import NIOCore
 import TacetHTTP
+import TacetTestSupport
 
 /// A slow backend: answers `body` with 200 `delay` after the request head arrived, the delay
 /// scheduled on the connection's event loop. The delay is the behaviour under test (a route that

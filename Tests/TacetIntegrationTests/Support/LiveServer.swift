@@ -4,9 +4,11 @@ import NIOCore
 import NIOPosix
 import TacetHTTP
 import TacetProbe
+import TacetServer
+import TacetTestSupport
 
 /// A Tacet HTTP listener on 127.0.0.1, port 0, in this process, with its access log in a temp file.
-final class LiveServer: Sendable {
+final class LiveServer: Stoppable {
     let server: HTTPServer
     let group: MultiThreadedEventLoopGroup
     let port: Int
@@ -43,8 +45,10 @@ final class LiveServer: Sendable {
         try await start(settings: settings, routes: [Router.Route(host: nil, pathPrefix: "/", responder: responder)])
     }
 
-    func connect() throws -> RawClient {
-        try RawClient.connect(host: "127.0.0.1", port: port, timeout: 5)
+    /// A new connection to this server; its waiting calls run off the cooperative pool.
+    /// `sending`: a request written right after the connect, on the same thread.
+    func connect(sending request: String? = nil) async throws -> OffPoolClient {
+        try await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 5, sending: request)
     }
 
     func stop() async {
@@ -68,31 +72,11 @@ final class LiveServer: Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Polls `condition` until it holds or `timeout` seconds pass: for state another thread changes.
-func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return condition()
-}
-
-extension RawClient {
-    /// Writes a request and records its method for the response parser.
-    func send(_ request: String) throws {
-        if let method = request.split(separator: " ", maxSplits: 1).first {
-            requestMethods.append(String(method))
-        }
-        try write(request)
-    }
-}
-
 func get(_ path: String, _ extra: String = "") -> String {
     "GET \(path) HTTP/1.1\r\nHost: test\r\n\(extra)\r\n"
+}
+
+extension TacetServer: Stoppable {
+    /// A test stops a whole server with its graceful shutdown.
+    public func stop() async { await shutdown() }
 }

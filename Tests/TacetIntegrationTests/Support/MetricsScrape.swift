@@ -1,4 +1,5 @@
 import TacetProbe
+import TacetTestSupport
 
 /// One scrape of an admin listener's `/metrics`, as series ("name{labels}") to value text.
 struct MetricsScrape {
@@ -8,10 +9,10 @@ struct MetricsScrape {
     let series: [String: String]
 
     /// GET /metrics over a real socket, with `Connection: close`.
-    static func fetch(port: Int, path: String = "/metrics") throws -> MetricsScrape {
-        let client = try RawClient.connect(host: "127.0.0.1", port: port, timeout: 5)
-        try client.send("GET \(path) HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
-        let response = client.readToEnd(timeout: 10).responses().finalResponses.first
+    static func fetch(port: Int, path: String = "/metrics") async throws -> MetricsScrape {
+        let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 5)
+        try await client.send("GET \(path) HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")
+        let response = await client.readToEnd(timeout: 10).responses().finalResponses.first
         client.close()
         guard let response else { throw TestFailure("no response from \(path)") }
         var series: [String: String] = [:]

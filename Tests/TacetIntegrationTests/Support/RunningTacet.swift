@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import TacetProbe
+import TacetTestSupport
 
 /// The real `tacet serve` binary, started on a config file: its first HTTP port, what it wrote
 /// to stderr so far, signals, and its exit. For behaviour that only the process has (signal
@@ -17,12 +18,17 @@ final class RunningTacet: Sendable {
     }
 
     /// Starts `tacet serve --config path` and waits for its first "listening" line.
-    static func start(config path: String) throws -> RunningTacet {
-        try start(arguments: ["serve", "--config", path, "--threads", "2"])
+    static func start(config path: String) async throws -> RunningTacet {
+        try await start(arguments: ["serve", "--config", path, "--threads", "2"])
     }
 
-    /// Starts `tacet` with `arguments` and waits for its first "listening" line.
-    static func start(arguments: [String]) throws -> RunningTacet {
+    /// Starts `tacet` with `arguments` and waits for its first "listening" line (a blocking read
+    /// of its stdout, on a thread of its own).
+    static func start(arguments: [String]) async throws -> RunningTacet {
+        try await blocking { try launch(arguments: arguments) }
+    }
+
+    private static func launch(arguments: [String]) throws -> RunningTacet {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try binaryPath())
         process.arguments = arguments
@@ -66,10 +72,10 @@ final class RunningTacet: Sendable {
     }
 
     /// One request on a new connection; the body, or nil if anything went wrong.
-    func fetch(_ path: String = "/") -> String? {
-        guard let client = try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 5) else { return nil }
-        guard (try? client.write(get(path, "Connection: close\r\n"))) != nil else { return nil }
-        return client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
+    func fetch(_ path: String = "/") async -> String? {
+        guard let client = try? await OffPoolClient.connect(host: "127.0.0.1", port: port, timeout: 5) else { return nil }
+        guard (try? await client.write(get(path, "Connection: close\r\n"))) != nil else { return nil }
+        return await client.readResponses(count: 1, timeout: 10).responses().finalResponses.first?.bodyString
     }
 
     /// SIGTERM, then the exit status once it exits (bounded by the test's own timeout).
@@ -80,12 +86,7 @@ final class RunningTacet: Sendable {
 
     func waitForExit() async -> Int32 {
         let process = self.process
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        await blocking { process.waitUntilExit() }
         return process.terminationStatus
     }
 

@@ -1,12 +1,13 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import TacetTestSupport
 
 /// An upstream that answers each request head (no bodies) with the exact bytes a test scripts,
 /// however wrong: the k-th request on any connection gets `replies[k]` (the last one repeats),
 /// written in one write, or in two (`then`) when the second part must come in a later segment.
 /// Records connections and requests, and lets a test wait until Tacet closes a connection.
-final class ScriptedBackend: Sendable {
+final class ScriptedBackend: Stoppable {
     struct Reply: Sendable {
         var bytes: String
         /// Written once the first write has gone out: a separate TCP segment.

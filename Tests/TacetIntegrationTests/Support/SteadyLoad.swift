@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import TacetProbe
+import TacetTestSupport
 
 /// A steady client load on its own threads (blocking sockets never run on Swift's cooperative
 /// pool): one client sends requests one after another on a keep-alive connection, opening a new

@@ -2,11 +2,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import TacetTestSupport
 
 /// An upstream for proxy tests, on 127.0.0.1:0. Answers each request after `delay`, or only
 /// when the test calls `release()` (`gated`), and records what it saw: "request GET /x",
 /// "body N", "answered /x", "gone /x" (its client closed before it answered), "connection".
-final class TestBackend: Sendable {
+final class TestBackend: Stoppable {
     enum Timing: Sendable { case immediate, delay(TimeAmount), gated }
     let group: MultiThreadedEventLoopGroup
     let channel: any Channel

@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import TacetHTTP
+import TacetTestSupport
 
 /// What a test responder saw, in order: "start /path", "body N", "end", "halfclose",
 /// "cancel:<reason>", "respond".

@@ -2,11 +2,12 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TacetHTTP
+import TacetTestSupport
 
 /// An upstream that accepts `Upgrade: echo`: answers 101 (with `greeting` in the same write),
 /// then echoes bytes; on the proxy's FIN it sends "bye" and its own FIN (`silentAfterFIN`: it
 /// sends nothing and keeps its side open), or (`resetAfterEcho`) resets after its first echo.
-final class UpgradeBackend: Sendable {
+final class UpgradeBackend: Stoppable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let channel: any Channel
     let port: Int
