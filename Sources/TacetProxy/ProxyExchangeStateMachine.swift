@@ -62,9 +62,15 @@ public struct ProxyExchangeStateMachine: Sendable {
     public private(set) var requestReceived = false
     /// Every byte of the request has gone to the upstream: the connection is at a clean boundary.
     public private(set) var requestSent = false
-    /// Servers tried for this request, the current one included.
-    public private(set) var tried: Set<Int> = []
+    /// Servers tried before `server` for this request: empty unless a connect failed, so the
+    /// common request builds no set.
+    private var triedBefore: Set<Int> = []
     public private(set) var server: Int?
+    /// Every server tried for this request, the current one included.
+    public var tried: Set<Int> {
+        guard let server else { return triedBefore }
+        return triedBefore.union(CollectionOfOne(server))
+    }
     private var connectionReused = false
     private var retried = false
     private var upstreamKeepAlive = false
@@ -96,8 +102,8 @@ public struct ProxyExchangeStateMachine: Sendable {
 
     /// A server was picked for the next connection attempt.
     public mutating func connecting(to server: Int) {
+        if let previous = self.server, previous != server { triedBefore.insert(previous) }
         self.server = server
-        tried.insert(server)
     }
 
     /// No server is left to try.
