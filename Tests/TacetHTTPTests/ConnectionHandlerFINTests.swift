@@ -72,6 +72,22 @@ struct ConnectionHandlerFINTests {
         #expect(later.requests.map(\.target) == ["/1", "/2"])
     }
 
+    @Test("A FIN after a response ended outside the read, before the next pipelined request was parsed: that request is answered, not taken for one cut short")
+    func finBeforeDeferredNextRequest() throws {
+        let later = LaterResponder()
+        let h = try Harness(responder: later)
+        try h.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        later.writers[0].respond(ResponseHead(status: .ok, body: .length(1)), body: ByteBuffer(string: "1"))
+        h.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        h.run()
+        #expect(later.requests.map(\.target) == ["/1", "/2"])
+        #expect(h.isOpen)
+        later.writers[1].respond(ResponseHead(status: .ok, body: .length(1)), body: ByteBuffer(string: "2"))
+        #expect(parseResponses(try h.output()).map(\.status) == [200, 200])
+        #expect(!h.isOpen)
+        #expect(h.handler.machine.endReason == .clientFIN)
+    }
+
     @Test("FIN in the middle of a head: 400 with Connection: close, then close")
     func finMidHead() throws {
         let h = try Harness()

@@ -174,6 +174,10 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case ChannelEvent.inputClosed:
+            // Requests already buffered come before the FIN: a response that ended outside this
+            // connection's read left the next one for a task (`startNextRequest`) that may not
+            // have run yet. Parse them now, or the FIN would look like one cut short.
+            if machine.wantsRequestBytes && pending.readableBytes > 0 { processInput() }
             perform(machine.inputClosedReceived(midRequest: parser.isMidRequest(pending: pending)))
             updateTimer()
         case is QuiesceEvent:
