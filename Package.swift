@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // TLS: termination (BoringSSL through NIOSSL); certificates made in memory (tests, --https).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Byte tunnels, shared by the TCP stream proxy and Upgrade (101) through the HTTP proxy:
@@ -41,6 +45,15 @@ let package = Package(
         // System calls Swift cannot reach: openat2(2) for static files (resolution that cannot leave
         // the root, in one call), SCHED_BATCH for the event loops.
         .target(name: "CTacetSys"),
+        // TLS on HTTP listeners: certificates and SNI, plain HTTP refused with a 400, the
+        // handshake deadline, and TLS's half-close read as what it means.
+        .target(name: "TacetTLS", dependencies: [
+            "TacetHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Route action: static files (pure path/range/conditional logic plus a responder).
         .target(name: "TacetStatic", dependencies: [
             "TacetHTTP", "CTacetSys",
@@ -90,6 +103,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
+            "TacetTLS", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -141,7 +155,12 @@ let package = Package(
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy", "TacetMetrics",
-            "TacetTestSupport",
+            "TacetTestSupport", "TacetTLS", "TacetTunnel",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

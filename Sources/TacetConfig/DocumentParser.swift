@@ -36,7 +36,7 @@ struct DocumentParser {
             context.upstreamNames = Set(configuration.upstreams.map(\.name))
         }
         if let node = top["listen"] {
-            configuration.listen = try listen(node)
+            configuration.listeners = try listen(node)
         } else if top["streams"] != nil {
             // A file with streams and no `listen` is a pure TCP proxy: no HTTP listener.
             configuration.listen = []
@@ -71,9 +71,10 @@ struct DocumentParser {
         return configuration
     }
 
-    /// A single string or a non-empty list of strings; duplicates are rejected because binding
-    /// the same address twice fails at startup with a less helpful message.
-    func listen(_ node: ConfigNode) throws(ConfigError) -> [ListenAddress] {
+    /// A single address or a non-empty list; each is `HOST:PORT` or `{ address, tls }`. Duplicates
+    /// are rejected because binding the same address twice fails at startup with a less helpful
+    /// message.
+    func listen(_ node: ConfigNode) throws(ConfigError) -> [HTTPListenerConfig] {
         let items: [ConfigNode]
         if case .sequence = node.node {
             items = try node.sequence()
@@ -81,21 +82,30 @@ struct DocumentParser {
         } else {
             items = [node]
         }
-        var addresses: [ListenAddress] = []
+        var listeners: [HTTPListenerConfig] = []
         for item in items {
-            let text = try item.string()
+            var tls: TLSListenerConfig?
+            let addressNode: ConfigNode
+            if case .mapping = item.node {
+                let map = try item.mapping(allowedKeys: ["address", "tls"])
+                addressNode = try map.required("address")
+                if let tlsNode = map["tls"] { tls = try TLSParser(context: context).tls(tlsNode) }
+            } else {
+                addressNode = item
+            }
+            let text = try addressNode.string()
             let address: ListenAddress
             do {
                 address = try ListenAddress(parsing: text)
             } catch {
-                throw item.error(error.description)
+                throw addressNode.error(error.description)
             }
-            guard !addresses.contains(address) else {
-                throw item.error("duplicate listen address '\(address)'")
+            guard !listeners.contains(where: { $0.address == address }) else {
+                throw addressNode.error("duplicate listen address '\(address)'")
             }
-            addresses.append(address)
+            listeners.append(HTTPListenerConfig(address: address, tls: tls))
         }
-        return addresses
+        return listeners
     }
 
     /// Stream entries; an address bound twice (by two streams, or by a stream and `listen`) is

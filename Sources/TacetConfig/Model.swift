@@ -3,9 +3,14 @@
 /// Every type here is a plain value (Sendable, Equatable) so it can be handed to event loops
 /// and compared in tests; all validation happens while loading, never when the server reads it.
 public struct TacetConfiguration: Sendable, Equatable {
-    /// HTTP addresses to bind. Empty only when the file has `streams` and no `listen`: a pure
-    /// TCP proxy then runs without an HTTP listener.
-    public var listen: [ListenAddress]
+    /// HTTP listeners: the addresses to bind, each plain or TLS. Empty only when the file has
+    /// `streams` and no `listen`: a pure TCP proxy then runs without an HTTP listener.
+    public var listeners: [HTTPListenerConfig]
+    /// The listeners' addresses; setting them makes plain listeners (`--listen`).
+    public var listen: [ListenAddress] {
+        get { listeners.map(\.address) }
+        set { listeners = newValue.map { HTTPListenerConfig(address: $0) } }
+    }
     /// Routes in file order; the first match wins.
     public var routes: [Route]
     public var limits: Limits
@@ -35,7 +40,7 @@ public struct TacetConfiguration: Sendable, Equatable {
         logLevel: LogLevel? = nil,
         admin: AdminConfig? = nil
     ) {
-        self.listen = listen
+        self.listeners = listen.map { HTTPListenerConfig(address: $0) }
         self.routes = routes
         self.limits = limits
         self.timeouts = timeouts

@@ -2,7 +2,7 @@ import Foundation
 
 /// Lexical path handling, so relative paths in a config file mean the same thing no matter
 /// which directory the server was started from.
-enum Paths {
+public enum Paths {
     /// `path` made absolute against `base` (itself made absolute against the current directory),
     /// with `.`, `..` and repeated slashes removed. Symlinks are left alone on purpose: the
     /// static file module decides how to treat them.
@@ -12,7 +12,8 @@ enum Paths {
         return normalize(absoluteBase + "/" + path)
     }
 
-    static func absolute(_ path: String) -> String {
+    /// `path` made absolute against the current directory (a command-line argument).
+    public static func absolute(_ path: String) -> String {
         absolute(path, relativeTo: currentDirectory)
     }
 

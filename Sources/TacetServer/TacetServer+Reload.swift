@@ -32,10 +32,12 @@ extension TacetServer {
     public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
         let old = current.withLockedValue { $0 }
         let runtime = RuntimeConfiguration(configuration, previous: old.runtime)
+        // Certificates first: one that cannot be read refuses the reload before anything moves.
+        let listeners = try ListenerSetup.specs(configuration, logger: logger)
         let accessLog = try Self.makeAccessLog(configuration.accessLog,
                                                reusing: (old.runtime.accessLog, old.accessLog))
         let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)
-        let next = Generation(runtime: runtime, upstreams: upstreams, accessLog: accessLog,
+        let next = Generation(runtime: runtime, listeners: listeners, upstreams: upstreams, accessLog: accessLog,
                               healthChecker: HealthChecker())
 
         var summary = ReloadSummary()
@@ -48,7 +50,7 @@ extension TacetServer {
             throw error
         }
         do {
-            let changes = try await http.listen(runtime.listen, maxConnections: runtime.settings.maxConnections)
+            let changes = try await http.listen(listeners, maxConnections: runtime.settings.maxConnections)
             summary.bound += changes.added
             summary.closed += changes.closed
         } catch {

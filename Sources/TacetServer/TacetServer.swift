@@ -26,6 +26,8 @@ public final class TacetServer: Sendable {
     /// What one configuration made, besides the listening sockets (which outlive it).
     struct Generation: Sendable {
         var runtime: RuntimeConfiguration
+        /// The HTTP listen addresses, TLS ones with their certificates loaded.
+        var listeners: [ListenSpec]
         var upstreams: UpstreamSet
         var accessLog: AccessLog?
         var healthChecker: HealthChecker
@@ -35,6 +37,7 @@ public final class TacetServer: Sendable {
                 scheduling: LoopScheduling = .normal,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
         let runtime = RuntimeConfiguration(configuration)
+        let listeners = try ListenerSetup.specs(configuration, logger: logger)
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         scheduling.apply(to: group, logger: logger)
@@ -53,7 +56,7 @@ public final class TacetServer: Sendable {
                                state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
                                                     observer: admin?.metrics ?? NoObserver()),
                                logger: logger)
-        self.current = NIOLockedValueBox(Generation(runtime: runtime, upstreams: upstreams, accessLog: accessLog,
+        self.current = NIOLockedValueBox(Generation(runtime: runtime, listeners: listeners, upstreams: upstreams, accessLog: accessLog,
                                                     healthChecker: HealthChecker()))
     }
 
@@ -62,7 +65,7 @@ public final class TacetServer: Sendable {
     @discardableResult
     public func start() async throws -> [SocketAddress] {
         let generation = current.withLockedValue { $0 }
-        let bound = try await http.listen(generation.runtime.listen).addresses
+        let bound = try await http.listen(generation.listeners).addresses
         for settings in observed(generation.runtime.streams) {
             let listener = StreamListener(group: group, settings: settings, logger: logger)
             let address = try await listener.start()

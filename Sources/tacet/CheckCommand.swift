@@ -25,6 +25,12 @@ struct CheckCommand: ParsableCommand {
             printError("tacet: \(error)")
             throw ExitCode(1)
         }
+        do {
+            for line in try ListenerSetup.report(loaded) { print("tacet: \(line)") }
+        } catch {
+            printError("tacet: \(error.located(in: config))")
+            throw ExitCode(1)
+        }
         let listening = StartupCheck.run(loaded, file: config)
         for address in listening.inUse {
             print("tacet: note: \(address) is in use now (by the running server?)")

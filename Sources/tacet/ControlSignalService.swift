@@ -16,6 +16,8 @@ struct ControlSignalService: Service {
     let configPath: String?
     /// `--listen` addresses, which replace the file's `listen` on every load.
     let listenOverride: [ListenAddress]
+    /// `--tls-cert` and `--tls-key`: TLS on every listener, on every load.
+    var tlsOverride: TLSListenerConfig? = nil
     let level: ErrorLogLevel
 
     func run() async {
@@ -45,6 +47,9 @@ struct ControlSignalService: Service {
             return
         }
         if !listenOverride.isEmpty { configuration.listen = listenOverride }
+        if let tlsOverride {
+            for i in configuration.listeners.indices { configuration.listeners[i].tls = tlsOverride }
+        }
         do {
             let summary = try await server.reload(configuration: configuration)
             level.apply(configuration.logLevel)

@@ -33,6 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT or [IPv6]:PORT; repeatable. Overrides the config's listen.")
     var listen: [String] = []
 
+    @Option(help: "PEM certificate chain (leaf first): every listen address serves HTTPS with it and --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int = System.coreCount
 
@@ -58,6 +64,15 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in ErrorLogHandler(label: label, level: level) }
         var configuration: TacetConfiguration
         let addresses: [ListenAddress]
+        var tlsOverride: TLSListenerConfig?
+        switch (tlsCert, tlsKey) {
+        case (let cert?, let key?):
+            tlsOverride = TLSListenerConfig(certificates: [.init(cert: Paths.absolute(cert), key: Paths.absolute(key))])
+        case (nil, nil):
+            break
+        default:
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         do {
             addresses = try listen.map { try ListenAddress(parsing: $0) }
             if let config {
@@ -70,6 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             printError("tacet: \(error)")
             throw ExitCode(1)
+        }
+        if let tlsOverride {
+            for i in configuration.listeners.indices { configuration.listeners[i].tls = tlsOverride }
         }
         level.apply(configuration.logLevel)
 
@@ -84,9 +102,11 @@ struct ServeCommand: AsyncParsableCommand {
             printError("tacet: \(error)")
             throw ExitCode(1)
         }
+        let secure = configuration.listeners.map { $0.tls != nil }
         let service = TacetService(server: server) { http, streams in
-            for address in http {
-                writeLine("tacet listening on http://\(Self.describe(address))", to: STDOUT_FILENO)
+            for (i, address) in http.enumerated() {
+                let scheme = i < secure.count && secure[i] ? "https" : "http"
+                writeLine("tacet listening on \(scheme)://\(Self.describe(address))", to: STDOUT_FILENO)
             }
             for address in streams {
                 writeLine("tacet listening on tcp://\(Self.describe(address))", to: STDOUT_FILENO)
@@ -96,7 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let control = ControlSignalService(signals: controlSignals, server: server, configPath: config,
-                                           listenOverride: addresses, level: level)
+                                           listenOverride: addresses, tlsOverride: tlsOverride, level: level)
         // Graceful shutdown goes in reverse order: signal handling stops first (a reload under
         // way finishes), then the server drains. Either service ending ends the group.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

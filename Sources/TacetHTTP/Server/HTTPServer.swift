@@ -18,6 +18,8 @@ public final class HTTPServer: Sendable {
         var host: String
         var port: Int
         var channel: any Channel
+        /// What accepted channels get before HTTP (TLS); a reload replaces it in place.
+        var prelude: NIOLockedValueBox<(any ConnectionPrelude)?>
     }
 
     public convenience init(group: any EventLoopGroup, settings: ServerSettings, responder: any Responder,
@@ -69,18 +71,31 @@ public final class HTTPServer: Sendable {
     /// the state.
     @discardableResult
     public func listen(_ addresses: [(host: String, port: Int)], maxConnections: Int? = nil) async throws -> ListenChanges {
+        try await listen(addresses.map { ListenSpec(host: $0.host, port: $0.port) }, maxConnections: maxConnections)
+    }
+
+    /// `listen(_:maxConnections:)` for addresses with a prelude (TLS): a listener that stays
+    /// takes its new prelude for the connections it accepts from now on (new certificates after a
+    /// reload); open connections keep what they have.
+    @discardableResult
+    public func listen(_ specs: [ListenSpec], maxConnections: Int? = nil) async throws -> ListenChanges {
+        let addresses = specs.map { (host: $0.host, port: $0.port) }
         let limit = maxConnections ?? state.withLockedValue { $0.settings.maxConnections }
         var unused = listeners.withLockedValue { $0 }
         var kept: [Listener] = []
         var added: [Listener] = []
-        for (host, port) in addresses {
+        for spec in specs {
+            let (host, port) = (spec.host, spec.port)
             if let i = unused.firstIndex(where: { $0.host == host && $0.port == port }) {
-                kept.append(unused.remove(at: i))
+                let listener = unused.remove(at: i)
+                listener.prelude.withLockedValue { $0 = spec.prelude }
+                kept.append(listener)
                 continue
             }
             do {
-                let channel = try await makeBootstrap(maxConnections: limit).bind(host: host, port: port).get()
-                added.append(Listener(host: host, port: port, channel: channel))
+                let prelude = NIOLockedValueBox<(any ConnectionPrelude)?>(spec.prelude)
+                let channel = try await makeBootstrap(maxConnections: limit, prelude: prelude).bind(host: host, port: port).get()
+                added.append(Listener(host: host, port: port, channel: channel, prelude: prelude))
             } catch {
                 for listener in added { try? await listener.channel.close() }
                 throw error
@@ -134,7 +149,7 @@ public final class HTTPServer: Sendable {
         for channel in registry.all { try? await channel.close() }
     }
 
-    private func makeBootstrap(maxConnections: Int) -> ServerBootstrap {
+    private func makeBootstrap(maxConnections: Int, prelude: NIOLockedValueBox<(any ConnectionPrelude)?>) -> ServerBootstrap {
         let state = self.state
         let logger = self.logger
         let registry = self.registry
@@ -151,7 +166,9 @@ public final class HTTPServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 let current = state.withLockedValue { $0 }
+                let before = prelude.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {
+                    try before?.configure(channel)
                     try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(
                         state: current, logger: logger, eventLoop: channel.eventLoop))
                     registry.add(channel)

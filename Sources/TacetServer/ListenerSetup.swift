@@ -1,0 +1,89 @@
+import Logging
+import NIOCore
+import NIOSSL
+import TacetConfig
+import TacetHTTP
+import TacetTLS
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The HTTP listeners a configuration asks for, each plain or with its TLS setup. Certificates
+/// and keys are read and checked here, so `tacet check`, a start and a reload refuse the same
+/// files for the same reasons (and a refused reload leaves the old setup serving).
+public enum ListenerSetup {
+    public static func specs(_ config: TacetConfiguration, logger: Logger) throws(TLSSetupError) -> [ListenSpec] {
+        var specs: [ListenSpec] = []
+        for (i, listener) in config.listeners.enumerated() {
+            var spec = ListenSpec(host: listener.address.host, port: listener.address.port)
+            if let tls = listener.tls {
+                let loaded = try certificates(tls, listener: i)
+                do {
+                    spec.prelude = try ServerTLS(
+                        certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
+                        handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger)
+                } catch {
+                    throw TLSSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates[0].line,
+                                        message: "cannot make a TLS context: \(error)")
+                }
+            }
+            specs.append(spec)
+        }
+        return specs
+    }
+
+    /// Every certificate a listener presents, read and checked.
+    public static func certificates(_ tls: TLSListenerConfig, listener: Int) throws(TLSSetupError) -> [LoadedCertificate] {
+        var loaded: [LoadedCertificate] = []
+        for (j, pair) in tls.certificates.enumerated() {
+            do {
+                loaded.append(try LoadedCertificate(certPath: pair.cert, keyPath: pair.key))
+            } catch {
+                throw TLSSetupError(keyPath: "listen[\(listener)].tls.certificates[\(j)]", line: pair.line,
+                                    message: error.description)
+            }
+        }
+        return loaded
+    }
+
+    /// One line per certificate for `tacet check`: its file, names and expiry, with a warning
+    /// when it expires within 14 days (or has). Needs the certificates to load.
+    public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(TLSSetupError) -> [String] {
+        var lines: [String] = []
+        for (i, listener) in config.listeners.enumerated() {
+            guard let tls = listener.tls else { continue }
+            for certificate in try certificates(tls, listener: i) {
+                let days = (certificate.notValidAfter - now) / 86_400
+                var line = "listen[\(i)] \(listener.address): \(certificate.certPath): "
+                    + "names \(certificate.names.isEmpty ? "(none)" : certificate.names.joined(separator: ", ")); "
+                    + "expires \(HTTPDate.format(epochSeconds: certificate.notValidAfter)) (in \(days) days)"
+                if certificate.notValidAfter <= now {
+                    line = "warning: " + line + ": EXPIRED"
+                } else if days < 14 {
+                    line = "warning: " + line + ": renew it"
+                }
+                lines.append(line)
+            }
+        }
+        return lines
+    }
+}
+
+/// A TLS listener that cannot be set up: where in the configuration, and why.
+public struct TLSSetupError: Error, Sendable, CustomStringConvertible {
+    public let keyPath: String
+    public let line: Int
+    public let message: String
+
+    public var description: String {
+        (line > 0 ? "line \(line): " : "") + "\(keyPath): \(message)"
+    }
+
+    /// As a configuration error of `file`, for `tacet check` and the CLI.
+    public func located(in file: String) -> ConfigError {
+        ConfigError(file: file, line: line, column: 0, keyPath: keyPath, message: message)
+    }
+}

@@ -1,0 +1,59 @@
+import Logging
+import NIOCore
+import NIOSSL
+import TacetHTTP
+
+/// A TLS listener's setup, built once per configuration (and again on reload): one NIOSSL
+/// context presenting the first certificate, a ClientHello callback that swaps in another by
+/// SNI, ALPN offering `http/1.1`, and what every accepted connection gets in front of HTTP.
+public final class ServerTLS: ConnectionPrelude {
+    public let certificates: [LoadedCertificate]
+    public let minimumVersion: TLSVersion
+    public let handshakeTimeout: TimeAmount
+    private let context: NIOSSLContext
+    private let logger: Logger
+
+    /// `certificates`: the first is the default. Throws when no context can be made of them.
+    public init(certificates: [LoadedCertificate], minimumVersion: TLSVersion, handshakeTimeout: TimeAmount,
+                logger: Logger) throws {
+        precondition(!certificates.isEmpty, "a TLS listener has at least one certificate")
+        self.certificates = certificates
+        self.minimumVersion = minimumVersion
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+        let first = certificates[0]
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.key))
+        configuration.minimumTLSVersion = minimumVersion
+        configuration.applicationProtocols = ["http/1.1"]
+        if certificates.count > 1 {
+            let names = ServerNames(certificates.map(\.names))
+            let overrides: [NIOSSLContextConfigurationOverride] = certificates.map { certificate in
+                var override = NIOSSLContextConfigurationOverride()
+                override.certificateChain = certificate.chain.map { .certificate($0) }
+                override.privateKey = .privateKey(certificate.key)
+                return override
+            }
+            configuration.sslContextCallback = { values, promise in
+                if let index = names.certificate(for: values.serverHostname), index != 0 {
+                    promise.succeed(overrides[index])
+                } else {
+                    promise.succeed(.noChanges)
+                }
+            }
+        }
+        self.context = try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The handlers a TLS connection has before HTTP: plain HTTP answered with a 400, the TLS
+    /// handler, the handshake deadline, and TLS's own ends read for what they mean.
+    public func configure(_ channel: any Channel) throws {
+        let handlers: [any ChannelHandler] = [
+            PlainHTTPOnTLSPort(),
+            NIOSSLServerHandler(context: context),
+            TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger),
+            TLSEnds(logger: logger),
+        ]
+        try channel.pipeline.syncOperations.addHandlers(handlers)
+    }
+}
