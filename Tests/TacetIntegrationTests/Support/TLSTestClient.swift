@@ -78,6 +78,19 @@ final class TLSTestClient: Sendable {
         channel.resetNow()
     }
 
+    /// The socket closed at once, both ways, with no `close_notify` (a process that exited): the
+    /// client's kernel then answers whatever the server sends with an RST.
+    func closeTCP() async throws {
+        let channel = self.channel
+        try await channel.eventLoop.flatSubmit {
+            do {
+                return try channel.pipeline.syncOperations.handler(type: RawEnd.self).closeAll()
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }.get()
+    }
+
     /// Waits for the server to end (up to `timeout` seconds): the bytes it sent, and how.
     func readToEnd(timeout: Int64 = 10) async -> (text: String, end: End) {
         let loop = channel.eventLoop
@@ -123,6 +136,13 @@ private final class RawEnd: ChannelOutboundHandler {
             return
         }
         context.close(mode: mode, promise: promise)
+    }
+
+    func closeAll() throws -> EventLoopFuture<Void> {
+        guard let context else { throw ChannelError.ioOnClosedChannel }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.close(mode: .all, promise: promise)
+        return promise.futureResult
     }
 
     func shutdownTCP() throws -> EventLoopFuture<Void> {
