@@ -3,7 +3,11 @@ extension ConfigNode {
     /// `HOST:PORT` with an explicit host and a port in 1...65535. `ListenAddress` reads `:8080` as
     /// "all interfaces" and accepts port 0 ("any free port"); neither means anything to connect to.
     func backendAddress() throws(ConfigError) -> ListenAddress {
-        let text = try nonEmptyString()
+        try backendAddress(try nonEmptyString())
+    }
+
+    /// `text` (this node's, or a part of it) as a backend address.
+    func backendAddress(_ text: String) throws(ConfigError) -> ListenAddress {
         if text.hasPrefix(":") {
             throw error("invalid address '\(text)': missing host (expected HOST:PORT, e.g. 127.0.0.1:9000)")
         }

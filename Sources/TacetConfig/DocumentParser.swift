@@ -32,7 +32,7 @@ struct DocumentParser {
         // Upstreams first, whatever their place in the file: routes and streams refer to them.
         var context = self.context
         if let node = top["upstreams"] {
-            configuration.upstreams = try UpstreamParser().upstreams(node)
+            configuration.upstreams = try UpstreamParser(context: context).upstreams(node)
             context.upstreamNames = Set(configuration.upstreams.map(\.name))
         }
         if let node = top["listen"] {

@@ -2,7 +2,15 @@
 enum ProxyParser {
     static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> ProxyConfig {
         let map = try node.mapping(allowedKeys: ["upstream", "to", "on_client_fin", "probe_status", "probe_max"])
-        var proxy = ProxyConfig(target: try node.proxyTarget(map, context))
+        var proxy: ProxyConfig
+        if let to = map["to"], map["upstream"] == nil, let text = try? to.string(), text.lowercased().hasPrefix("https://") {
+            // The one-server shorthand over TLS: verified, the host is the name to check.
+            let address = try to.backendAddress(String(text.dropFirst("https://".count)))
+            proxy = ProxyConfig(target: .address(address))
+            proxy.toTLS = UpstreamTLSConfig(serverName: address.host, line: to.line)
+        } else {
+            proxy = ProxyConfig(target: try node.proxyTarget(map, context))
+        }
         if let policy = map["on_client_fin"] {
             let text = try policy.string()
             guard let value = ClientFINPolicy(rawValue: text) else {

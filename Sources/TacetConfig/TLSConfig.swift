@@ -32,6 +32,24 @@ public struct TLSListenerConfig: Sendable, Equatable {
     }
 }
 
+/// TLS to an upstream: verified by default, against the system's trust store or `ca`.
+public struct UpstreamTLSConfig: Sendable, Equatable {
+    /// The name sent as SNI and checked in the server's certificate; nil: the server's host.
+    public var serverName: String?
+    /// Absolute path of a PEM CA bundle; nil: the system's trust store.
+    public var ca: String?
+    /// Check the certificate (chain and name). Off only for a server one controls.
+    public var verify = true
+    public var line = 0
+
+    public init(serverName: String? = nil, ca: String? = nil, verify: Bool = true, line: Int = 0) {
+        self.serverName = serverName
+        self.ca = ca
+        self.verify = verify
+        self.line = line
+    }
+}
+
 /// An HTTP listener: where it binds, and whether it speaks TLS there.
 public struct HTTPListenerConfig: Sendable, Equatable {
     public var address: ListenAddress
@@ -43,9 +61,25 @@ public struct HTTPListenerConfig: Sendable, Equatable {
     }
 }
 
-/// Reads a `tls:` mapping: `{ certificates: [{ cert, key }], min_version, handshake_timeout }`.
+/// Reads a `tls:` mapping: `{ certificates: [{ cert, key }], min_version, handshake_timeout }`
+/// on a listener, `{ server_name, ca, verify }` on an upstream.
 struct TLSParser {
     let context: ParseContext
+
+    func upstreamTLS(_ node: ConfigNode) throws(ConfigError) -> UpstreamTLSConfig {
+        let map = try node.mapping(allowedKeys: ["server_name", "ca", "verify"])
+        var config = UpstreamTLSConfig(line: node.line)
+        if let name = map["server_name"] { config.serverName = try name.nonEmptyString() }
+        if let ca = map["ca"] { config.ca = context.resolve(try ca.nonEmptyString()) }
+        if let verify = map["verify"] {
+            switch try verify.string() {
+            case "true", "on", "yes": config.verify = true
+            case "false", "off", "no": config.verify = false
+            case let other: throw verify.error("verify must be true or false, not '\(other)'")
+            }
+        }
+        return config
+    }
 
     func tls(_ node: ConfigNode) throws(ConfigError) -> TLSListenerConfig {
         let map = try node.mapping(allowedKeys: ["certificates", "min_version", "handshake_timeout"])

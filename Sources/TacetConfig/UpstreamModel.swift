@@ -42,6 +42,8 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var failTimeout: Duration
     /// Active checks; nil when not configured (servers are then judged by traffic only).
     public var health: HealthCheckConfig?
+    /// TLS to the servers; nil: plain HTTP.
+    public var tls: UpstreamTLSConfig?
 
     public init(
         name: String, servers: [Server], balance: Balance = .roundRobin, keepalive: Int = 32,
@@ -103,6 +105,8 @@ public enum ClientFINPolicy: String, Sendable, Equatable, CaseIterable {
 /// `proxy: { upstream | to, on_client_fin, probe_status, probe_max }`.
 public struct ProxyConfig: Sendable, Equatable {
     public var target: ProxyTarget
+    /// `to: "https://HOST:PORT"`: TLS to that one server, verified, named HOST.
+    public var toTLS: UpstreamTLSConfig?
     public var onClientFIN: ClientFINPolicy
     /// The interim status sent by `probe`: 100...199 except 101.
     public var probeStatus: Int

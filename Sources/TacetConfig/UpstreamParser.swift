@@ -1,8 +1,10 @@
 /// Reads `upstreams:`, a mapping from name to `{ servers, balance, keepalive, timeouts, health }`.
 struct UpstreamParser {
+    let context: ParseContext
+
     static let keys = [
         "servers", "balance", "keepalive", "connect_timeout", "read_timeout", "send_timeout",
-        "half_close_timeout", "max_fails", "fail_timeout", "health",
+        "half_close_timeout", "max_fails", "fail_timeout", "health", "tls",
     ]
     private static let durationKeys: [(key: String, field: WritableKeyPath<UpstreamConfig, Duration> & Sendable)] = [
         ("connect_timeout", \.connectTimeout),
@@ -46,6 +48,9 @@ struct UpstreamParser {
         }
         if let health = map["health"] {
             config.health = try self.health(health)
+        }
+        if let tls = map["tls"] {
+            config.tls = try TLSParser(context: context).upstreamTLS(tls)
         }
         return config
     }

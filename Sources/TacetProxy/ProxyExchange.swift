@@ -115,7 +115,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         let report = UpstreamReport(upstream: upstream.name, server: "\(address.host):\(address.port)",
                                     logger: writer.logger, observer: writer.observer)
         UpstreamConnection.connect(host: address.host, port: address.port, server: server,
-                                   on: eventLoop, timeout: upstream.settings.connectTimeout, report: report)
+                                   on: eventLoop, timeout: upstream.settings.connectTimeout,
+                                   prelude: upstream.settings.prelude, report: report)
             .whenComplete { result in
                 let exchange = loopBound.value
                 switch result {

@@ -1,4 +1,5 @@
 import NIOCore
+import TacetHTTP
 
 /// An upstream as the proxy routes use it: how to pick a server, its timeouts, and one
 /// keep-alive pool per event loop, so an upstream connection always lives on the loop of the
@@ -12,6 +13,8 @@ public final class Upstream: Sendable {
         public var sendTimeout: TimeAmount = .seconds(60)
         /// Idle pooled connections per server per event loop.
         public var keepalive = 32
+        /// What each new connection gets before HTTP (TLS to the servers); nil: plain.
+        public var prelude: (any ConnectionPrelude)?
         /// An Upgrade tunnel with one direction finished (a FIN passed on) and the other still
         /// open this long is reset, as a stream's `half_close_timeout`.
         public var halfCloseTimeout: TimeAmount = .seconds(60)

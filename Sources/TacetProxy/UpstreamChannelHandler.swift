@@ -131,6 +131,9 @@ final class UpstreamChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if awaitingResponse, let connection {
+            connection.report.badResponse("\(error)", closedEarly: true)
+        }
         connection?.failed()
         connection = nil
         context.close(promise: nil)

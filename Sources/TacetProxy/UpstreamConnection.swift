@@ -50,7 +50,8 @@ final class UpstreamConnection {
 
     /// Connects on `eventLoop` (the client connection's loop).
     static func connect(host: String, port: Int, server: Int, on eventLoop: any EventLoop,
-                        timeout: TimeAmount, report: UpstreamReport) -> EventLoopFuture<UpstreamConnection> {
+                        timeout: TimeAmount, prelude: (any ConnectionPrelude)?,
+                        report: UpstreamReport) -> EventLoopFuture<UpstreamConnection> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -58,6 +59,7 @@ final class UpstreamConnection {
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try prelude?.configure(channel)
                     try channel.pipeline.syncOperations.addHandler(UpstreamChannelHandler(), name: "upstream")
                 }
             }

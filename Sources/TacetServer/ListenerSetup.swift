@@ -52,6 +52,7 @@ public enum ListenerSetup {
     /// One line per certificate for `tacet check`: its file, names and expiry, with a warning
     /// when it expires within 14 days (or has). Needs the certificates to load.
     public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(TLSSetupError) -> [String] {
+        _ = try UpstreamTLSSetup(config, logger: Logger(label: "tacet-check"))
         var lines: [String] = []
         for (i, listener) in config.listeners.enumerated() {
             guard let tls = listener.tls else { continue }
@@ -69,6 +70,38 @@ public enum ListenerSetup {
             }
         }
         return lines
+    }
+}
+
+/// TLS to upstreams: one client setup per upstream with `tls:`, and per `to: "https://..."`
+/// address, made (CA files read) when a configuration is loaded, so a bad file is refused by
+/// `tacet check`, at start and by a reload.
+public struct UpstreamTLSSetup: Sendable {
+    public var upstreams: [String: ClientTLS] = [:]
+    /// Keyed by the address's description (`HOST:PORT`).
+    public var addresses: [String: ClientTLS] = [:]
+
+    public init() {}
+
+    public init(_ config: TacetConfiguration, logger: Logger) throws(TLSSetupError) {
+        for upstream in config.upstreams {
+            guard let tls = upstream.tls else { continue }
+            // Without server_name, the name checked is the first server's host.
+            let host = tls.serverName ?? upstream.servers.first?.address.host
+            upstreams[upstream.name] = try Self.make(tls, host: host, keyPath: "upstreams.\(upstream.name).tls", logger: logger)
+        }
+        for (i, route) in config.routes.enumerated() {
+            guard case .proxy(let proxy) = route.action, let tls = proxy.toTLS, case .address(let address) = proxy.target else { continue }
+            addresses["\(address)"] = try Self.make(tls, host: address.host, keyPath: "routes[\(i)].proxy.to", logger: logger)
+        }
+    }
+
+    private static func make(_ tls: UpstreamTLSConfig, host: String?, keyPath: String, logger: Logger) throws(TLSSetupError) -> ClientTLS {
+        do {
+            return try ClientTLS(serverName: tls.serverName ?? host, caFile: tls.ca, verify: tls.verify, logger: logger)
+        } catch {
+            throw TLSSetupError(keyPath: keyPath, line: tls.line, message: error.description)
+        }
     }
 }
 

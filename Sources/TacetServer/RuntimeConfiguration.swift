@@ -110,7 +110,7 @@ public struct RuntimeConfiguration: Sendable {
         case .staticFiles(let files):
             return StaticResponder(root: files.root, index: files.index)
         case .proxy(let proxy):
-            return ProxyResponder(upstream: upstreams.upstream(for: proxy.target), policy: proxy.policy)
+            return ProxyResponder(upstream: upstreams.upstream(for: proxy.target, secure: proxy.toTLS != nil), policy: proxy.policy)
         }
     }
 }

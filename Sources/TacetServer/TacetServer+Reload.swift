@@ -34,9 +34,11 @@ extension TacetServer {
         let runtime = RuntimeConfiguration(configuration, previous: old.runtime)
         // Certificates first: one that cannot be read refuses the reload before anything moves.
         let listeners = try ListenerSetup.specs(configuration, logger: logger)
+        let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         let accessLog = try Self.makeAccessLog(configuration.accessLog,
                                                reusing: (old.runtime.accessLog, old.accessLog))
-        let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)
+        let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group,
+                                    tls: upstreamTLS)
         let next = Generation(runtime: runtime, listeners: listeners, upstreams: upstreams, accessLog: accessLog,
                               healthChecker: HealthChecker())
 

@@ -38,13 +38,15 @@ public final class TacetServer: Sendable {
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
         let runtime = RuntimeConfiguration(configuration)
         let listeners = try ListenerSetup.specs(configuration, logger: logger)
+        let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         scheduling.apply(to: group, logger: logger)
         self.group = group
         self.logger = logger
         let accessLog = try Self.makeAccessLog(configuration.accessLog, reusing: nil)
-        let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group)
+        let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group,
+                                    tls: upstreamTLS)
         let router = runtime.makeRouter(upstreams: upstreams)
         // Without `admin:` nothing observes: no metrics work on the hot path at all.
         let admin = configuration.admin.map {

@@ -18,17 +18,23 @@ public final class UpstreamSet: Sendable {
 
     /// `groups`: the configuration's upstream groups (`RuntimeConfiguration.upstreamGroups`),
     /// which streams use too.
-    public init(config: TacetConfiguration, groups: [String: UpstreamGroup], eventLoopGroup: any EventLoopGroup) {
+    /// `tls`: the TLS setups of the upstreams and `to: https://` routes (`UpstreamTLSSetup`).
+    public init(config: TacetConfiguration, groups: [String: UpstreamGroup], eventLoopGroup: any EventLoopGroup,
+                tls: UpstreamTLSSetup = UpstreamTLSSetup()) {
         self.eventLoopGroup = eventLoopGroup
         self.groups = groups
+        self.tls = tls
         var proxies: [String: Upstream] = [:]
         for upstream in config.upstreams {
             guard let group = groups[upstream.name] else { continue }
-            proxies[upstream.name] = Upstream(name: upstream.name, selector: group,
-                                              settings: upstream.proxySettings, group: eventLoopGroup)
+            var settings = upstream.proxySettings
+            settings.prelude = tls.upstreams[upstream.name]
+            proxies[upstream.name] = Upstream(name: upstream.name, selector: group, settings: settings, group: eventLoopGroup)
         }
         self.proxies = proxies
     }
+
+    private let tls: UpstreamTLSSetup
 
     /// Idle keep-alive connections in the named upstream's pools (0 if no route proxies to it).
     public func idleConnectionCount(upstream name: String) -> Int {
@@ -36,15 +42,17 @@ public final class UpstreamSet: Sendable {
     }
 
     /// The proxy upstream for a route's target: a named upstream, or a one-server `to:`.
-    func upstream(for target: ProxyTarget) -> Upstream {
+    func upstream(for target: ProxyTarget, secure: Bool = false) -> Upstream {
         switch target {
         case .upstream(let name):
             if let upstream = proxies[name] { return upstream }
             // Validation guarantees the name exists; an empty selector answers 502 otherwise.
             return Upstream(name: name, selector: NoServers(), settings: Upstream.Settings(), group: eventLoopGroup)
         case .address(let address):
+            var settings = Upstream.Settings()
+            if secure { settings.prelude = tls.addresses["\(address)"] }
             let upstream = Upstream(name: "\(address)", selector: SingleServer(host: address.host, port: address.port),
-                                    settings: Upstream.Settings(), group: eventLoopGroup)
+                                    settings: settings, group: eventLoopGroup)
             adHoc.withLockedValue { $0.append(upstream) }
             return upstream
         }

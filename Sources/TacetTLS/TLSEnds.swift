@@ -14,10 +14,14 @@ final class TLSEnds: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
     private let logger: Logger
+    /// On an upstream connection: a failed handshake (a certificate that does not verify) is an
+    /// error the operator must see, logged as such with the reason; the client gets a 502.
+    private let upstream: Bool
     private var handshakeDone = false
 
-    init(logger: Logger) {
+    init(logger: Logger, upstream: Bool = false) {
         self.logger = logger
+        self.upstream = upstream
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -32,24 +36,38 @@ final class TLSEnds: ChannelInboundHandler {
                 logger.debug("TLS: FIN without close_notify", metadata: ["peer": "\(Self.peer(context))"])
                 return
             case .handshakeFailed(let reasons):
-                logger.info("TLS handshake failed", metadata: [
-                    "peer": "\(Self.peer(context))", "reason": "\(reasons)",
-                ])
-                context.close(promise: nil)
+                handshakeFailed(context, reason: "\(reasons)")
                 return
             default:
                 break
             }
         }
         if !handshakeDone {
-            logger.info("TLS handshake failed", metadata: ["peer": "\(Self.peer(context))", "reason": "\(error)"])
-            context.close(promise: nil)
+            handshakeFailed(context, reason: "\(error)")
             return
         }
         context.fireErrorCaught(error)
     }
 
+    private func handshakeFailed(_ context: ChannelHandlerContext, reason: String) {
+        let metadata: Logger.Metadata = ["peer": "\(Self.peer(context))", "reason": "\(reason)"]
+        if upstream {
+            logger.error("upstream TLS handshake failed", metadata: metadata)
+            // Passed on: the upstream connection reports the failure to its request (502).
+            context.fireErrorCaught(TLSHandshakeFailure(reason: reason))
+        } else {
+            logger.info("TLS handshake failed", metadata: metadata)
+        }
+        context.close(promise: nil)
+    }
+
     private static func peer(_ context: ChannelHandlerContext) -> String {
         context.channel.remoteAddress.map { "\($0)" } ?? "-"
     }
+}
+
+/// A TLS handshake that failed, with the reason BoringSSL gave.
+public struct TLSHandshakeFailure: Error, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "TLS handshake failed: \(reason)" }
 }

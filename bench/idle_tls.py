@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Open many idle TLS keep-alive connections to an HTTPS server and hold them.
+
+The TLS counterpart of bench/idle_conns.py (same protocol with the caller,
+bench/tls.sh): each connection does a full TLS handshake (certificate not
+verified, SNI --sni), sends one `GET PATH HTTP/1.1` and reads the complete
+response, then all connections are kept open, idle, until SIGTERM or SIGINT
+(or --hold-seconds pass). Standard library only (`ssl`).
+
+  * when every connection has been tried, one line is written to --ready-file
+    (and stdout): "READY ok=N failed=M statuses=200:N,... tls=TLSv1.3/CIPHER"
+  * on SIGTERM the script checks how many connections the server still holds
+    open, prints "DONE still_open=N closed_by_server=M", closes them and exits.
+"""
+
+import argparse
+import errno
+import os
+import selectors
+import signal
+import socket
+import ssl
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idle_conns import raise_fd_limit, read_response  # noqa: E402  (works on an SSLSocket too)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--sni", default="localhost", help="server name sent in the handshake")
+    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--path", default="/hello")
+    ap.add_argument("--ready-file", default=None)
+    ap.add_argument("--hold-seconds", type=float, default=300.0,
+                    help="give up holding after this long even without a signal")
+    ap.add_argument("--timeout", type=float, default=10.0,
+                    help="per-connection connect+handshake+response timeout")
+    args = ap.parse_args()
+
+    raise_fd_limit(args.count)
+
+    stop = {"flag": False}
+
+    def on_signal(_signum, _frame):
+        stop["flag"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+
+    request = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: tacet-bench-idle-tls\r\n"
+               "Accept: */*\r\n\r\n" % (args.path, args.sni, args.port)).encode()
+    socks = []
+    statuses = {}
+    failures = {}
+    versions = {}
+    started = time.monotonic()
+    for _ in range(args.count):
+        if stop["flag"]:
+            break
+        raw = s = None
+        try:
+            deadline = time.monotonic() + args.timeout
+            raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
+            s = ctx.wrap_socket(raw, server_hostname=args.sni)   # handshakes here (blocking)
+            raw = None
+            s.sendall(request)
+            status = read_response(s, deadline)
+            statuses[status] = statuses.get(status, 0) + 1
+            v = "%s/%s" % (s.version(), (s.cipher() or ("?",))[0])
+            versions[v] = versions.get(v, 0) + 1
+            s.setblocking(False)
+            socks.append(s)
+        except (OSError, ValueError, IndexError) as e:
+            key = type(e).__name__
+            if isinstance(e, OSError) and not isinstance(e, ssl.SSLError) and e.errno:
+                key = errno.errorcode.get(e.errno, str(e.errno))
+            failures[key] = failures.get(key, 0) + 1
+            for x in (s, raw):
+                if x is not None:
+                    x.close()
+            if isinstance(e, OSError) and e.errno == errno.EMFILE:
+                break
+    elapsed = time.monotonic() - started
+    status_text = ",".join("%d:%d" % kv for kv in sorted(statuses.items())) or "-"
+    fail_text = ",".join("%s:%d" % kv for kv in sorted(failures.items())) or "-"
+    tls_text = ",".join(sorted(versions)) or "-"
+    ready = "READY ok=%d failed=%d statuses=%s failures=%s tls=%s seconds=%.2f" % (
+        len(socks), sum(failures.values()), status_text, fail_text, tls_text, elapsed)
+    print(ready, flush=True)
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(ready + "\n")
+        os.rename(tmp, args.ready_file)
+
+    end = time.monotonic() + args.hold_seconds
+    while not stop["flag"] and time.monotonic() < end:
+        time.sleep(0.2)
+
+    # How many did the server keep? A readable socket whose TLS read returns b"" (close_notify
+    # or EOF) or fails was closed by the server; one that only wants more bytes (a record not
+    # yet whole, or a post-handshake message such as a session ticket) is still open.
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    closed = 0
+    for key, _ in sel.select(timeout=0):
+        try:
+            data = key.fileobj.recv(4096)
+            if not data:
+                closed += 1
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            pass
+        except OSError:
+            closed += 1
+    sel.close()
+    print("DONE still_open=%d closed_by_server=%d" % (len(socks) - closed, closed), flush=True)
+    for s in socks:
+        s.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
