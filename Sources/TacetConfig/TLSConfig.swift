@@ -8,11 +8,31 @@ public struct TLSListenerConfig: Sendable, Equatable {
         public var key: String
         /// Where in the file it was given, for errors found when the files are read.
         public var line: Int
+        /// The PEM text itself instead of files (`--https`: a certificate made in memory, whose
+        /// key never touches the disk); `cert` and `key` then only name it.
+        public var pem: PEMPair?
 
         public init(cert: String, key: String, line: Int = 0) {
             self.cert = cert
             self.key = key
             self.line = line
+        }
+
+        public init(inMemory pem: PEMPair, name: String) {
+            self.cert = name
+            self.key = name
+            self.line = 0
+            self.pem = pem
+        }
+    }
+
+    public struct PEMPair: Sendable, Equatable {
+        public var certificate: String
+        public var key: String
+
+        public init(certificate: String, key: String) {
+            self.certificate = certificate
+            self.key = key
         }
     }
 

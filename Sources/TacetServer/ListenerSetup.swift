@@ -40,7 +40,11 @@ public enum ListenerSetup {
         var loaded: [LoadedCertificate] = []
         for (j, pair) in tls.certificates.enumerated() {
             do {
-                loaded.append(try LoadedCertificate(certPath: pair.cert, keyPath: pair.key))
+                if let pem = pair.pem {
+                    loaded.append(try LoadedCertificate(certificatePEM: pem.certificate, keyPEM: pem.key, name: pair.cert))
+                } else {
+                    loaded.append(try LoadedCertificate(certPath: pair.cert, keyPath: pair.key))
+                }
             } catch {
                 throw TLSSetupError(keyPath: "listen[\(listener)].tls.certificates[\(j)]", line: pair.line,
                                     message: error.description)

@@ -25,14 +25,31 @@ public struct LoadedCertificate: Sendable {
         } catch {
             throw TLSFileError(file: certPath, reason: Self.reason(certPath, error, what: "a PEM certificate"))
         }
-        guard let leaf = chain.first else {
-            throw TLSFileError(file: certPath, reason: "no certificate in the file")
-        }
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
         } catch {
             throw TLSFileError(file: keyPath, reason: Self.reason(keyPath, error, what: "a PEM private key"))
+        }
+        try self.init(chain: chain, key: key, certPath: certPath, keyPath: keyPath)
+    }
+
+    /// From PEM text in memory; `name` stands for the files in errors and reports.
+    public init(certificatePEM: String, keyPEM: String, name: String) throws(TLSFileError) {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8))
+            let key = try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem)
+            try self.init(chain: chain, key: key, certPath: name, keyPath: name)
+        } catch let error as TLSFileError {
+            throw error
+        } catch {
+            throw TLSFileError(file: name, reason: "not PEM (\(error))")
+        }
+    }
+
+    private init(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, certPath: String, keyPath: String) throws(TLSFileError) {
+        guard let leaf = chain.first else {
+            throw TLSFileError(file: certPath, reason: "no certificate in the file")
         }
         // BoringSSL checks the pair when a context takes it.
         do {

@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import TacetConfig
 import TacetServer
+import TacetTLS
 import UnixSignals
 
 #if canImport(Glibc)
@@ -39,6 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key of --tls-cert.")
     var tlsKey: String?
 
+    @Flag(help: """
+        HTTPS with a certificate made in memory for localhost, 127.0.0.1 and ::1 (self-signed, 30 \
+        days; its SHA-256 fingerprint is printed): on 127.0.0.1:8443 unless --listen or the \
+        config says where.
+        """)
+    var https = false
+
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int = System.coreCount
 
@@ -66,6 +74,19 @@ struct ServeCommand: AsyncParsableCommand {
         let addresses: [ListenAddress]
         var tlsOverride: TLSListenerConfig?
         switch (tlsCert, tlsKey) {
+        case (_?, _?) where https:
+            throw ValidationError("--https makes its own certificate: leave out --tls-cert and --tls-key")
+        case (nil, nil) where https:
+            let made: SelfSignedCertificate
+            do {
+                made = try SelfSignedCertificate()
+            } catch {
+                printError("tacet: cannot make a certificate: \(error)")
+                throw ExitCode(1)
+            }
+            tlsOverride = TLSListenerConfig(certificates: [.init(
+                inMemory: .init(certificate: made.certificatePEM, key: made.keyPEM), name: "(made in memory)")])
+            writeLine("tacet certificate for localhost made in memory, SHA-256 \(made.fingerprint)", to: STDOUT_FILENO)
         case (let cert?, let key?):
             tlsOverride = TLSListenerConfig(certificates: [.init(cert: Paths.absolute(cert), key: Paths.absolute(key))])
         case (nil, nil):
@@ -79,8 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration = try ConfigLoader.load(path: config)
                 if !addresses.isEmpty { configuration.listen = addresses }
             } else {
-                configuration = ConfigLoader.defaultConfiguration(
-                    root: root, listen: addresses.isEmpty ? TacetConfiguration.defaultListen : addresses)
+                let fallback = https ? [ListenAddress(host: "127.0.0.1", port: 8443)] : TacetConfiguration.defaultListen
+                configuration = ConfigLoader.defaultConfiguration(root: root, listen: addresses.isEmpty ? fallback : addresses)
             }
         } catch {
             printError("tacet: \(error)")

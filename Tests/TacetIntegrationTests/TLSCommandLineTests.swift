@@ -52,4 +52,23 @@ struct TLSCommandLineTests {
         #expect(result.stderr.contains("listen[0].tls.certificates[0]: /nonexistent/site.pem: No such file or directory"),
                 "\(result.stderr)")
     }
+
+    @Test("serve --https: a certificate made in memory, its fingerprint printed, HTTPS on the listen address")
+    func serveHTTPS() async throws {
+        let root = NSTemporaryDirectory() + "tacet-https-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "hello over tls\n".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
+        let tacet = try await RunningTacet.start(arguments: ["serve", "--https", "--root", root, "--listen", "127.0.0.1:0",
+                                                             "--threads", "1"])
+        defer { tacet.signal(SIGTERM) }
+        do {
+            #expect(tacet.announcement.contains("SHA-256 "), "\(tacet.announcement)")
+            #expect(tacet.announcement.contains("listening on https://127.0.0.1:"))
+            let client = try await TLSTestClient.connect(port: tacet.port, serverName: "localhost", trusting: [],
+                                                         group: TLSTests.group)
+            try await client.send(get("/"))
+            #expect(await client.read(until: "over tls").hasSuffix("hello over tls\n"))
+            await client.close()
+        }
+    }
 }

@@ -9,11 +9,14 @@ import TacetTestSupport
 final class RunningTacet: Sendable {
     let process: Process
     let port: Int
+    /// What it printed up to and including its first "listening" line.
+    let announcement: String
     private let stderrText: NIOLockedValueBox<String>
 
-    private init(process: Process, port: Int, stderrText: NIOLockedValueBox<String>) {
+    private init(process: Process, port: Int, announcement: String, stderrText: NIOLockedValueBox<String>) {
         self.process = process
         self.port = port
+        self.announcement = announcement
         self.stderrText = stderrText
     }
 
@@ -41,18 +44,21 @@ final class RunningTacet: Sendable {
             if !data.isEmpty { text.withLockedValue { $0 += String(decoding: data, as: UTF8.self) } }
         }
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
+        var output = Data()
+        var listening: Substring?
+        while listening == nil {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
-            line.append(chunk)
+            output.append(chunk)
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            listening = lines.first { $0.contains("listening on") }
         }
-        let first = String(decoding: line, as: UTF8.self)
-        guard let port = first.split(separator: "\n").first?.split(separator: ":").last.flatMap({ Int($0) }) else {
+        let announced = String(decoding: output, as: UTF8.self)
+        guard let port = listening?.split(separator: ":").last.flatMap({ Int($0) }) else {
             process.terminate()
-            throw TestFailure("no listening line from tacet: \(first) \(text.withLockedValue { $0 })")
+            throw TestFailure("no listening line from tacet: \(announced) \(text.withLockedValue { $0 })")
         }
-        return RunningTacet(process: process, port: port, stderrText: text)
+        return RunningTacet(process: process, port: port, announcement: announced, stderrText: text)
     }
 
     static func binaryPath() throws -> String {
