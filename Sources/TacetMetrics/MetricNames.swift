@@ -45,6 +45,12 @@ enum MetricNames {
     static var upstreamExtraBytes: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "upstream", metricName: "extra_bytes", unitName: "total",
         helpText: "Bytes upstreams sent past the end of a response, discarded (never given to a request), by upstream.") }
+    static var tlsHandshakes: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "tls", metricName: "handshakes", unitName: "total",
+        helpText: "TLS handshakes on listeners, by version (1.2, 1.3; - when none was agreed) and outcome: ok, failed, timeout, plain_http.") }
+    static var tlsCertificateExpiry: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "tls", metricName: "certificate_expiry", unitName: "seconds",
+        helpText: "Seconds until each listener certificate expires (negative: expired), by listener and certificate file.") }
     static var streamsClosed: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "stream", metricName: "connections_closed", unitName: "total",
         helpText: "TCP streams ended, by listener and end: clean, reset, timeout, connect_failed.") }

@@ -21,6 +21,7 @@ public final class MetricsObserver: HTTPObserver {
     private let closed: [CoreMetrics.Counter]
     private let streams: StreamMetrics
     private let upstreamErrors: UpstreamProtocolMetrics
+    private let tls: TLSMetrics
     /// Replaced by `configure` on reload; read at scrape time only.
     private let upstreams: NIOLockedValueBox<UpstreamGauges>
 
@@ -39,6 +40,7 @@ public final class MetricsObserver: HTTPObserver {
         closed = ConnectionEndReason.allCases.sorted { $0.index < $1.index }.map { handles.counter(MetricNames.connectionsClosed, [("reason", $0.rawValue)]) }
         streams = StreamMetrics(handles: handles)
         upstreamErrors = UpstreamProtocolMetrics(handles: handles)
+        tls = TLSMetrics(handles: handles)
         self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
         for label in routeLabels { _ = table.route(label) }
     }
@@ -89,9 +91,19 @@ public final class MetricsObserver: HTTPObserver {
         upstreamErrors.record(upstream: upstream, reason: reason, bytes: bytes)
     }
 
+    public func tlsHandshake(version: String, outcome: String) {
+        tls.handshake(version: version, outcome: outcome)
+    }
+
+    /// The certificates the running configuration's TLS listeners present (start and reload).
+    public func configure(certificates: [CertificateSource]) {
+        tls.configure(certificates)
+    }
+
     /// The registry in Prometheus text format (version 0.0.4), upstream gauges read just now.
     public func render() -> [UInt8] {
         upstreams.withLockedValue { $0.refresh() }
+        tls.refresh()
         return registry.emitToBuffer()
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOSSL
 import TacetConfig
 import TacetHTTP
+import TacetMetrics
 import TacetTLS
 
 #if canImport(Glibc)
@@ -15,7 +16,8 @@ import Darwin
 /// and keys are read and checked here, so `tacet check`, a start and a reload refuse the same
 /// files for the same reasons (and a refused reload leaves the old setup serving).
 public enum ListenerSetup {
-    public static func specs(_ config: TacetConfiguration, logger: Logger) throws(TLSSetupError) -> [ListenSpec] {
+    public static func specs(_ config: TacetConfiguration, logger: Logger,
+                             observer: any HTTPObserver = NoObserver()) throws(TLSSetupError) -> [ListenSpec] {
         var specs: [ListenSpec] = []
         for (i, listener) in config.listeners.enumerated() {
             var spec = ListenSpec(host: listener.address.host, port: listener.address.port)
@@ -24,7 +26,7 @@ public enum ListenerSetup {
                 do {
                     spec.prelude = try ServerTLS(
                         certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
-                        handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger)
+                        handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer)
                 } catch {
                     throw TLSSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates[0].line,
                                         message: "cannot make a TLS context: \(error)")
@@ -51,6 +53,16 @@ public enum ListenerSetup {
             }
         }
         return loaded
+    }
+
+    /// The certificates of `specs`' TLS listeners, for the expiry gauges.
+    public static func certificates(of specs: [ListenSpec]) -> [CertificateSource] {
+        specs.flatMap { spec -> [CertificateSource] in
+            guard let tls = spec.prelude as? ServerTLS else { return [] }
+            return tls.certificates.map {
+                CertificateSource(listen: "\(spec.host):\(spec.port)", file: $0.certPath, notValidAfter: $0.notValidAfter)
+            }
+        }
     }
 
     /// One line per certificate for `tacet check`: its file, names and expiry, with a warning

@@ -33,7 +33,7 @@ extension TacetServer {
         let old = current.withLockedValue { $0 }
         let runtime = RuntimeConfiguration(configuration, previous: old.runtime)
         // Certificates first: one that cannot be read refuses the reload before anything moves.
-        let listeners = try ListenerSetup.specs(configuration, logger: logger)
+        let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         let accessLog = try Self.makeAccessLog(configuration.accessLog,
                                                reusing: (old.runtime.accessLog, old.accessLog))
@@ -78,6 +78,7 @@ extension TacetServer {
         Self.startHealthChecks(next, on: group)
         old.upstreams.retire()
         admin?.configure(routeLabels: responder.routes.map(\.label), upstreams: upstreams)
+        admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
         return summary
     }
 

@@ -37,7 +37,9 @@ public final class TacetServer: Sendable {
                 scheduling: LoopScheduling = .normal,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
         let runtime = RuntimeConfiguration(configuration)
-        let listeners = try ListenerSetup.specs(configuration, logger: logger)
+        // Certificates first, so a bad file fails before anything is made (metrics see the
+        // handshakes of the listeners made again below, once the admin listener exists).
+        _ = try ListenerSetup.specs(configuration, logger: logger)
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
@@ -54,6 +56,8 @@ public final class TacetServer: Sendable {
                           group: group, logger: logger)
         }
         self.admin = admin
+        let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
         self.http = HTTPServer(group: group,
                                state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
                                                     observer: admin?.metrics ?? NoObserver()),

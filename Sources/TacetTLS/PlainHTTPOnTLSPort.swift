@@ -1,4 +1,5 @@
 import NIOCore
+import TacetHTTP
 
 /// Reads the first byte a client sends to a TLS port. A TLS client starts with a handshake
 /// record (0x16); anything else is most likely plain HTTP, which gets a plain-text 400 saying
@@ -12,6 +13,11 @@ final class PlainHTTPOnTLSPort: ChannelInboundHandler, RemovableChannelHandler {
 
     private var refused = false
     private var closer: Scheduled<Void>?
+    private let observer: any HTTPObserver
+
+    init(observer: any HTTPObserver) {
+        self.observer = observer
+    }
 
     static let answer: String = {
         let body = "This is a TLS port: the plain HTTP request was sent to an HTTPS port.\n"
@@ -29,6 +35,7 @@ final class PlainHTTPOnTLSPort: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         refused = true
+        observer.tlsHandshake(version: "-", outcome: "plain_http")
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: Self.answer)), promise: nil)
         // Staged, as every close of ours: FIN, then the client's FIN (or a short wait) ends it.
         context.close(mode: .output, promise: nil)

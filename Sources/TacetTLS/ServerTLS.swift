@@ -12,10 +12,12 @@ public final class ServerTLS: ConnectionPrelude {
     public let handshakeTimeout: TimeAmount
     private let context: NIOSSLContext
     private let logger: Logger
+    private let observer: any HTTPObserver
 
     /// `certificates`: the first is the default. Throws when no context can be made of them.
     public init(certificates: [LoadedCertificate], minimumVersion: TLSVersion, handshakeTimeout: TimeAmount,
-                logger: Logger) throws {
+                logger: Logger, observer: any HTTPObserver = NoObserver()) throws {
+        self.observer = observer
         precondition(!certificates.isEmpty, "a TLS listener has at least one certificate")
         self.certificates = certificates
         self.minimumVersion = minimumVersion
@@ -49,10 +51,10 @@ public final class ServerTLS: ConnectionPrelude {
     /// handler, the handshake deadline, and TLS's own ends read for what they mean.
     public func configure(_ channel: any Channel) throws {
         let handlers: [any ChannelHandler] = [
-            PlainHTTPOnTLSPort(),
+            PlainHTTPOnTLSPort(observer: observer),
             NIOSSLServerHandler(context: context),
-            TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger),
-            TLSEnds(logger: logger),
+            TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger, observer: observer),
+            TLSEnds(logger: logger, observer: observer),
         ]
         try channel.pipeline.syncOperations.addHandlers(handlers)
     }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
+import TacetHTTP
 
 /// TLS's own ends, read for what they mean before HTTP sees them.
 /// - A TCP FIN without `close_notify` first: NIOSSL raises `uncleanShutdown`, then reports the
@@ -17,11 +18,13 @@ final class TLSEnds: ChannelInboundHandler {
     /// On an upstream connection: a failed handshake (a certificate that does not verify) is an
     /// error the operator must see, logged as such with the reason; the client gets a 502.
     private let upstream: Bool
+    private let observer: any HTTPObserver
     private var handshakeDone = false
 
-    init(logger: Logger, upstream: Bool = false) {
+    init(logger: Logger, upstream: Bool = false, observer: any HTTPObserver = NoObserver()) {
         self.logger = logger
         self.upstream = upstream
+        self.observer = observer
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -57,6 +60,7 @@ final class TLSEnds: ChannelInboundHandler {
             context.fireErrorCaught(TLSHandshakeFailure(reason: reason))
         } else {
             logger.info("TLS handshake failed", metadata: metadata)
+            observer.tlsHandshake(version: "-", outcome: "failed")
         }
         context.close(promise: nil)
     }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
+import TacetHTTP
 
 /// A handshake that has not finished within `timeout` ends the connection (a client that
 /// connects and says nothing, or too slowly, holds no slot for long), with the reason logged.
@@ -10,11 +11,13 @@ final class TLSHandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler
 
     private let timeout: TimeAmount
     private let logger: Logger
+    private let observer: any HTTPObserver
     private var task: Scheduled<Void>?
 
-    init(timeout: TimeAmount, logger: Logger) {
+    init(timeout: TimeAmount, logger: Logger, observer: any HTTPObserver) {
         self.timeout = timeout
         self.logger = logger
+        self.observer = observer
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -29,7 +32,9 @@ final class TLSHandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler
     private func arm(_ context: ChannelHandlerContext) {
         let logger = self.logger
         let timeout = self.timeout
+        let observer = self.observer
         task = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            observer.tlsHandshake(version: "-", outcome: "timeout")
             logger.info("TLS handshake timed out", metadata: [
                 "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "-")",
                 "timeout_ms": "\(timeout.nanoseconds / 1_000_000)",
@@ -42,6 +47,8 @@ final class TLSHandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler
         if case TLSUserEvent.handshakeCompleted = event {
             task?.cancel()
             task = nil
+            let version = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).tlsVersion
+            observer.tlsHandshake(version: version.flatMap { $0 }.map(Self.name) ?? "-", outcome: "ok")
             context.fireUserInboundEventTriggered(event)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             return
@@ -53,5 +60,14 @@ final class TLSHandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler
         task?.cancel()
         task = nil
         context.fireChannelInactive()
+    }
+
+    static func name(_ version: TLSVersion) -> String {
+        switch version {
+        case .tlsv13: return "1.3"
+        case .tlsv12: return "1.2"
+        case .tlsv11: return "1.1"
+        case .tlsv1: return "1.0"
+        }
     }
 }

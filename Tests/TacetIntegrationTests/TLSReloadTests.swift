@@ -96,3 +96,43 @@ struct TLSReloadTests {
         #expect(parsed?.listeners.first?.tls?.minVersion == .tls12)
     }
 }
+
+/// TLS on the admin listener's /metrics: handshakes by version and outcome, and the seconds
+/// until each certificate expires.
+@Suite("TLS: metrics")
+struct TLSMetricsTests {
+    @Test("A completed handshake, a plain HTTP request to the TLS port, and the certificate's expiry")
+    func handshakesAndExpiry() async throws {
+        let certificate = try TestCertificate.make(names: ["localhost"], validFor: 10)
+        let config = try ConfigLoader.parse(yaml: """
+            listen:
+              - address: "127.0.0.1:0"
+                tls: { certificates: [{ cert: \(certificate.certPath), key: \(certificate.keyPath) }] }
+            access_log: off
+            admin: { listen: "127.0.0.1:0" }
+            routes:
+              - match: { path: / }
+                respond: { status: 200, body: "secure\\n" }
+            """, file: "tacet.yaml", baseDirectory: "/")
+        let server = try TacetServer(configuration: config, threads: 1, logger: ReloadTests.quiet)
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            let adminPort = try #require(server.adminAddress?.port)
+            let client = try await TLSTestClient.connect(port: port, serverName: "localhost", trusting: [certificate.certificate],
+                                                         group: TLSTests.group)
+            try await client.send(get("/"))
+            #expect(await client.read(until: "secure").hasSuffix("secure\n"))
+            await client.close()
+            let plain = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await plain.send(get("/"))
+            _ = await plain.readToEnd(timeout: 10)
+            #expect(await eventually {
+                (try? await MetricsScrape.fetch(port: adminPort))?.value(#"tacet_tls_handshakes_total{version="-",outcome="plain_http"}"#) == 1
+            })
+            let scrape = try await MetricsScrape.fetch(port: adminPort)
+            #expect(scrape.value(#"tacet_tls_handshakes_total{version="1.3",outcome="ok"}"#) == 1, "\(scrape.text)")
+            let expiry = scrape.value(#"tacet_tls_certificate_expiry_seconds{listen="127.0.0.1:0",certificate="\#(certificate.certPath)"}"#)
+            #expect((expiry ?? 0) > 9 * 86_400 && (expiry ?? 0) <= 10 * 86_400 + 2, "\(expiry.map { "\($0)" } ?? "none")")  // +2: a certificate time has whole seconds
+        }
+    }
+}

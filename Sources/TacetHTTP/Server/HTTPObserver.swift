@@ -18,10 +18,14 @@ public protocol HTTPObserver: Sendable {
     /// `extra_bytes` (`bytes` sent past the end of a response), `invalid_response` or
     /// `closed_early` (the connection ended inside a response).
     func upstreamProtocolError(upstream: String, reason: String, bytes: Int)
+    /// A TLS handshake on a listener ended: `outcome` `ok` (then `version` is "1.2" or "1.3"),
+    /// `failed`, `timeout`, or `plain_http` (an HTTP request sent to a TLS port).
+    func tlsHandshake(version: String, outcome: String)
 }
 
 extension HTTPObserver {
     public func upstreamProtocolError(upstream: String, reason: String, bytes: Int) {}
+    public func tlsHandshake(version: String, outcome: String) {}
 }
 
 /// Observes nothing: the default.
