@@ -49,7 +49,7 @@ let package = Package(
         // TLS on HTTP listeners: certificates and SNI, plain HTTP refused with a 400, the
         // handshake deadline, and TLS's half-close read as what it means.
         .target(name: "TacetTLS", dependencies: [
-            "TacetHTTP",
+            "TacetHTTP", "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
@@ -107,7 +107,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            "TacetTLS", "TacetTunnel", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

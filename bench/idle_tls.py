@@ -3,7 +3,7 @@
 
 The TLS counterpart of bench/idle_conns.py (same protocol with the caller,
 bench/tls.sh): each connection does a full TLS handshake (certificate not
-verified, SNI --sni), sends one `GET PATH HTTP/1.1` and reads the complete
+verified, SNI --sni, TCP_NODELAY unless --nagle), sends one `GET PATH HTTP/1.1` and reads the complete
 response, then all connections are kept open, idle, until SIGTERM or SIGINT
 (or --hold-seconds pass). Standard library only (`ssl`).
 
@@ -39,6 +39,8 @@ def main():
                     help="give up holding after this long even without a signal")
     ap.add_argument("--timeout", type=float, default=10.0,
                     help="per-connection connect+handshake+response timeout")
+    ap.add_argument("--nagle", action="store_true",
+                    help="leave Nagle's algorithm on (default: TCP_NODELAY, as wrk, h2load and curl set)")
     args = ap.parse_args()
 
     raise_fd_limit(args.count)
@@ -70,6 +72,11 @@ def main():
         try:
             deadline = time.monotonic() + args.timeout
             raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
+            if not args.nagle:
+                # Without it the request waits behind the unacknowledged client Finished until
+                # the server ACKs it; a server that sends nothing after the handshake may delay
+                # that ACK by ~40 ms (delayed ACK), for every connection.
+                raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s = ctx.wrap_socket(raw, server_hostname=args.sni)   # handshakes here (blocking)
             raw = None
             s.sendall(request)

@@ -5,7 +5,7 @@ struct StreamParser {
     let upstreams: [UpstreamConfig]
 
     func stream(_ node: ConfigNode) throws(ConfigError) -> StreamConfig {
-        let map = try node.mapping(allowedKeys: ["listen", "to", "upstream", "half_close_timeout", "connect_timeout"])
+        let map = try node.mapping(allowedKeys: ["listen", "to", "upstream", "half_close_timeout", "connect_timeout", "tls"])
         let listenNode = try map.required("listen")
         let listenText = try listenNode.nonEmptyString()
         let listen: ListenAddress
@@ -16,6 +16,9 @@ struct StreamParser {
         }
         let target = try node.proxyTarget(map, context)
         var stream = StreamConfig(listen: listen, target: target, line: node.line)
+        if let tls = map["tls"] {
+            stream.tls = try TLSParser(context: context).tls(tls)
+        }
         if let timeout = map["half_close_timeout"] {
             stream.halfCloseTimeout = try timeout.duration()
         }

@@ -129,6 +129,8 @@ public struct StreamConfig: Sendable, Equatable {
     public var halfCloseTimeout: Duration
     /// Resolved while loading: the stream's own value, else its upstream's, else 5 s.
     public var connectTimeout: Duration
+    /// TLS terminated for the clients; nil: plain TCP.
+    public var tls: TLSListenerConfig?
     /// Line of the entry in the config file (0 when not from a file).
     public var line: Int
 

@@ -1,4 +1,5 @@
 import NIOCore
+import TacetTunnel
 import TacetHTTP
 
 /// An upstream as the proxy routes use it: how to pick a server, its timeouts, and one

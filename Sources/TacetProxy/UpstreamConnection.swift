@@ -168,8 +168,7 @@ final class UpstreamConnection {
     /// Ends with an RST, not a FIN.
     func reset() {
         stopReadTimer()
-        channel.setResetOnClose()
-        channel.close(promise: nil)
+        channel.resetNow()
     }
 
     func close() {

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TacetTunnel
 import NIOSSL
 import TacetConfig
 import TacetHTTP
@@ -37,8 +38,31 @@ public enum ListenerSetup {
         return specs
     }
 
+    /// TLS for the `streams:` that terminate it, by index in the configuration.
+    public static func streamTLS(_ config: TacetConfiguration, logger: Logger,
+                                 observer: any HTTPObserver = NoObserver()) throws(TLSSetupError) -> [Int: any ConnectionPrelude] {
+        var preludes: [Int: any ConnectionPrelude] = [:]
+        for (i, stream) in config.streams.enumerated() {
+            guard let tls = stream.tls else { continue }
+            let loaded = try certificates(tls, keyPath: "streams[\(i)].tls")
+            do {
+                preludes[i] = try ServerTLS(
+                    certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
+                    handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer).forStreams
+            } catch {
+                throw TLSSetupError(keyPath: "streams[\(i)].tls", line: tls.certificates[0].line,
+                                    message: "cannot make a TLS context: \(error)")
+            }
+        }
+        return preludes
+    }
+
     /// Every certificate a listener presents, read and checked.
     public static func certificates(_ tls: TLSListenerConfig, listener: Int) throws(TLSSetupError) -> [LoadedCertificate] {
+        try certificates(tls, keyPath: "listen[\(listener)].tls")
+    }
+
+    static func certificates(_ tls: TLSListenerConfig, keyPath: String) throws(TLSSetupError) -> [LoadedCertificate] {
         var loaded: [LoadedCertificate] = []
         for (j, pair) in tls.certificates.enumerated() {
             do {
@@ -48,7 +72,7 @@ public enum ListenerSetup {
                     loaded.append(try LoadedCertificate(certPath: pair.cert, keyPath: pair.key))
                 }
             } catch {
-                throw TLSSetupError(keyPath: "listen[\(listener)].tls.certificates[\(j)]", line: pair.line,
+                throw TLSSetupError(keyPath: "\(keyPath).certificates[\(j)]", line: pair.line,
                                     message: error.description)
             }
         }
@@ -69,6 +93,7 @@ public enum ListenerSetup {
     /// when it expires within 14 days (or has). Needs the certificates to load.
     public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(TLSSetupError) -> [String] {
         _ = try UpstreamTLSSetup(config, logger: Logger(label: "tacet-check"))
+        _ = try streamTLS(config, logger: Logger(label: "tacet-check"))
         var lines: [String] = []
         for (i, listener) in config.listeners.enumerated() {
             guard let tls = listener.tls else { continue }

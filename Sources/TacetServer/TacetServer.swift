@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TacetTunnel
 import NIOPosix
 import TacetConfig
 import TacetHTTP
@@ -28,6 +29,8 @@ public final class TacetServer: Sendable {
         var runtime: RuntimeConfiguration
         /// The HTTP listen addresses, TLS ones with their certificates loaded.
         var listeners: [ListenSpec]
+        /// TLS for the streams that terminate it, by index.
+        var streamTLS: [Int: any ConnectionPrelude] = [:]
         var upstreams: UpstreamSet
         var accessLog: AccessLog?
         var healthChecker: HealthChecker
@@ -57,13 +60,14 @@ public final class TacetServer: Sendable {
         }
         self.admin = admin
         let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        let streamTLS = try ListenerSetup.streamTLS(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
         self.http = HTTPServer(group: group,
                                state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
                                                     observer: admin?.metrics ?? NoObserver()),
                                logger: logger)
-        self.current = NIOLockedValueBox(Generation(runtime: runtime, listeners: listeners, upstreams: upstreams, accessLog: accessLog,
-                                                    healthChecker: HealthChecker()))
+        self.current = NIOLockedValueBox(Generation(runtime: runtime, listeners: listeners, streamTLS: streamTLS,
+                                                    upstreams: upstreams, accessLog: accessLog, healthChecker: HealthChecker()))
     }
 
     /// Binds every HTTP listen address and every stream listener, and starts health checks;
@@ -72,7 +76,7 @@ public final class TacetServer: Sendable {
     public func start() async throws -> [SocketAddress] {
         let generation = current.withLockedValue { $0 }
         let bound = try await http.listen(generation.listeners).addresses
-        for settings in observed(generation.runtime.streams) {
+        for settings in observed(generation.runtime.streams, tls: generation.streamTLS) {
             let listener = StreamListener(group: group, settings: settings, logger: logger)
             let address = try await listener.start()
             streams.withLockedValue { $0.append((listener, address)) }
@@ -92,11 +96,13 @@ public final class TacetServer: Sendable {
     public var adminAddress: SocketAddress? { boundAdmin.withLockedValue { $0 } }
 
     /// Stream settings with the metrics observer, when there is one.
-    func observed(_ streams: [StreamSettings]) -> [StreamSettings] {
-        guard let metrics = admin?.metrics else { return streams }
-        return streams.map { settings in
+    /// The streams' settings with metrics (when `admin:` is on) and TLS (where configured).
+    func observed(_ streams: [StreamSettings], tls: [Int: any ConnectionPrelude]) -> [StreamSettings] {
+        let metrics = admin?.metrics
+        return streams.enumerated().map { i, settings in
             var settings = settings
-            settings.observer = metrics
+            if let metrics { settings.observer = metrics }
+            settings.prelude = tls[i]
             return settings
         }
     }

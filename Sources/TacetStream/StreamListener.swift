@@ -107,6 +107,7 @@ public final class StreamListener: Sendable {
                             let session = StreamSession(loop: channel.eventLoop, settings: settings,
                                                         listen: connector.listen,
                                                         clientAddress: channel.remoteAddress, logger: logger)
+                            try settings.prelude?.configure(channel)
                             try channel.pipeline.syncOperations.addHandler(GlueHandler(side: .client, session: session.tunnel))
                             session.attachClient(channel)
                             connector.connect(session: session, loop: channel.eventLoop)

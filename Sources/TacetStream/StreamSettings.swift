@@ -1,4 +1,5 @@
 import NIOCore
+import TacetTunnel
 import TacetUpstream
 
 /// What one stream listener needs, as plain values (TacetServer builds it from the config).
@@ -12,6 +13,8 @@ public struct StreamSettings: Sendable {
     public var halfCloseTimeout: TimeAmount
     /// Told of each stream's end and bytes (metrics); nothing by default.
     public var observer: any StreamObserver
+    /// What each client connection gets before the glue (TLS termination); nil: plain TCP.
+    public var prelude: (any ConnectionPrelude)?
 
     public init(host: String, port: Int, group: UpstreamGroup, connectTimeout: TimeAmount = .seconds(5),
                 halfCloseTimeout: TimeAmount = .seconds(60), observer: any StreamObserver = NoStreamObserver()) {

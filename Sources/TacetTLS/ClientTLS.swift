@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TacetTunnel
 import NIOSSL
 import TacetHTTP
 
@@ -35,6 +36,7 @@ public final class ClientTLS: ConnectionPrelude {
 
     public func configure(_ channel: any Channel) throws {
         let handlers: [any ChannelHandler] = [
+            SocketEnd(),
             try NIOSSLClientHandler(context: context, serverHostname: serverName),
             TLSEnds(logger: logger, upstream: true),
         ]

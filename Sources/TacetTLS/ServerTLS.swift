@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TacetTunnel
 import NIOSSL
 import TacetHTTP
 
@@ -51,11 +52,34 @@ public final class ServerTLS: ConnectionPrelude {
     /// handler, the handshake deadline, and TLS's own ends read for what they mean.
     public func configure(_ channel: any Channel) throws {
         let handlers: [any ChannelHandler] = [
+            SocketEnd(),
             PlainHTTPOnTLSPort(observer: observer),
             NIOSSLServerHandler(context: context),
             TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger, observer: observer),
             TLSEnds(logger: logger, observer: observer),
         ]
         try channel.pipeline.syncOperations.addHandlers(handlers)
+    }
+
+    /// The same TLS in front of a TCP stream proxy's client: no HTTP answer to plain bytes (they
+    /// fail the handshake), the rest as for HTTP.
+    public var forStreams: any ConnectionPrelude { StreamTLS(server: self) }
+
+    fileprivate func configureStream(_ channel: any Channel) throws {
+        let handlers: [any ChannelHandler] = [
+            SocketEnd(),
+            NIOSSLServerHandler(context: context),
+            TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger, observer: observer),
+            TLSEnds(logger: logger, observer: observer),
+        ]
+        try channel.pipeline.syncOperations.addHandlers(handlers)
+    }
+}
+
+private struct StreamTLS: ConnectionPrelude {
+    let server: ServerTLS
+
+    func configure(_ channel: any Channel) throws {
+        try server.configureStream(channel)
     }
 }

@@ -17,10 +17,15 @@ extension Channel {
         }
     }
 
-    /// Closes with an RST: SO_LINGER {1, 0}, then close. Nothing if already closed.
+    /// Closes with an RST: SO_LINGER {1, 0}, then close, at the socket (under TLS too: see
+    /// `SocketEnd`). Nothing if already closed.
     public func resetNow() {
         guard isActive else { return }
         setResetOnClose()
+        if eventLoop.inEventLoop, let end = try? pipeline.syncOperations.handler(type: SocketEnd.self) {
+            end.closeNow()
+            return
+        }
         close(promise: nil)
     }
 }

@@ -105,7 +105,7 @@ import Testing
             ("streams:\n  - listen: \"127.0.0.1:1\"\n    upstream: db\n",
              "tacet.yaml:3:15: streams[0].upstream: unknown upstream 'db' (no upstreams are configured)"),
             ("streams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:2\", proxy_timeout: 1s }\n",
-             "tacet.yaml:2:49: streams[0]: unknown key 'proxy_timeout' (expected one of: listen, to, upstream, half_close_timeout, connect_timeout)"),
+             "tacet.yaml:2:49: streams[0]: unknown key 'proxy_timeout' (expected one of: listen, to, upstream, half_close_timeout, connect_timeout, tls)"),
             ("streams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:2\" }\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:3\" }\n",
              "tacet.yaml:3:5: streams[1]: address '127.0.0.1:1' is already used by another listener"),
             ("listen: \"127.0.0.1:1\"\nstreams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:3\" }\n",

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TacetTunnel
 import NIOPosix
 
 /// The HTTP listener: binds addresses, accepts with `allowRemoteHalfClosure` on, gives each

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import TacetHTTP
+import TacetTunnel
 import TacetProbe
 import TacetServer
 import TacetTestSupport

@@ -1,12 +1,5 @@
 import NIOCore
-
-/// What a listener puts in front of the HTTP connection on each channel it accepts (TLS: the
-/// `TacetTLS` module's handlers), on the channel's loop, before `HTTPConnectionHandler`. The
-/// HTTP connection knows nothing of it: it reads bytes and FINs either way. Plain listeners
-/// have none.
-public protocol ConnectionPrelude: Sendable {
-    func configure(_ channel: any Channel) throws
-}
+import TacetTunnel
 
 /// One address for `HTTPServer.listen`, plain or with a prelude.
 public struct ListenSpec: Sendable {

@@ -1,0 +1,26 @@
+import NIOCore
+
+/// What a listener (HTTP or stream) or an upstream connection puts in front of the handler
+/// that reads its bytes (TLS: the `TacetTLS` module's handlers), on the channel's loop, before
+/// that handler is added. The handler knows nothing of it: it reads bytes and FINs either way.
+/// Plain ones have none.
+public protocol ConnectionPrelude: Sendable {
+    func configure(_ channel: any Channel) throws
+}
+
+/// The handler nearest the socket on a channel whose bytes pass through TLS: a close issued here
+/// bypasses TLS (no `close_notify`, no wait for the peer's), which is what an RST must be: a
+/// stream cut off, never one presented as finished. TLS preludes put it first.
+public final class SocketEnd: ChannelOutboundHandler {
+    public typealias OutboundIn = Any
+    private var context: ChannelHandlerContext?
+
+    public init() {}
+
+    public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func closeNow() {
+        context?.close(promise: nil)
+    }
+}
