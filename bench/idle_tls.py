@@ -3,9 +3,9 @@
 
 The TLS counterpart of bench/idle_conns.py (same protocol with the caller,
 bench/tls.sh): each connection does a full TLS handshake (certificate not
-verified, SNI --sni, TCP_NODELAY unless --nagle), sends one `GET PATH HTTP/1.1` and reads the complete
-response, then all connections are kept open, idle, until SIGTERM or SIGINT
-(or --hold-seconds pass). Standard library only (`ssl`).
+verified, SNI --sni, TCP_NODELAY unless --nagle), sends one `GET PATH HTTP/1.1`
+and reads the complete response, then all connections are kept open, idle,
+until SIGTERM or SIGINT (or --hold-seconds pass). Standard library only (`ssl`).
 
   * when every connection has been tried, one line is written to --ready-file
     (and stdout): "READY ok=N failed=M statuses=200:N,... tls=TLSv1.3/CIPHER"

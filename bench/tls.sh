@@ -130,8 +130,10 @@ routes:
     respond: { status: 200, body: "hello, world\n" }
 EOF
 
-# TLS 1.3 only, and no session cache or tickets: Tacet has neither, so every new connection is a
-# full handshake on both (the clients below do not offer sessions anyway).
+# TLS 1.3 only, no session cache, no tickets. Tacet has no session cache, but BoringSSL issues and
+# accepts tickets (the s_client probe below says whether a session is resumed). No load here offers
+# a session (h2load never sets one, wrk keeps its connections, idle_tls.py starts each one fresh),
+# so every new connection is a full handshake on both.
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes $THREADS;
 worker_rlimit_nofile $NOFILE;
@@ -202,9 +204,9 @@ log "cpus:   $(nproc) online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 start_tacet
 start_nginx
 
-# What each server negotiates with OpenSSL's default client (wrk's and Python's library), whether
-# it sends session tickets, and whether a second connection offering the first one's session is
-# resumed.
+# What each server negotiates with OpenSSL's default client (wrk's and Python's library), how many
+# session tickets it sends, and whether a second connection offering the first one's session is
+# resumed (nginx sends OpenSSL's TLS 1.3 tickets even with tickets and cache off; it cannot resume them).
 log ""
 log "== TLS as seen by 'openssl s_client' (GET /hello, Connection: close)"
 tls_probe() { # server
