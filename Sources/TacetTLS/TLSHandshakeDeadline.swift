@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOSSL
@@ -49,6 +52,10 @@ final class TLSHandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler
             task = nil
             let version = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).tlsVersion
             observer.tlsHandshake(version: version.flatMap { $0 }.map(Self.name) ?? "-", outcome: "ok")
+            // BoringSSL sends its TLS 1.3 session tickets before the client's Finished, so nothing
+            // would carry the ACK of that Finished until the delayed-ACK timer: a client with
+            // Nagle's algorithm on holds its first request that long (40 ms). ACK it now.
+            Self.quickAck(context.channel)
             context.fireUserInboundEventTriggered(event)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             return
@@ -60,6 +67,15 @@ final class TLSHandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler
         task?.cancel()
         task = nil
         context.fireChannelInactive()
+    }
+
+    /// TCP_QUICKACK: Linux sends an ACK it was delaying at once.
+    static func quickAck(_ channel: any Channel) {
+        #if os(Linux)
+        let option = ChannelOptions.Types.SocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP)), name: NIOBSDSocket.Option(rawValue: CInt(TCP_QUICKACK)))
+        try? channel.syncOptions?.setOption(option, value: 1)
+        #endif
     }
 
     static func name(_ version: TLSVersion) -> String {
