@@ -58,6 +58,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
+        // The PROXY protocol (v1, v2) from a load balancer in front: the parser (pure), trusted
+        // networks, and the reader that hands the client's address to the connection.
+        .target(name: "TacetProxyProtocol", dependencies: [
+            "TacetTunnel",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Route action: static files (pure path/range/conditional logic plus a responder).
         .target(name: "TacetStatic", dependencies: [
             "TacetHTTP", "CTacetSys",
@@ -107,7 +114,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", "TacetTunnel", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -129,6 +136,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TacetProxyProtocolTests", dependencies: [
+            "TacetProxyProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetTunnelTests", dependencies: [
             "TacetTunnel",
@@ -159,7 +170,7 @@ let package = Package(
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy", "TacetMetrics",
-            "TacetTestSupport", "TacetTLS", "TacetTunnel",
+            "TacetTestSupport", "TacetTLS", "TacetTunnel", "TacetProxyProtocol",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),

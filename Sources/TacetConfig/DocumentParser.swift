@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -35,8 +35,15 @@ struct DocumentParser {
             configuration.upstreams = try UpstreamParser(context: context).upstreams(node)
             context.upstreamNames = Set(configuration.upstreams.map(\.name))
         }
+        if let node = top["trusted_proxies"] {
+            configuration.trustedProxies = try node.sequence().map { (item: ConfigNode) throws(ConfigError) -> String in try item.nonEmptyString() }
+            configuration.trustedProxiesLine = node.line
+        }
         if let node = top["listen"] {
             configuration.listeners = try listen(node)
+            if configuration.trustedProxies.isEmpty, configuration.listeners.contains(where: \.proxyProtocol) {
+                throw node.error("proxy_protocol needs trusted_proxies: the peers whose headers are believed")
+            }
         } else if top["streams"] != nil {
             // A file with streams and no `listen` is a pure TCP proxy: no HTTP listener.
             configuration.listen = []
@@ -85,11 +92,19 @@ struct DocumentParser {
         var listeners: [HTTPListenerConfig] = []
         for item in items {
             var tls: TLSListenerConfig?
+            var proxyProtocol = false
             let addressNode: ConfigNode
             if case .mapping = item.node {
-                let map = try item.mapping(allowedKeys: ["address", "tls"])
+                let map = try item.mapping(allowedKeys: ["address", "tls", "proxy_protocol"])
                 addressNode = try map.required("address")
                 if let tlsNode = map["tls"] { tls = try TLSParser(context: context).tls(tlsNode) }
+                if let flag = map["proxy_protocol"] {
+                    switch try flag.string() {
+                    case "true", "on", "yes": proxyProtocol = true
+                    case "false", "off", "no": proxyProtocol = false
+                    case let other: throw flag.error("proxy_protocol must be true or false, not '\(other)'")
+                    }
+                }
             } else {
                 addressNode = item
             }
@@ -103,7 +118,7 @@ struct DocumentParser {
             guard !listeners.contains(where: { $0.address == address }) else {
                 throw addressNode.error("duplicate listen address '\(address)'")
             }
-            listeners.append(HTTPListenerConfig(address: address, tls: tls))
+            listeners.append(HTTPListenerConfig(address: address, tls: tls, proxyProtocol: proxyProtocol))
         }
         return listeners
     }

@@ -26,6 +26,12 @@ public struct TacetConfiguration: Sendable, Equatable {
     /// The admin listener (metrics, health); nil: none, and no metrics are kept.
     public var admin: AdminConfig?
 
+    /// Peers whose PROXY headers are believed (addresses or CIDR networks, as written; checked
+    /// when loading).
+    public var trustedProxies: [String] = []
+    /// Where `trusted_proxies` was given, for errors found when the entries are read.
+    public var trustedProxiesLine = 0
+
     /// The address used when the file does not say `listen:`.
     public static let defaultListen: [ListenAddress] = [ListenAddress(host: "127.0.0.1", port: 8080)]
 

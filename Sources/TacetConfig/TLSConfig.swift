@@ -74,10 +74,13 @@ public struct UpstreamTLSConfig: Sendable, Equatable {
 public struct HTTPListenerConfig: Sendable, Equatable {
     public var address: ListenAddress
     public var tls: TLSListenerConfig?
+    /// Every connection starts with a PROXY protocol header (v1 or v2) from a trusted peer.
+    public var proxyProtocol = false
 
-    public init(address: ListenAddress, tls: TLSListenerConfig? = nil) {
+    public init(address: ListenAddress, tls: TLSListenerConfig? = nil, proxyProtocol: Bool = false) {
         self.address = address
         self.tls = tls
+        self.proxyProtocol = proxyProtocol
     }
 }
 

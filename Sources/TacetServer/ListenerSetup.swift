@@ -6,6 +6,7 @@ import TacetConfig
 import TacetHTTP
 import TacetMetrics
 import TacetTLS
+import TacetProxyProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +19,14 @@ import Darwin
 /// files for the same reasons (and a refused reload leaves the old setup serving).
 public enum ListenerSetup {
     public static func specs(_ config: TacetConfiguration, logger: Logger,
-                             observer: any HTTPObserver = NoObserver()) throws(TLSSetupError) -> [ListenSpec] {
+                             observer: any HTTPObserver = NoObserver()) throws(ListenerSetupError) -> [ListenSpec] {
         var specs: [ListenSpec] = []
+        let trusted: CIDRList
+        do {
+            trusted = try CIDRList(parsing: config.trustedProxies)
+        } catch {
+            throw ListenerSetupError(keyPath: "trusted_proxies", line: config.trustedProxiesLine, message: error.reason)
+        }
         for (i, listener) in config.listeners.enumerated() {
             var spec = ListenSpec(host: listener.address.host, port: listener.address.port)
             if let tls = listener.tls {
@@ -29,9 +36,14 @@ public enum ListenerSetup {
                         certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
                         handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer)
                 } catch {
-                    throw TLSSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates[0].line,
+                    throw ListenerSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates[0].line,
                                         message: "cannot make a TLS context: \(error)")
                 }
+            }
+            if listener.proxyProtocol {
+                // The balancer's header comes first on the wire, before any TLS.
+                spec.prelude = ProxyProtocolPrelude(trusted: trusted, timeout: TimeAmount(config.timeouts.header),
+                                                    logger: logger, then: spec.prelude)
             }
             specs.append(spec)
         }
@@ -40,7 +52,7 @@ public enum ListenerSetup {
 
     /// TLS for the `streams:` that terminate it, by index in the configuration.
     public static func streamTLS(_ config: TacetConfiguration, logger: Logger,
-                                 observer: any HTTPObserver = NoObserver()) throws(TLSSetupError) -> [Int: any ConnectionPrelude] {
+                                 observer: any HTTPObserver = NoObserver()) throws(ListenerSetupError) -> [Int: any ConnectionPrelude] {
         var preludes: [Int: any ConnectionPrelude] = [:]
         for (i, stream) in config.streams.enumerated() {
             guard let tls = stream.tls else { continue }
@@ -50,7 +62,7 @@ public enum ListenerSetup {
                     certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
                     handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer).forStreams
             } catch {
-                throw TLSSetupError(keyPath: "streams[\(i)].tls", line: tls.certificates[0].line,
+                throw ListenerSetupError(keyPath: "streams[\(i)].tls", line: tls.certificates[0].line,
                                     message: "cannot make a TLS context: \(error)")
             }
         }
@@ -58,11 +70,11 @@ public enum ListenerSetup {
     }
 
     /// Every certificate a listener presents, read and checked.
-    public static func certificates(_ tls: TLSListenerConfig, listener: Int) throws(TLSSetupError) -> [LoadedCertificate] {
+    public static func certificates(_ tls: TLSListenerConfig, listener: Int) throws(ListenerSetupError) -> [LoadedCertificate] {
         try certificates(tls, keyPath: "listen[\(listener)].tls")
     }
 
-    static func certificates(_ tls: TLSListenerConfig, keyPath: String) throws(TLSSetupError) -> [LoadedCertificate] {
+    static func certificates(_ tls: TLSListenerConfig, keyPath: String) throws(ListenerSetupError) -> [LoadedCertificate] {
         var loaded: [LoadedCertificate] = []
         for (j, pair) in tls.certificates.enumerated() {
             do {
@@ -72,7 +84,7 @@ public enum ListenerSetup {
                     loaded.append(try LoadedCertificate(certPath: pair.cert, keyPath: pair.key))
                 }
             } catch {
-                throw TLSSetupError(keyPath: "\(keyPath).certificates[\(j)]", line: pair.line,
+                throw ListenerSetupError(keyPath: "\(keyPath).certificates[\(j)]", line: pair.line,
                                     message: error.description)
             }
         }
@@ -82,7 +94,8 @@ public enum ListenerSetup {
     /// The certificates of `specs`' TLS listeners, for the expiry gauges.
     public static func certificates(of specs: [ListenSpec]) -> [CertificateSource] {
         specs.flatMap { spec -> [CertificateSource] in
-            guard let tls = spec.prelude as? ServerTLS else { return [] }
+            let prelude = (spec.prelude as? ProxyProtocolPrelude)?.next ?? spec.prelude
+            guard let tls = prelude as? ServerTLS else { return [] }
             return tls.certificates.map {
                 CertificateSource(listen: "\(spec.host):\(spec.port)", file: $0.certPath, notValidAfter: $0.notValidAfter)
             }
@@ -91,7 +104,7 @@ public enum ListenerSetup {
 
     /// One line per certificate for `tacet check`: its file, names and expiry, with a warning
     /// when it expires within 14 days (or has). Needs the certificates to load.
-    public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(TLSSetupError) -> [String] {
+    public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(ListenerSetupError) -> [String] {
         _ = try UpstreamTLSSetup(config, logger: Logger(label: "tacet-check"))
         _ = try streamTLS(config, logger: Logger(label: "tacet-check"))
         var lines: [String] = []
@@ -124,7 +137,7 @@ public struct UpstreamTLSSetup: Sendable {
 
     public init() {}
 
-    public init(_ config: TacetConfiguration, logger: Logger) throws(TLSSetupError) {
+    public init(_ config: TacetConfiguration, logger: Logger) throws(ListenerSetupError) {
         for upstream in config.upstreams {
             guard let tls = upstream.tls else { continue }
             // Without server_name, the name checked is the first server's host.
@@ -137,17 +150,17 @@ public struct UpstreamTLSSetup: Sendable {
         }
     }
 
-    private static func make(_ tls: UpstreamTLSConfig, host: String?, keyPath: String, logger: Logger) throws(TLSSetupError) -> ClientTLS {
+    private static func make(_ tls: UpstreamTLSConfig, host: String?, keyPath: String, logger: Logger) throws(ListenerSetupError) -> ClientTLS {
         do {
             return try ClientTLS(serverName: tls.serverName ?? host, caFile: tls.ca, verify: tls.verify, logger: logger)
         } catch {
-            throw TLSSetupError(keyPath: keyPath, line: tls.line, message: error.description)
+            throw ListenerSetupError(keyPath: keyPath, line: tls.line, message: error.description)
         }
     }
 }
 
 /// A TLS listener that cannot be set up: where in the configuration, and why.
-public struct TLSSetupError: Error, Sendable, CustomStringConvertible {
+public struct ListenerSetupError: Error, Sendable, CustomStringConvertible {
     public let keyPath: String
     public let line: Int
     public let message: String

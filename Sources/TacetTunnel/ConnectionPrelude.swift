@@ -24,3 +24,15 @@ public final class SocketEnd: ChannelOutboundHandler {
         context?.close(promise: nil)
     }
 }
+
+/// The client's address as a load balancer in front reported it (PROXY protocol), fired to the
+/// handlers after the reader: logs, X-Forwarded-For and limits use it instead of the peer's.
+public struct ClientAddressEvent: Sendable, Equatable {
+    public let ip: String
+    public let port: Int
+
+    public init(ip: String, port: Int) {
+        self.ip = ip
+        self.port = port
+    }
+}

@@ -61,7 +61,7 @@ struct TLSReloadTests {
                                      threads: 1, logger: ReloadTests.quiet)
         try await whileRunning(server) {
             let port = try #require(try await server.start().first?.port)
-            await #expect(throws: TLSSetupError.self) {
+            await #expect(throws: ListenerSetupError.self) {
                 try await server.reload(configuration: Self.configuration(cert: good.certPath, key: other.keyPath))
             }
             let client = try await TLSTestClient.connect(port: port, serverName: "localhost", trusting: [good.certificate],

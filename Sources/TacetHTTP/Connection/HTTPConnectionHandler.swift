@@ -180,6 +180,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
             if machine.wantsRequestBytes && pending.readableBytes > 0 { processInput() }
             perform(machine.inputClosedReceived(midRequest: parser.isMidRequest(pending: pending)))
             updateTimer()
+        case let event as ClientAddressEvent:
+            // A load balancer's PROXY header: the client is whom it says, not the balancer.
+            log.remoteAddress = event.ip
         case is QuiesceEvent:
             perform(machine.quiesce())
             updateTimer()

@@ -1,0 +1,114 @@
+import Logging
+import NIOCore
+import TacetTunnel
+
+/// The first handler of a listener that sits behind a load balancer speaking the PROXY
+/// protocol: the header is required, read within `timeout`, and believed only from a trusted
+/// peer. Then it tells the handlers after it the client's address (`ClientAddressEvent`), passes
+/// on what followed the header, and leaves. An untrusted peer, a bad header or a timeout ends
+/// the connection with the reason logged.
+public final class ProxyProtocolReader: ChannelInboundHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+
+    private let trusted: CIDRList
+    private let timeout: TimeAmount
+    private let logger: Logger
+    private var buffered = ByteBuffer()
+    private var deadline: Scheduled<Void>?
+    private var done = false
+
+    public init(trusted: CIDRList, timeout: TimeAmount, logger: Logger) {
+        self.trusted = trusted
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard deadline == nil, !done else { return }
+        let peer = context.channel.remoteAddress?.ipAddress ?? "-"
+        guard trusted.contains(peer) else {
+            refuse(context, "PROXY header from an untrusted peer")
+            return
+        }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            refuse(context, "no PROXY header within \(timeout.nanoseconds / 1_000_000) ms")
+        }
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return }
+        var bytes = unwrapInboundIn(data)
+        buffered.writeBuffer(&bytes)
+        switch ProxyHeaderParser.parse(buffered.readableBytesView) {
+        case .needMore:
+            return
+        case .invalid(let error):
+            refuse(context, error.reason)
+        case .header(let header, let length):
+            done = true
+            deadline?.cancel()
+            buffered.moveReaderIndex(forwardBy: length)
+            if case .proxied(let source, _) = header {
+                context.fireUserInboundEventTriggered(ClientAddressEvent(ip: source.ip, port: source.port))
+            }
+            let rest = buffered
+            buffered = ByteBuffer()
+            if rest.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(rest)) }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !done, case ChannelEvent.inputClosed = event {
+            refuse(context, "closed before a whole PROXY header")
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
+        guard !done else { return }
+        done = true
+        deadline?.cancel()
+        logger.info("connection refused", metadata: [
+            "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "-")", "reason": "\(reason)",
+        ])
+        context.close(promise: nil)
+    }
+}
+
+/// A listener's PROXY protocol reading, as a prelude (before TLS, if any: the balancer's header
+/// comes first on the wire).
+public struct ProxyProtocolPrelude: ConnectionPrelude {
+    public let trusted: CIDRList
+    public let timeout: TimeAmount
+    public let logger: Logger
+    public let next: (any ConnectionPrelude)?
+
+    public init(trusted: CIDRList, timeout: TimeAmount, logger: Logger, then next: (any ConnectionPrelude)? = nil) {
+        self.trusted = trusted
+        self.timeout = timeout
+        self.logger = logger
+        self.next = next
+    }
+
+    public func configure(_ channel: any Channel) throws {
+        try channel.pipeline.syncOperations.addHandler(ProxyProtocolReader(trusted: trusted, timeout: timeout, logger: logger))
+        try next?.configure(channel)
+    }
+}
