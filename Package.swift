@@ -132,13 +132,13 @@ let package = Package(
         // off-pool RawClient, `blocking`, `eventually`, `OneShot`, `whileRunning`, `unusedPort`...
         .target(name: "TacetTestSupport", dependencies: ["TacetProbe"], path: "Tests/TacetTestSupport"),
         .testTarget(name: "TacetHTTPTests", dependencies: [
-            "TacetHTTP",
+            "TacetHTTP", "TacetTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetProxyProtocolTests", dependencies: [
-            "TacetProxyProtocol",
+            "TacetProxyProtocol", "TacetTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetTunnelTests", dependencies: [

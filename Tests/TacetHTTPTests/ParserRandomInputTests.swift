@@ -1,4 +1,5 @@
 import NIOCore
+import TacetTestSupport
 import Testing
 @testable import TacetHTTP
 
@@ -8,18 +9,6 @@ import Testing
 /// joined), the same error.
 @Suite("Parser: random inputs")
 struct ParserRandomInputTests {
-    /// A small deterministic generator, so a failure replays from its seed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let templates: [String] = [
         "GET /a?b=c HTTP/1.1\r\nHost: example.com\r\nConnection: keep-alive\r\n\r\n",
         "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
@@ -31,7 +20,7 @@ struct ParserRandomInputTests {
     /// Bytes a mutation favours: the ones framing and field syntax turn on.
     static let alphabet: [UInt8] = Array("\r\n:; \t,0123456789abcdefABCDEF-/?%Hh".utf8) + [0, 0x7F, 0x80, 0xFF]
 
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SeededGenerator) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             guard !bytes.isEmpty else { break }
@@ -76,7 +65,7 @@ struct ParserRandomInputTests {
         return (Ev.merged(events), nil)
     }
 
-    static func split(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [[UInt8]] {
+    static func split(_ bytes: [UInt8], _ rng: inout SeededGenerator) -> [[UInt8]] {
         var pieces: [[UInt8]] = []
         var start = 0
         while start < bytes.count {
@@ -90,7 +79,7 @@ struct ParserRandomInputTests {
     @Test("Mutated requests: never a trap or a loop; the same decision however the bytes are split",
           arguments: [UInt64(1), 2, 3, 4])
     func mutatedRequests(seed: UInt64) {
-        var rng = SplitMix64(state: seed)
+        var rng = SeededGenerator(seed: seed)
         // Small limits, so the limit checks are crossed too.
         let limits = RequestParser.Limits(maxRequestLine: 48, maxHeaderSize: 160, maxBodySize: 16)
         for round in 0..<1500 {

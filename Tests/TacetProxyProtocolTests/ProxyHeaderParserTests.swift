@@ -1,3 +1,4 @@
+import TacetTestSupport
 import Testing
 @testable import TacetProxyProtocol
 
@@ -103,7 +104,7 @@ struct ProxyHeaderParserTests {
 
     @Test("Fuzz: mutated headers (bytes replaced, inserted, deleted, cut) never crash, and a header that parses whole parses the same fed in pieces")
     func fuzz() {
-        var random = SplitMix(seed: 0x5EED)
+        var random = SeededGenerator(seed: 0x5EED)
         let seeds: [[UInt8]] = [
             Array("PROXY TCP4 203.0.113.7 10.0.0.1 54321 8080\r\n".utf8),
             Array("PROXY TCP6 2001:db8::1 ::1 1 443\r\n".utf8),
@@ -175,15 +176,3 @@ extension ProxyHeaderParser.Result {
     }
 }
 
-/// A small deterministic generator, so a failing input can be found again.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

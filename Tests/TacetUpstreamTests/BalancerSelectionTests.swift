@@ -1,4 +1,5 @@
 import NIOCore
+import TacetTestSupport
 import Testing
 @testable import TacetUpstream
 
