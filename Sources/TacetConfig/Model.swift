@@ -69,6 +69,9 @@ public struct Route: Sendable, Equatable {
     public var action: RouteAction
     /// Line of the route in the config file (0 when not from a file), so runtime logs can point back at it.
     public var line: Int
+    /// Client networks let in (empty: everyone) and kept out (`deny` wins); others get 403.
+    public var allow: [String] = []
+    public var deny: [String] = []
 
     public init(match: RouteMatch, action: RouteAction, line: Int = 0) {
         self.match = match

@@ -4,7 +4,7 @@ struct RouteParser {
 
     func route(_ node: ConfigNode) throws(ConfigError) -> Route {
         let actionKeys = RouteActionParsers.all.map(\.key)
-        let map = try node.mapping(allowedKeys: ["match"] + actionKeys)
+        let map = try node.mapping(allowedKeys: ["match", "allow", "deny"] + actionKeys)
         let match = try self.match(map.required("match"))
 
         let present = map.entries.filter { actionKeys.contains($0.key) }
@@ -19,7 +19,20 @@ struct RouteParser {
         guard let parser = RouteActionParsers.all.first(where: { $0.key == first.key }) else {
             throw first.keyNode.error("unknown action '\(first.key)'")
         }
-        return Route(match: match, action: try parser.parse(first.value, context), line: node.line)
+        var route = Route(match: match, action: try parser.parse(first.value, context), line: node.line)
+        if let allow = map["allow"] { route.allow = try networks(allow) }
+        if let deny = map["deny"] { route.deny = try networks(deny) }
+        return route
+    }
+
+    /// A non-empty list of addresses or CIDR networks (their syntax is checked when the server
+    /// is set up: `ListenerSetup`).
+    private func networks(_ node: ConfigNode) throws(ConfigError) -> [String] {
+        let items = try node.sequence()
+        guard !items.isEmpty else { throw node.error("must list at least one address or network") }
+        var result: [String] = []
+        for item in items { result.append(try item.nonEmptyString()) }
+        return result
     }
 
     private func match(_ node: ConfigNode) throws(ConfigError) -> RouteMatch {

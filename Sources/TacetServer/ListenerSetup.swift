@@ -27,6 +27,15 @@ public enum ListenerSetup {
         } catch {
             throw ListenerSetupError(keyPath: "trusted_proxies", line: config.trustedProxiesLine, message: error.reason)
         }
+        for (i, route) in config.routes.enumerated() {
+            for (key, list) in [("allow", route.allow), ("deny", route.deny)] {
+                do {
+                    _ = try CIDRList(parsing: list)
+                } catch {
+                    throw ListenerSetupError(keyPath: "routes[\(i)].\(key)", line: route.line, message: error.reason)
+                }
+            }
+        }
         for (i, listener) in config.listeners.enumerated() {
             var spec = ListenSpec(host: listener.address.host, port: listener.address.port)
             if let tls = listener.tls {

@@ -3,6 +3,7 @@ import NIOHTTP1
 import TacetConfig
 import TacetHTTP
 import TacetProxy
+import TacetProxyProtocol
 import TacetStatic
 import TacetStream
 import TacetUpstream
@@ -83,8 +84,13 @@ public struct RuntimeConfiguration: Sendable {
     /// The routes, with proxy routes bound to `upstreams` (built on the server's event loops).
     public func makeRouter(upstreams: UpstreamSet) -> Router {
         Router(routes: config.routes.map { route in
-            Router.Route(host: route.match.host, pathPrefix: route.match.path,
-                         responder: Self.responder(for: route.action, upstreams: upstreams))
+            var responder = Self.responder(for: route.action, upstreams: upstreams)
+            if !route.allow.isEmpty || !route.deny.isEmpty {
+                // Checked by `ListenerSetup` at check, start and reload: valid here.
+                responder = AccessControlResponder(allow: (try? CIDRList(parsing: route.allow)) ?? CIDRList(),
+                                                   deny: (try? CIDRList(parsing: route.deny)) ?? CIDRList(), next: responder)
+            }
+            return Router.Route(host: route.match.host, pathPrefix: route.match.path, responder: responder)
         })
     }
 
