@@ -4,7 +4,7 @@ struct RouteParser {
 
     func route(_ node: ConfigNode) throws(ConfigError) -> Route {
         let actionKeys = RouteActionParsers.all.map(\.key)
-        let map = try node.mapping(allowedKeys: ["match", "allow", "deny"] + actionKeys)
+        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny"])
         let match = try self.match(map.required("match"))
 
         let present = map.entries.filter { actionKeys.contains($0.key) }

@@ -40,7 +40,7 @@ import Testing
                 redirect: { to: "http://x" }
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:3:5: routes[0]: unknown key 'redirect' (expected one of: match, respond, static, proxy)")
+            == "tacet.yaml:3:5: routes[0]: unknown key 'redirect' (expected one of: match, respond, static, proxy, allow, deny)")
     }
 
     @Test func missingRequiredKeyNamesParentLine() {
