@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import NIOConcurrencyHelpers
 import NIOSSL
 import SwiftASN1
 import TacetTLS
@@ -42,7 +43,9 @@ struct TestCertificate: Sendable {
             issuer: subject, subject: subject, extensions: extensions, issuerPrivateKey: privateKey)
         let certPEM = try certificate.serializeAsPEM().pemString
         let directory = NSTemporaryDirectory() + "tacet-tls-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        removeAtExit(directory)
         let certPath = directory + "/cert.pem"
         let keyPath = directory + "/key.pem"
         try certPEM.write(toFile: certPath, atomically: true, encoding: .utf8)
@@ -54,4 +57,17 @@ struct TestCertificate: Sendable {
     var loaded: LoadedCertificate {
         get throws { try LoadedCertificate(certPath: certPath, keyPath: keyPath) }
     }
+}
+
+/// The keys the tests made are removed when the test process exits, not left in /tmp.
+private let madeDirectories = NIOLockedValueBox<[String]>([])
+private let cleanupRegistered: Void = {
+    atexit {
+        for directory in madeDirectories.withLockedValue({ $0 }) { try? FileManager.default.removeItem(atPath: directory) }
+    }
+}()
+
+private func removeAtExit(_ directory: String) {
+    _ = cleanupRegistered
+    madeDirectories.withLockedValue { $0.append(directory) }
 }
