@@ -99,6 +99,7 @@ public enum RouteAction: Sendable, Equatable {
     case respond(FixedResponse)
     case staticFiles(StaticFiles)
     case proxy(ProxyConfig)
+    case redirect(RedirectConfig)
 }
 
 /// A canned response, e.g. for health checks.

@@ -89,5 +89,8 @@ enum RouteActionParsers {
         RouteActionParser(key: "proxy") { node, context throws(ConfigError) in
             .proxy(try ProxyParser.parse(node, context: context))
         },
+        RouteActionParser(key: "redirect") { node, _ throws(ConfigError) in
+            .redirect(try RedirectParser.parse(node))
+        },
     ]
 }

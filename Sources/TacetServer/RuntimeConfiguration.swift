@@ -115,6 +115,8 @@ public struct RuntimeConfiguration: Sendable {
                 contentType: fixed.contentType, headers: fixed.headers.map { ($0.name, $0.value) })
         case .staticFiles(let files):
             return StaticResponder(root: files.root, index: files.index)
+        case .redirect(let redirect):
+            return RedirectResponder(redirect)
         case .proxy(let proxy):
             return ProxyResponder(upstream: upstreams.upstream(for: proxy.target, secure: proxy.toTLS != nil), policy: proxy.policy)
         }

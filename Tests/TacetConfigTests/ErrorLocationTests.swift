@@ -37,10 +37,10 @@ import Testing
         let yaml = """
             routes:
               - match: { path: / }
-                redirect: { to: "http://x" }
+                rewrite: { to: "http://x" }
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:3:5: routes[0]: unknown key 'redirect' (expected one of: match, respond, static, proxy, allow, deny)")
+            == "tacet.yaml:3:5: routes[0]: unknown key 'rewrite' (expected one of: match, respond, static, proxy, redirect, allow, deny)")
     }
 
     @Test func missingRequiredKeyNamesParentLine() {
@@ -54,7 +54,7 @@ import Testing
 
     @Test func routeNeedsExactlyOneAction() {
         #expect(configError("routes:\n  - match: { path: / }\n")?.description
-            == "tacet.yaml:2:5: routes[0]: missing an action (one of: respond, static, proxy)")
+            == "tacet.yaml:2:5: routes[0]: missing an action (one of: respond, static, proxy, redirect)")
         let both = """
             routes:
               - match: { path: / }
