@@ -13,7 +13,7 @@ struct AccessControlResponder: Responder {
     private static let forbidden = FixedResponder(status: .forbidden, body: "forbidden\n")
 
     func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
-        let client = writer.remoteAddress
+        let client = writer.clientAddress
         if deny.contains(client) || (!allow.isEmpty && !allow.contains(client)) {
             return Self.forbidden.respond(to: request, writer: writer)
         }

@@ -22,7 +22,7 @@ struct RedirectResponder: Responder {
             case .variable(.uri): location += request.target
             case .variable(.path): location += request.path
             case .variable(.query): location += request.query ?? ""
-            case .variable(.clientIP): location += writer.remoteAddress
+            case .variable(.clientIP): location += writer.clientAddress
             }
         }
         let body = ByteBuffer(string: "redirecting to \(location)\n")

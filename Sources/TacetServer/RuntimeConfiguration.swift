@@ -42,6 +42,10 @@ public struct RuntimeConfiguration: Sendable {
         settings.sendTimeout = TimeAmount(config.timeouts.send)
         settings.lingerTimeout = TimeAmount(config.timeouts.linger)
         settings.lingerTotal = TimeAmount(config.timeouts.lingerTotal)
+        // Checked by `ListenerSetup` at check, start and reload: valid here.
+        if !config.trustedProxies.isEmpty, let trusted = try? CIDRList(parsing: config.trustedProxies) {
+            settings.isTrustedProxy = { trusted.contains($0) }
+        }
         self.settings = settings
         shutdownGrace = TimeAmount(config.timeouts.shutdown)
         accessLog = config.accessLog

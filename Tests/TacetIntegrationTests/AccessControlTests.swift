@@ -70,4 +70,40 @@ struct AccessControlTests {
             #expect(error.description == "line 2: routes[0].allow: '10.0.0.0/40': the prefix length must be 0...32")
         }
     }
+
+    @Test("X-Forwarded-For from a trusted proxy names the client (read from the right, past trusted hops); from anyone else it is ignored")
+    func realIPFromTrustedProxies() async throws {
+        func server(trusted: String) throws -> TacetServer {
+            let config = try ConfigLoader.parse(yaml: """
+                trusted_proxies: [\(trusted)]
+                listen: ["127.0.0.1:0"]
+                access_log: off
+                routes:
+                  - match: { path: / }
+                    allow: ["10.0.0.0/8"]
+                    respond: { status: 200, body: "inside\\n" }
+                """, file: "tacet.yaml", baseDirectory: "/")
+            return try TacetServer(configuration: config, threads: 1, logger: ReloadTests.quiet)
+        }
+        func status(_ port: Int, xff: String) async throws -> Int? {
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await client.write(get("/", "X-Forwarded-For: \(xff)\r\nConnection: close\r\n"))
+            return await client.readToEnd(timeout: 10).responses().finalResponses.first?.status
+        }
+        let trusting = try server(trusted: "\"127.0.0.1\", \"10.0.0.0/8\"")
+        try await whileRunning(trusting) {
+            let port = try #require(try await trusting.start().first?.port)
+            #expect(try await status(port, xff: "10.1.1.1") == 200)
+            #expect(try await status(port, xff: "192.0.2.1") == 403)
+            // The client wrote its own first entry; our hops appended the rest.
+            #expect(try await status(port, xff: "10.1.1.1, 192.0.2.1") == 403)
+            #expect(try await status(port, xff: "192.0.2.1, 10.1.1.1, 10.2.2.2") == 403, "10.x are trusted hops: the client is 192.0.2.1")
+            #expect(try await status(port, xff: "garbage, 10.1.1.1") == 200)
+        }
+        let notTrusting = try server(trusted: "\"10.0.0.0/8\"")
+        try await whileRunning(notTrusting) {
+            let port = try #require(try await notTrusting.start().first?.port)
+            #expect(try await status(port, xff: "10.1.1.1") == 403, "the peer 127.0.0.1 is no trusted proxy")
+        }
+    }
 }

@@ -77,8 +77,8 @@ extension HTTPConnectionHandler {
         } else {
             status = Int(current.status?.code ?? 0)
         }
-        log.exchangeFinished(current.request, route: current.routeLabel, status: status, bodyBytes: current.bodyBytes,
-                             start: current.start, now: now, end: end)
+        log.exchangeFinished(current.request, client: current.client, route: current.routeLabel, status: status,
+                             bodyBytes: current.bodyBytes, start: current.start, now: now, end: end)
     }
 
     func logConnectionEnd() {

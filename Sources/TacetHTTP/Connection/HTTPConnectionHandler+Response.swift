@@ -248,3 +248,10 @@ extension HTTPConnectionHandler {
         return current.routeLabel
     }
 }
+
+extension HTTPConnectionHandler {
+    func clientAddress(_ id: UInt64) -> String {
+        guard let current = exchange, current.id == id, let client = current.client else { return log.remoteAddress }
+        return client
+    }
+}

@@ -38,6 +38,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var bodyBytes = 0
         /// The matched route's label, for metrics ("-" until a router names it).
         var routeLabel = "-"
+        /// The client X-Forwarded-For names, when a trusted proxy sent the request.
+        var client: String?
         let suppressBody: Bool
 
         init(id: UInt64, request: Request, start: NIODeadline) {
@@ -320,6 +322,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         let id = nextExchangeID
         nextExchangeID += 1
         exchange = Exchange(id: id, request: request, start: now)
+        if let isTrusted = settings.isTrustedProxy, isTrusted(log.remoteAddress) {
+            exchange?.client = RealIP.client(of: request, peer: log.remoteAddress, isTrusted: isTrusted)
+        }
         let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))
         guard let current = exchange, current.id == id else { return }
         if let handler, !current.responseComplete {

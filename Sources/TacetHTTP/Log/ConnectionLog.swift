@@ -32,11 +32,12 @@ struct ConnectionLog {
     /// An exchange is over: answered (`end` "complete") or not (a `ConnectionEndReason` raw value,
     /// or a route's own reason). Its bytes so far are reported with it, so a long keep-alive
     /// connection counts as it goes.
-    mutating func exchangeFinished(_ request: Request, route: String, status: Int, bodyBytes: Int,
+    /// `client`: the address X-Forwarded-For gave, from a trusted proxy; else the peer's.
+    mutating func exchangeFinished(_ request: Request, client: String?, route: String, status: Int, bodyBytes: Int,
                                    start: NIODeadline, now: NIODeadline, end: String) {
         observer.requestFinished(route: route, status: status, durationNanoseconds: (now - start).nanoseconds, end: end)
         reportBytes()
-        access(request, status: status, bytes: bodyBytes, start: start, now: now, end: end)
+        access(request, client: client, status: status, bytes: bodyBytes, start: start, now: now, end: end)
     }
 
     /// A request that never became an exchange (it could not be read) was answered `status`.
@@ -66,10 +67,11 @@ struct ConnectionLog {
         observer.bytesTransferred(in: delta.in, out: delta.out)
     }
 
-    private func access(_ request: Request?, status: Int, bytes: Int, start: NIODeadline, now: NIODeadline, end: String) {
+    private func access(_ request: Request?, client: String? = nil, status: Int, bytes: Int, start: NIODeadline,
+                        now: NIODeadline, end: String) {
         guard let accessLog else { return }
         accessLog.log(AccessLogEntry(
-            remoteAddress: remoteAddress, epochSeconds: Int(time(nil)),
+            remoteAddress: client ?? remoteAddress, epochSeconds: Int(time(nil)),
             method: request?.method.rawValue ?? "-", target: request?.target ?? "-",
             version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? "-",
             status: status, bodyBytes: bytes, durationMs: Double((now - start).nanoseconds) / 1_000_000,

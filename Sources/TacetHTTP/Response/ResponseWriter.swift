@@ -13,8 +13,12 @@ public struct ResponseWriter {
     public var allocator: ByteBufferAllocator { connection.allocator }
     /// False while the client is not taking bytes fast enough: pause producing until told.
     public var isWritable: Bool { connection.isWritable }
-    /// The client's IP address, for X-Forwarded-For and logs.
+    /// The peer's IP address (a load balancer's PROXY header's client, if one sent it): what a
+    /// proxy appends to X-Forwarded-For.
     public var remoteAddress: String { connection.remoteAddressString }
+    /// The client as far as Tacet can tell: X-Forwarded-For's, when a trusted proxy sent the
+    /// request, else `remoteAddress`. For access control, redirects and logs.
+    public var clientAddress: String { connection.clientAddress(exchangeID) }
     /// False once the request was cancelled or has been answered.
     public var isActive: Bool { connection.isCurrent(exchangeID) }
 

@@ -3,6 +3,9 @@ import NIOCore
 /// Limits and timeouts of the HTTP listener, with nginx-like defaults.
 public struct ServerSettings: Sendable {
     public var parserLimits = RequestParser.Limits()
+    /// Whether an address is one of `trusted_proxies`: a request from one has its client taken
+    /// from X-Forwarded-For (nginx's set_real_ip_from with real_ip_recursive). nil: never.
+    public var isTrustedProxy: (@Sendable (String) -> Bool)?
     public var maxConnections = 10_000
     public var keepaliveRequests = 1000
     /// Whole head, from its first byte (nginx `client_header_timeout`).
