@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import TacetTestSupport
 import TacetTunnel
 
 /// A TLS client for the half-close tests, on NIO: it can end its side with `close_notify` alone,
@@ -107,12 +108,11 @@ final class TLSTestClient: Sendable {
         return (collector.text, end)
     }
 
-    /// Waits until the text received contains `marker` (or the time runs out).
+    /// Waits until the text received contains `marker` (or the time runs out): the collector
+    /// announces it as it reads.
     func read(until marker: String, timeout: Int64 = 10) async -> String {
-        for _ in 0..<(timeout * 100) {
-            if collector.text.contains(marker) { break }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        let seen = collector.watch(for: marker)
+        _ = try? await seen.value(timeout: Double(timeout), failure: "no '\(marker)' from the server")
         return collector.text
     }
 
@@ -164,6 +164,7 @@ private final class Collector: ChannelInboundHandler, Sendable {
         var text = ""
         var end: TLSTestClient.End?
         var waiter: (@Sendable (TLSTestClient.End) -> Void)?
+        var watches: [(marker: String, seen: OneShot<Void>)] = []
     }
     private let state = NIOLockedValueBox(State())
     let handshake = HandshakeWait()
@@ -172,7 +173,26 @@ private final class Collector: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
-        state.withLockedValue { $0.text += String(buffer: bytes) }
+        let seen = state.withLockedValue { s -> [OneShot<Void>] in
+            s.text += String(buffer: bytes)
+            let text = s.text
+            let matched = s.watches.filter { text.contains($0.marker) }
+            s.watches.removeAll { text.contains($0.marker) }
+            return matched.map(\.seen)
+        }
+        for event in seen { event.resolve(()) }
+    }
+
+    /// Resolved once the text received contains `marker` (at once if it already does).
+    func watch(for marker: String) -> OneShot<Void> {
+        let seen = OneShot<Void>()
+        let already = state.withLockedValue { s -> Bool in
+            if s.text.contains(marker) { return true }
+            s.watches.append((marker, seen))
+            return false
+        }
+        if already { seen.resolve(()) }
+        return seen
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
