@@ -112,6 +112,8 @@ public struct ProxyConfig: Sendable, Equatable {
     public var probeStatus: Int
     /// How many interim responses `probe` may send per request; ≥ 1.
     public var probeMax: Int
+    /// Taken off the front of the request's path before it goes upstream (`/api/x` -> `/x`).
+    public var stripPrefix: String?
 
     public init(target: ProxyTarget, onClientFIN: ClientFINPolicy = .serve, probeStatus: Int = 103, probeMax: Int = 1) {
         self.target = target

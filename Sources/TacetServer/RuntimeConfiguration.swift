@@ -122,7 +122,8 @@ public struct RuntimeConfiguration: Sendable {
         case .redirect(let redirect):
             return RedirectResponder(redirect)
         case .proxy(let proxy):
-            return ProxyResponder(upstream: upstreams.upstream(for: proxy.target, secure: proxy.toTLS != nil), policy: proxy.policy)
+            return ProxyResponder(upstream: upstreams.upstream(for: proxy.target, secure: proxy.toTLS != nil),
+                                  policy: proxy.policy, stripPrefix: proxy.stripPrefix)
         }
     }
 }
