@@ -101,3 +101,42 @@ parse_wrk() {
     END { printf "%s %s %s %d %d %s\n", rps ? rps : 0, p50 ? p50 : 0, p99 ? p99 : 0, non2xx, sock, reqs ? reqs : 0 }
     ' "$1"
 }
+
+# print_idle_table: the "RSS with N idle connections" table from IDLE_LINES (tab-separated:
+# server, KiB before, KiB after or -, connections held, details), shared by run.sh and tls.sh.
+print_idle_table() {
+    printf '%-6s %12s %12s %10s %8s  %s\n' server "before KiB" "after KiB" "KiB/conn" held details
+    local l s before after ok details per
+    for l in "${IDLE_LINES[@]}"; do
+        IFS=$'\t' read -r s before after ok details <<<"$l"
+        if [ "$after" = - ]; then
+            printf '%-6s %12s %12s %10s %8s  %s\n' "$s" "$before" - - - "$details"
+        else
+            per="$(awk -v a="$before" -v b="$after" -v n="$ok" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print "-" }')"
+            printf '%-6s %12s %12s %10s %8s  %s\n' "$s" "$before" "$after" "$per" "$ok" "$details"
+        fi
+    done
+}
+
+# report_server_health: whether tacet and nginx survived the run (the caller's `alive`), the
+# tail of Tacet's stderr and nginx's error log in $WORK, and where the output went ($OUT).
+report_server_health() {
+    local s
+    log ""
+    for s in tacet nginx; do
+        if alive "$s"; then log "$s: still running"; else log "!! $s: NOT running at the end"; fi
+    done
+    if [ -s "$WORK/tacet.stderr" ]; then
+        log "tacet stderr (last 20 lines):"
+        tail -n 20 "$WORK/tacet.stderr" | sed 's/^/   /'
+    else
+        log "tacet stderr: empty"
+    fi
+    if [ -s "$WORK/nginx/error.log" ]; then
+        log "nginx error.log (last 10 lines):"
+        tail -n 10 "$WORK/nginx/error.log" | sed 's/^/   /'
+    fi
+    log ""
+    log "written to $OUT"
+}
+

@@ -378,32 +378,8 @@ PY
 if [ "$RUN_IDLE" = 1 ]; then
     log ""
     log "== RSS with $IDLE idle keep-alive connections (VmRSS; nginx = sum over its $THREADS workers)"
-    printf '%-6s %12s %12s %10s %8s  %s\n' server "before KiB" "after KiB" "KiB/conn" held details
-    for l in "${IDLE_LINES[@]}"; do
-        IFS=$'\t' read -r s before after ok details <<<"$l"
-        if [ "$after" = - ]; then
-            printf '%-6s %12s %12s %10s %8s  %s\n' "$s" "$before" - - - "$details"
-        else
-            per="$(awk -v a="$before" -v b="$after" -v n="$ok" 'BEGIN { if (n > 0) printf "%.1f", (b - a) / n; else print "-" }')"
-            printf '%-6s %12s %12s %10s %8s  %s\n' "$s" "$before" "$after" "$per" "$ok" "$details"
-        fi
-    done
+    print_idle_table
 fi
 
 # ---------------------------------------------------------------- server health
-log ""
-for s in tacet nginx; do
-    if alive "$s"; then log "$s: still running"; else log "!! $s: NOT running at the end"; fi
-done
-if [ -s "$WORK/tacet.stderr" ]; then
-    log "tacet stderr (last 20 lines):"
-    tail -n 20 "$WORK/tacet.stderr" | sed 's/^/   /'
-else
-    log "tacet stderr: empty"
-fi
-if [ -s "$WORK/nginx/error.log" ]; then
-    log "nginx error.log (last 10 lines):"
-    tail -n 10 "$WORK/nginx/error.log" | sed 's/^/   /'
-fi
-log ""
-log "written to $OUT"
+report_server_health
