@@ -86,6 +86,15 @@ let package = Package(
         ]),
         // The probe: a raw-socket client and the half-close scenarios. No NIO: plain sockets.
         .target(name: "TacetProbe"),
+        // The probe's TLS relay, apart so that packages using the TacetProbe library link no TLS.
+        .target(name: "TacetProbeTLS", dependencies: [
+            "TacetProbe", "TacetTunnel",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // Upstream groups: server selection (round robin, least_conn, random), passive and
         // active health. Plain values in, no config types: shared by the HTTP and stream proxies.
         .target(name: "TacetUpstream", dependencies: [
@@ -120,7 +129,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "tacet", dependencies: [
-            "TacetServer", "TacetConfig", "TacetProbe", "TacetTLS",
+            "TacetServer", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -169,7 +178,7 @@ let package = Package(
         ]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetServer", "TacetProxy", "TacetMetrics",
+            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetServer", "TacetProxy", "TacetMetrics",
             "TacetTestSupport", "TacetTLS", "TacetTunnel", "TacetProxyProtocol",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),

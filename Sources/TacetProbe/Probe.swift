@@ -9,18 +9,22 @@ public struct Probe: Sendable {
         self.options = options
     }
 
-    /// Runs one scenario with its own connection; compare with `baseline` when given.
-    public func run(_ scenario: ProbeScenario, baseline: ScenarioOutcome? = nil) -> ScenarioResult {
-        let outcome = ScenarioRunner(target: target, options: options).run(scenario)
+    /// Runs one scenario with its own connection; compare with `baseline` when given. Over TLS,
+    /// `ending` is how it half-closes.
+    public func run(_ scenario: ProbeScenario, baseline: ScenarioOutcome? = nil, ending: TLSEnding? = nil) -> ScenarioResult {
+        let outcome = ScenarioRunner(target: target, options: options).run(scenario, ending: ending)
         return ScenarioResult(outcome: outcome, verdict: Verdict.classify(outcome, baseline: baseline))
     }
 
     /// Runs `scenarios` (default: the whole suite for the target) `repetitions` times. Over HTTP the
     /// baseline always runs first in each repetition, since verdicts compare with it.
-    /// Throws a one-line `ProbeError` when the very first connection fails (refused, DNS, timeout):
-    /// then there is no server to describe.
+    /// Over TLS every scenario that half-closes runs twice: with `close_notify`, then a bare FIN.
+    /// Throws a one-line `ProbeError` when the very first connection fails (refused, DNS, timeout,
+    /// a failed handshake): then there is no server to describe.
     public func run(scenarios: [ProbeScenario]? = nil, repetitions: Int = 1) throws -> ProbeReport {
         let isTCP: Bool = { if case .tcp = target { return true } else { return false } }()
+        let isTLS: Bool = { if case .http(let http) = target { return http.isTLS } else { return false } }()
+        if isTLS && options.tls == nil { throw ProbeError("cannot probe \(target): https needs a TLS connector") }
         let chosen = scenarios ?? (isTCP ? ProbeScenario.tcpSuite : ProbeScenario.httpSuite)
         if let wrong = chosen.first(where: { $0.isTCP != isTCP }) {
             throw ProbeError("scenario '\(wrong.rawValue)' needs \(isTCP ? "an http:// URL" : "--tcp HOST:PORT")")
@@ -35,9 +39,12 @@ public struct Probe: Sendable {
             }
             for scenario in chosen {
                 if scenario == .baseline, let baseline = run.baseline { run.results.append(baseline); continue }
-                let result = self.run(scenario, baseline: run.baseline?.outcome)
-                if let error = result.outcome.connectError, runs.isEmpty, run.results.isEmpty, isTCP { throw ProbeError(error) }
-                run.results.append(result)
+                let endings: [TLSEnding?] = isTLS && scenario.halfCloses ? TLSEnding.allCases : [nil]
+                for ending in endings {
+                    let result = self.run(scenario, baseline: run.baseline?.outcome, ending: ending)
+                    if let error = result.outcome.connectError, runs.isEmpty, run.results.isEmpty, isTCP { throw ProbeError(error) }
+                    run.results.append(result)
+                }
             }
             runs.append(run)
         }
@@ -66,6 +73,8 @@ public struct ProbeReport: Sendable, Codable {
     /// One line per scenario: the first run's verdict, and a note when later runs said otherwise.
     public struct Summary: Sendable, Codable {
         public var scenario: ProbeScenario
+        /// The scenario's name with its TLS half-close, as the table shows it.
+        public var name: String
         public var verdict: Verdict
         /// Nil when all repetitions agree; else e.g. "repetitions disagree: 2× answers, 1× abortsOnHalfClose".
         public var disagreement: String?
@@ -82,7 +91,7 @@ public struct ProbeReport: Sendable, Codable {
             let note = counts.count > 1
                 ? "repetitions disagree: " + counts.map { "\($0.1)× \($0.0.rawValue)" }.joined(separator: ", ")
                 : nil
-            return Summary(scenario: result.scenario, verdict: result.verdict, disagreement: note)
+            return Summary(scenario: result.scenario, name: result.outcome.name, verdict: result.verdict, disagreement: note)
         }
     }
 }

@@ -15,6 +15,8 @@ public struct ProbeOptions: Sendable {
     public var rejectTarget: HTTPTarget?
     public var rejectMethod: String = "POST"
     public var rejectBodySize: Int = 2 << 20
+    /// Opens the connections of an `https://` target; a probe of one without it cannot test.
+    public var tls: (any ProbeTLSConnector)?
 
     public init() {}
 

@@ -27,6 +27,14 @@ public enum ProbeScenario: String, CaseIterable, Codable, Sendable {
 
     public var isTCP: Bool { self == .tcp }
 
+    /// Scenarios that half-close: over TLS each runs twice, with `close_notify` and with a bare FIN.
+    public var halfCloses: Bool {
+        switch self {
+        case .halfClose, .pipelined, .body, .halfHeaders, .idle, .tcp: return true
+        case .baseline, .rejectBody, .close: return false
+        }
+    }
+
     /// How many complete final responses the scenario hopes for.
     var expectedResponses: Int {
         switch self {

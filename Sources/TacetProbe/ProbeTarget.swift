@@ -25,34 +25,34 @@ public enum ProbeTarget: Sendable, CustomStringConvertible {
     }
 }
 
-/// A plain-HTTP URL, split into what a request line and a Host header need.
+/// An HTTP or HTTPS URL, split into what a request line and a Host header need.
 public struct HTTPTarget: Sendable, Codable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     /// Path and query, as sent in the request line.
     public var path: String
+    /// An `https://` URL: scenarios run over TLS through `ProbeOptions.tls`.
+    public var isTLS: Bool
 
-    public init(host: String, port: Int = 80, path: String = "/") {
+    public init(host: String, port: Int? = nil, path: String = "/", isTLS: Bool = false) {
         self.host = host
-        self.port = port
+        self.port = port ?? (isTLS ? 443 : 80)
         self.path = path
+        self.isTLS = isTLS
     }
 
-    /// The Host header: the port is left out when it is 80.
-    public var hostHeader: String { port == 80 ? formatHost(host) : "\(formatHost(host)):\(port)" }
-    public var description: String { "http://\(hostHeader)\(path)" }
+    /// The Host header: the port is left out when it is the scheme's default.
+    public var hostHeader: String { port == (isTLS ? 443 : 80) ? formatHost(host) : "\(formatHost(host)):\(port)" }
+    public var description: String { "\(isTLS ? "https" : "http")://\(hostHeader)\(path)" }
 
-    /// Parses `http://HOST[:PORT][/PATH][?QUERY]`. An https URL is refused: the probe must see the
-    /// TCP stream itself, and TLS would hide it behind a library that makes its own close decisions.
+    /// Parses `http[s]://HOST[:PORT][/PATH][?QUERY]`.
     public static func parse(_ url: String) throws -> HTTPTarget {
         let lower = url.lowercased()
-        if lower.hasPrefix("https://") {
-            throw ProbeError("cannot probe \(url): https is not supported (the probe speaks plain HTTP/1.1 over TCP); probe the plain-HTTP port instead")
+        let isTLS = lower.hasPrefix("https://")
+        guard isTLS || lower.hasPrefix("http://") else {
+            throw ProbeError("invalid URL '\(url)': expected http[s]://HOST[:PORT]/PATH")
         }
-        guard lower.hasPrefix("http://") else {
-            throw ProbeError("invalid URL '\(url)': expected http://HOST[:PORT]/PATH")
-        }
-        var rest = url.dropFirst("http://".count)
+        var rest = url.dropFirst(isTLS ? "https://".count : "http://".count)
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = String(rest[..<authorityEnd])
@@ -62,7 +62,7 @@ public struct HTTPTarget: Sendable, Codable, Equatable, CustomStringConvertible 
         guard let (host, port) = splitHostPort(authority), !host.isEmpty else {
             throw ProbeError("invalid URL '\(url)': bad host or port")
         }
-        return HTTPTarget(host: host, port: port ?? 80, path: path)
+        return HTTPTarget(host: host, port: port, path: path, isTLS: isTLS)
     }
 }
 

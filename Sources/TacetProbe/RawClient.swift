@@ -51,7 +51,8 @@ public final class RawClient {
 
     /// Connects to each address of `host` in turn (IPv4 or IPv6) with a non-blocking connect, all
     /// within `timeout` seconds. TCP_NODELAY is set so that each write leaves when it is made.
-    public static func connect(host: String, port: Int, timeout: Double = 5) throws -> RawClient {
+    /// `label` names the peer in the timeline instead of the address (a relay's real target).
+    public static func connect(host: String, port: Int, timeout: Double = 5, label: String? = nil) throws -> RawClient {
         let clock = Stopwatch()
         guard (1...65535).contains(port) else {
             throw RawClientError(kind: .invalidArgument, message: "invalid port \(port)")
@@ -61,7 +62,7 @@ public final class RawClient {
         for address in try SocketAddress.resolve(host: host, port: port) {
             do {
                 let fd = try connectOne(address, deadline: deadline, timeout: timeout)
-                return RawClient(fd: fd, clock: clock, remote: address.description)
+                return RawClient(fd: fd, clock: clock, remote: label ?? address.description)
             } catch let error as RawClientError {
                 lastError = error
                 if deadline.isExpired { break }

@@ -6,17 +6,19 @@ public enum ReportRenderer {
     /// on the line below.
     public static func table(_ report: ProbeReport, timelines: Bool = false) -> String {
         let summaries = report.summaries
-        let width = max(8, summaries.map { $0.scenario.rawValue.count }.max() ?? 8)
+        let width = max(8, summaries.map { $0.name.count }.max() ?? 8)
+        let serverEnds = report.runs.first?.results.map(\.outcome.serverTLSEnding) ?? []
         var lines = ["probe \(report.target)" + (report.runs.count > 1 ? " (\(report.runs.count) repetitions)" : ""), ""]
         lines.append(pad("SCENARIO", width) + "  VERDICT")
-        for summary in summaries {
-            lines.append(pad(summary.scenario.rawValue, width) + "  " + summary.verdict.text)
+        for (index, summary) in summaries.enumerated() {
+            let tls = index < serverEnds.count ? serverEnds[index].map { " [server TLS end: \($0)]" } ?? "" : ""
+            lines.append(pad(summary.name, width) + "  " + summary.verdict.text + tls)
             if let note = summary.disagreement { lines.append(pad("", width) + "  ! " + note) }
         }
         if timelines, let run = report.runs.first {
             for result in run.results {
                 lines.append("")
-                lines.append("\(result.scenario.rawValue) (\(result.scenario.summary)):")
+                lines.append("\(result.outcome.name) (\(result.scenario.summary)):")
                 lines.append(contentsOf: timeline(result.outcome.timeline).map { "  " + $0 })
             }
         }

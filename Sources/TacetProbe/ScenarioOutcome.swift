@@ -13,6 +13,10 @@ public struct ScenarioOutcome: Sendable, Codable {
     public var writeFailedByReset: Bool
     /// Set when the scenario could not connect; nothing else is meaningful then.
     public var connectError: String?
+    /// Over TLS: how the probe half-closed (nil when the scenario does not, or over plain TCP).
+    public var tlsEnding: TLSEnding?
+    /// Over TLS: how the server ended ("close_notify", "FIN without close_notify", "RST"), if it did.
+    public var serverTLSEnding: String?
 
     public init(scenario: ProbeScenario, timeline: [TimelineEvent] = [], responses: [ResponseSummary] = [],
                 end: StreamEnd, bytesReceived: Int = 0, trailingBytes: Int = 0, writeError: String? = nil,
@@ -27,6 +31,9 @@ public struct ScenarioOutcome: Sendable, Codable {
         self.writeFailedByReset = writeFailedByReset
         self.connectError = connectError
     }
+
+    /// The scenario's name, with the TLS half-close it used: "half-close (close_notify)".
+    public var name: String { tlsEnding.map { "\(scenario.rawValue) (\($0.rawValue))" } ?? scenario.rawValue }
 
     public var finalResponses: [ResponseSummary] { responses.filter { !$0.isInterim } }
     public var completeFinals: [ResponseSummary] { finalResponses.filter(\.isComplete) }

@@ -4,26 +4,40 @@ struct ScenarioRunner {
     var target: ProbeTarget
     var options: ProbeOptions
 
-    func run(_ scenario: ProbeScenario) -> ScenarioOutcome {
-        let (host, port) = address(for: scenario)
+    /// Over TLS, `ending` is how the scenario half-closes (`close_notify` when not given).
+    func run(_ scenario: ProbeScenario, ending: TLSEnding? = nil) -> ScenarioOutcome {
+        let (host, port, isTLS) = address(for: scenario)
         let client: RawClient
+        var relayed: (any ProbeTLSConnection)?
         do {
-            client = try RawClient.connect(host: host, port: port, timeout: options.timeout)
+            if isTLS {
+                guard let tls = options.tls else { throw ProbeError("https needs a TLS connector (ProbeOptions.tls)") }
+                let connection = try tls.connect(host: host, port: port, ending: ending ?? .closeNotify, timeout: options.timeout)
+                relayed = connection
+                client = connection.client
+            } else {
+                client = try RawClient.connect(host: host, port: port, timeout: options.timeout)
+            }
         } catch {
             return ScenarioOutcome(scenario: scenario, end: .timeout, connectError: "\(error)")
         }
         client.writeTimeout = options.timeout
         var session = Session(client: client, scenario: scenario, options: options)
         perform(scenario, in: &session)
-        return session.outcome()
+        var outcome = session.outcome()
+        if let relayed {
+            outcome.tlsEnding = scenario.halfCloses ? (ending ?? .closeNotify) : nil
+            outcome.serverTLSEnding = relayed.serverEnding()
+        }
+        return outcome
     }
 
-    private func address(for scenario: ProbeScenario) -> (String, Int) {
+    private func address(for scenario: ProbeScenario) -> (String, Int, Bool) {
         switch target {
-        case .tcp(let host, let port): return (host, port)
+        case .tcp(let host, let port): return (host, port, false)
         case .http(let http):
-            if scenario == .rejectBody, let reject = options.rejectTarget { return (reject.host, reject.port) }
-            return (http.host, http.port)
+            if scenario == .rejectBody, let reject = options.rejectTarget { return (reject.host, reject.port, reject.isTLS) }
+            return (http.host, http.port, http.isTLS)
         }
     }
 

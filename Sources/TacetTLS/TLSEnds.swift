@@ -3,6 +3,7 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 import TacetHTTP
+import TacetTunnel
 
 /// TLS's own ends, read for what they mean before HTTP sees them.
 /// - A TCP FIN without `close_notify` first: NIOSSL raises `uncleanShutdown`, then reports the
@@ -11,8 +12,13 @@ import TacetHTTP
 ///   not passed on, where it would end the connection and drop that client's answer.
 /// - A failed handshake (no common version or cipher, a malformed ClientHello, a plain client
 ///   that got past the first byte): logged with the reason; the connection closes.
-final class TLSEnds: ChannelInboundHandler {
+/// - After such a bare FIN, the last close sends our `close_notify` and FIN, then closes the
+///   socket under NIOSSL: a full close through NIOSSL would wait its shutdown timeout (5 s) for
+///   a `close_notify` that cannot come any more, holding the connection (and a drain on reload
+///   or stop) for nothing.
+final class TLSEnds: ChannelDuplexHandler {
     typealias InboundIn = NIOAny
+    typealias OutboundIn = NIOAny
 
     private let logger: Logger
     /// On an upstream connection: a failed handshake (a certificate that does not verify) is an
@@ -20,6 +26,7 @@ final class TLSEnds: ChannelInboundHandler {
     private let upstream: Bool
     private let observer: any HTTPObserver
     private var handshakeDone = false
+    private var peerEndedUncleanly = false
 
     init(logger: Logger, upstream: Bool = false, observer: any HTTPObserver = NoObserver()) {
         self.logger = logger
@@ -37,6 +44,7 @@ final class TLSEnds: ChannelInboundHandler {
             switch tls {
             case .uncleanShutdown:
                 logger.debug("TLS: FIN without close_notify", metadata: ["peer": "\(Self.peer(context))"])
+                peerEndedUncleanly = true
                 return
             case .handshakeFailed(let reasons):
                 handshakeFailed(context, reason: "\(reasons)")
@@ -50,6 +58,21 @@ final class TLSEnds: ChannelInboundHandler {
             return
         }
         context.fireErrorCaught(error)
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode == .all, peerEndedUncleanly, let end = try? context.pipeline.syncOperations.handler(type: SocketEnd.self) {
+            // Our close_notify and FIN still go out (NIOSSL sends them on an output close), then
+            // the socket closes without waiting for an answer.
+            let output = context.eventLoop.makePromise(of: Void.self)
+            context.close(mode: .output, promise: output)
+            output.futureResult.assumeIsolated().whenComplete { _ in
+                end.closeNow()
+                promise?.succeed(())
+            }
+            return
+        }
+        context.close(mode: mode, promise: promise)
     }
 
     private func handshakeFailed(_ context: ChannelHandlerContext, reason: String) {

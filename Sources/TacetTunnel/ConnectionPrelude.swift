@@ -20,8 +20,14 @@ public final class SocketEnd: ChannelOutboundHandler {
     public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    func closeNow() {
+    /// Closes at the socket: no `close_notify`, no wait for the peer's.
+    public func closeNow() {
         context?.close(promise: nil)
+    }
+
+    /// A TCP FIN from below TLS: no `close_notify` before it (the probe's "bare FIN").
+    public func shutdownOutputNow() {
+        context?.close(mode: .output, promise: nil)
     }
 }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import NIOSSL
 import TacetProbe
+import TacetProbeTLS
 
 /// `tacet probe`: shows how a server treats a client that half-closes, one verdict per scenario.
 /// Exit code 0 whenever the probe ran, whatever the verdicts; 2 on a bad argument, a refused
-/// connection, a DNS failure or an https URL.
+/// connection, a DNS failure or a failed TLS handshake.
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
@@ -13,10 +15,12 @@ struct ProbeCommand: ParsableCommand {
             Runs each scenario on its own connection and prints one plain-words verdict per scenario, \
             compared with a baseline request. Scenarios: \
             \(ProbeScenario.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
-            reject-body sends its 2 MiB with --reject-method (POST) to --reject-path (default: the URL's path).
+            reject-body sends its 2 MiB with --reject-method (POST) to --reject-path (default: the URL's path). \
+            Over https every scenario that half-closes runs twice: with TLS's close_notify, and with a \
+            bare TCP FIN; the table says how the server ended TLS (close_notify, FIN without close_notify, RST).
             """)
 
-    @Argument(help: "The URL to probe: http://HOST:PORT/PATH (omit with --tcp).")
+    @Argument(help: "The URL to probe: http[s]://HOST:PORT/PATH (omit with --tcp).")
     var url: String?
 
     @Option(name: .customLong("tcp"), help: ArgumentHelp("Probe a TCP proxy at HOST:PORT instead of an HTTP URL.", valueName: "host:port"))
@@ -52,9 +56,23 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Print each scenario's timeline under the table.")
     var timeline = false
 
+    @Flag(help: "https: accept any certificate (self-signed servers).")
+    var insecure = false
+
+    @Option(help: ArgumentHelp("https: trust the CA certificates in this PEM file instead of the system's.", valueName: "file"))
+    var ca: String?
+
     func run() throws {
         do {
-            let (probe, scenarios) = try makeProbe()
+            var (probe, scenarios) = try makeProbe()
+            var relay: TLSRelay?
+            defer { relay?.shutdown() }
+            if case .http(let http) = probe.target, http.isTLS || probe.options.rejectTarget?.isTLS == true {
+                relay = try makeRelay()
+                probe.options.tls = relay
+            } else if insecure || ca != nil {
+                throw ProbeError("--insecure and --ca are for https URLs")
+            }
             let report = try probe.run(scenarios: scenarios, repetitions: repetitions)
             print(json ? try ReportRenderer.json(report) : ReportRenderer.table(report, timelines: timeline))
         } catch let error as ProbeError {
@@ -90,7 +108,7 @@ struct ProbeCommand: ParsableCommand {
         case (nil, let address?):
             target = try ProbeTarget.parseTCP(address)
         case (nil, nil):
-            throw ProbeError("give a URL (http://HOST:PORT/PATH) or --tcp HOST:PORT")
+            throw ProbeError("give a URL (http[s]://HOST:PORT/PATH) or --tcp HOST:PORT")
         case (.some, .some):
             throw ProbeError("give either a URL or --tcp, not both")
         }
@@ -103,6 +121,20 @@ struct ProbeCommand: ParsableCommand {
             scenarios = [chosen]
         }
         return (Probe(target: target, options: options), scenarios)
+    }
+
+    private func makeRelay() throws -> TLSRelay {
+        let trust: TLSRelay.Trust
+        switch (insecure, ca) {
+        case (true, .some): throw ProbeError("give either --insecure or --ca, not both")
+        case (true, nil): trust = .none
+        case (false, let file?):
+            do { trust = .certificates(try NIOSSLCertificate.fromPEMFile(file)) } catch {
+                throw ProbeError("cannot read --ca \(file): \(error)")
+            }
+        case (false, nil): trust = .system
+        }
+        do { return try TLSRelay(trust: trust) } catch { throw ProbeError("cannot start the TLS relay: \(error)") }
     }
 
     static func parseHeader(_ text: String) throws -> (String, String) {

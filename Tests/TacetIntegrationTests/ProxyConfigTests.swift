@@ -24,7 +24,7 @@ struct ProxyConfigTests {
     @Test("A server that is down is skipped: every request answered by the live one, none lost")
     func downServerSkipped() async throws {
         let backend = try await TestBackend()
-        let down = unusedPort()
+        let down = refusingPort()
         let (server, port) = try await Self.serve("""
             listen: ["127.0.0.1:0"]
             access_log: off
@@ -54,7 +54,7 @@ struct ProxyConfigTests {
             listen: ["127.0.0.1:0"]
             access_log: off
             upstreams:
-              app: { servers: ["127.0.0.1:\(unusedPort())", "127.0.0.1:\(unusedPort())"] }
+              app: { servers: ["127.0.0.1:\(refusingPort())", "127.0.0.1:\(refusingPort())"] }
             routes:
               - match: { path: / }
                 proxy: { upstream: app }
@@ -102,7 +102,7 @@ struct ReloadUpstreamStateTests {
     @Test("An unchanged upstream keeps its health marks across a reload; a changed one starts fresh")
     func healthSurvivesReload() async throws {
         let backend = try await TestBackend()
-        let down = unusedPort()
+        let down = refusingPort()
         let yaml = """
             listen: ["127.0.0.1:0"]
             access_log: off

@@ -123,9 +123,9 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
     }
 
     @Test func aRefusedFirstConnectionIsAnError() {
-        let probe = Probe(target: .http(HTTPTarget(host: "127.0.0.1", port: unusedPort())))
+        let probe = Probe(target: .http(HTTPTarget(host: "127.0.0.1", port: refusingPort())))
         #expect(throws: ProbeError.self) { try probe.run() }
-        #expect(throws: ProbeError.self) { try Probe(target: .tcp(host: "127.0.0.1", port: unusedPort())).run() }
+        #expect(throws: ProbeError.self) { try Probe(target: .tcp(host: "127.0.0.1", port: refusingPort())).run() }
         #expect(throws: ProbeError.self) { try probe.run(scenarios: [.tcp]) }
     }
 }

@@ -21,12 +21,20 @@ import Testing
         #expect(target.hostHeader == "[::1]:9000")
     }
 
-    @Test func refusesHttpsAndOtherSchemesInOneLine() {
-        for url in ["https://example.test/", "ftp://x/", "example.test", "http://h:99999/", "http://user@h/", "http://:80/"] {
+    @Test func httpsDefaultsToPort443() throws {
+        let target = try HTTPTarget.parse("https://example.test/x")
+        #expect(target == HTTPTarget(host: "example.test", port: 443, path: "/x", isTLS: true))
+        #expect(target.hostHeader == "example.test")
+        #expect(target.description == "https://example.test/x")
+        #expect(try HTTPTarget.parse("https://h:8443").hostHeader == "h:8443")
+    }
+
+    @Test func refusesOtherSchemesInOneLine() {
+        for url in ["ftp://x/", "example.test", "http://h:99999/", "http://user@h/", "http://:80/", "https://"] {
             #expect(throws: ProbeError.self) { try HTTPTarget.parse(url) }
         }
-        do { _ = try HTTPTarget.parse("https://example.test/") } catch let error as ProbeError {
-            #expect(error.description.contains("https is not supported"))
+        do { _ = try HTTPTarget.parse("ftp://example.test/") } catch let error as ProbeError {
+            #expect(error.description.contains("expected http[s]://"))
             #expect(!error.description.contains("\n"))
         } catch { Issue.record("unexpected \(error)") }
     }

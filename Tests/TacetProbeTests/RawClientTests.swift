@@ -185,7 +185,7 @@ private let request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     }
 
     @Test func refusedConnectionIsAOneLineError() throws {
-        let port = unusedPort()
+        let port = refusingPort()
         do {
             _ = try RawClient.connect(host: "127.0.0.1", port: port, timeout: 2)
             Issue.record("connected to a port nothing listens on")

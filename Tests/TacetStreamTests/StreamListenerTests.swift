@@ -53,7 +53,7 @@ import Testing
     /// A port in use is an error (the socket is bound once, without SO_REUSEPORT), and after
     /// `stop` the port is free again (every loop's descriptor was closed).
     @Test func portInUseFailsAndStopFreesThePort() async throws {
-        let first = try await StreamFixture(servers: [unusedPort()], threads: 2)
+        let first = try await StreamFixture(servers: [refusingPort()], threads: 2)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let settings = StreamSettings(host: "127.0.0.1", port: first.port,
                                       group: StreamSettings.singleServer(host: "127.0.0.1", port: 1))

@@ -75,7 +75,7 @@ import Testing
             socket.write("got \(bytes.count) bytes")
             return end
         }
-        let proxy = try await StreamFixture(servers: [unusedPort(), backend.port])
+        let proxy = try await StreamFixture(servers: [refusingPort(), backend.port])
         try await whileRunning(proxy) {
             let client = try await OffPoolClient.connect(host: "127.0.0.1", port: proxy.port)
             try await client.write("four")
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func noServerReachableResetsTheClient() async throws {
-        let proxy = try await StreamFixture(servers: [unusedPort(), unusedPort()])
+        let proxy = try await StreamFixture(servers: [refusingPort(), refusingPort()])
         try await whileRunning(proxy) {
             // The reset can be so quick that it already ends the client's connect().
             do {

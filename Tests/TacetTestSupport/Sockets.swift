@@ -53,6 +53,15 @@ public func unusedPort() -> Int {
     return boundPort(fd)
 }
 
+/// A loopback port that refuses connections for the rest of the test process: bound, never
+/// listening, and held, so no other test's listener can take it (a port merely unused when
+/// asked can be, with tests running in parallel).
+public func refusingPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    _ = bindLoopback(fd, port: 0)
+    return boundPort(fd)  // fd deliberately kept open
+}
+
 /// Whether `needle` occurs in `haystack` (an empty needle always does).
 public func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }

@@ -26,7 +26,7 @@ import Testing
         let ok = try await FixedReplyServer.start(group: group, reply: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         let failing = try await FixedReplyServer.start(group: group, reply: "HTTP/1.1 503 Busy\r\n\r\n")
         let garbage = try await FixedReplyServer.start(group: group, reply: "hello\r\n")
-        let closedPort = unusedPort()
+        let closedPort = refusingPort()
         let loop = group.next()
         let check = HealthCheck.http(path: "/health", expectStatus: Set(200...399), timeout: .seconds(5))
         func up(_ port: Int, _ check: HealthCheck = check) async throws -> Bool {
@@ -47,7 +47,7 @@ import Testing
     @Test func checkerMarksServersDownAndUp() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ok = try await FixedReplyServer.start(group: group, reply: "HTTP/1.1 200 OK\r\n\r\n")
-        let closedPort = unusedPort()
+        let closedPort = refusingPort()
         let upstream = UpstreamGroup(
             name: "app",
             servers: [UpstreamServer(host: "127.0.0.1", port: ok.port), UpstreamServer(host: "127.0.0.1", port: closedPort)],
