@@ -49,7 +49,8 @@ public final class ServerTLS: ConnectionPrelude {
     }
 
     /// The handlers a TLS connection has before HTTP: plain HTTP answered with a 400, the TLS
-    /// handler, the handshake deadline, and TLS's own ends read for what they mean.
+    /// handler, the handshake deadline, TLS's own ends read for what they mean, and files read
+    /// into buffers (no sendfile through TLS).
     public func configure(_ channel: any Channel) throws {
         let handlers: [any ChannelHandler] = [
             SocketEnd(),
@@ -57,6 +58,7 @@ public final class ServerTLS: ConnectionPrelude {
             NIOSSLServerHandler(context: context),
             TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger, observer: observer),
             TLSEnds(logger: logger, observer: observer),
+            FileRegionReader(),
         ]
         try channel.pipeline.syncOperations.addHandlers(handlers)
     }
