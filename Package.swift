@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // TLS: termination (BoringSSL through NIOSSL); certificates made in memory (tests, --https).
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
@@ -60,6 +61,15 @@ let package = Package(
         ]),
         // The PROXY protocol (v1, v2) from a load balancer in front: the parser (pure), trusted
         // networks, and the reader that hands the client's address to the connection.
+        .target(name: "TacetHTTP2", dependencies: [
+            "TacetHTTP", "TacetTunnel",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "TacetProxyProtocol", dependencies: [
             "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -123,7 +133,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -144,6 +154,12 @@ let package = Package(
             "TacetHTTP", "TacetTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TacetHTTP2Tests", dependencies: [
+            "TacetHTTP2", "TacetHTTP", "TacetTestSupport",
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetProxyProtocolTests", dependencies: [

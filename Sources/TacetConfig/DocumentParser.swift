@@ -93,18 +93,14 @@ struct DocumentParser {
         for item in items {
             var tls: TLSListenerConfig?
             var proxyProtocol = false
+            var http2: Bool?
             let addressNode: ConfigNode
             if case .mapping = item.node {
-                let map = try item.mapping(allowedKeys: ["address", "tls", "proxy_protocol"])
+                let map = try item.mapping(allowedKeys: ["address", "tls", "proxy_protocol", "http2"])
                 addressNode = try map.required("address")
                 if let tlsNode = map["tls"] { tls = try TLSParser(context: context).tls(tlsNode) }
-                if let flag = map["proxy_protocol"] {
-                    switch try flag.string() {
-                    case "true", "on", "yes": proxyProtocol = true
-                    case "false", "off", "no": proxyProtocol = false
-                    case let other: throw flag.error("proxy_protocol must be true or false, not '\(other)'")
-                    }
-                }
+                if let flag = map["proxy_protocol"] { proxyProtocol = try Self.flag(flag, "proxy_protocol") }
+                if let flag = map["http2"] { http2 = try Self.flag(flag, "http2") }
             } else {
                 addressNode = item
             }
@@ -118,9 +114,18 @@ struct DocumentParser {
             guard !listeners.contains(where: { $0.address == address }) else {
                 throw addressNode.error("duplicate listen address '\(address)'")
             }
-            listeners.append(HTTPListenerConfig(address: address, tls: tls, proxyProtocol: proxyProtocol))
+            listeners.append(HTTPListenerConfig(address: address, tls: tls, proxyProtocol: proxyProtocol,
+                                                http2: http2 ?? (tls != nil)))
         }
         return listeners
+    }
+
+    private static func flag(_ node: ConfigNode, _ key: String) throws(ConfigError) -> Bool {
+        switch try node.string() {
+        case "true", "on", "yes": return true
+        case "false", "off", "no": return false
+        case let other: throw node.error("\(key) must be true or false, not '\(other)'")
+        }
     }
 
     /// Stream entries; an address bound twice (by two streams, or by a stream and `listen`) is

@@ -76,11 +76,15 @@ public struct HTTPListenerConfig: Sendable, Equatable {
     public var tls: TLSListenerConfig?
     /// Every connection starts with a PROXY protocol header (v1 or v2) from a trusted peer.
     public var proxyProtocol = false
+    /// HTTP/2: by ALPN on a TLS listener (on unless `http2: false`), by prior knowledge on a
+    /// plain one (off unless `http2: true`).
+    public var http2 = false
 
-    public init(address: ListenAddress, tls: TLSListenerConfig? = nil, proxyProtocol: Bool = false) {
+    public init(address: ListenAddress, tls: TLSListenerConfig? = nil, proxyProtocol: Bool = false, http2: Bool? = nil) {
         self.address = address
         self.tls = tls
         self.proxyProtocol = proxyProtocol
+        self.http2 = http2 ?? (tls != nil)
     }
 }
 

@@ -123,6 +123,7 @@ extension ConnectionEndReason {
         case .writeFailed: return 2
         case .timeout: return 3
         case .serverClose: return 4
+        case .clientRSTStream: return 5
         }
     }
 }

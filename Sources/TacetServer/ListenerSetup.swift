@@ -4,6 +4,7 @@ import TacetTunnel
 import NIOSSL
 import TacetConfig
 import TacetHTTP
+import TacetHTTP2
 import TacetMetrics
 import TacetTLS
 import TacetProxyProtocol
@@ -43,11 +44,15 @@ public enum ListenerSetup {
                 do {
                     spec.prelude = try ServerTLS(
                         certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
-                        handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer)
+                        handshakeTimeout: TimeAmount(tls.handshakeTimeout), http2: listener.http2, logger: logger,
+                        observer: observer)
                 } catch {
                     throw ListenerSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates[0].line,
                                         message: "cannot make a TLS context: \(error)")
                 }
+            }
+            if listener.http2 {
+                spec.protocols = HTTP2Protocols(mode: listener.tls == nil ? .priorKnowledge : .alpn)
             }
             if listener.proxyProtocol {
                 // The balancer's header comes first on the wire, before any TLS.

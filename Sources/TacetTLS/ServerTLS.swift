@@ -6,7 +6,8 @@ import TacetHTTP
 
 /// A TLS listener's setup, built once per configuration (and again on reload): one NIOSSL
 /// context presenting the first certificate, a ClientHello callback that swaps in another by
-/// SNI, ALPN offering `http/1.1`, and what every accepted connection gets in front of HTTP.
+/// SNI, ALPN offering `h2` (when HTTP/2 is on) then `http/1.1`, and what every accepted
+/// connection gets in front of HTTP.
 public final class ServerTLS: ConnectionPrelude {
     public let certificates: [LoadedCertificate]
     public let minimumVersion: TLSVersion
@@ -17,7 +18,7 @@ public final class ServerTLS: ConnectionPrelude {
 
     /// `certificates`: the first is the default. Throws when no context can be made of them.
     public init(certificates: [LoadedCertificate], minimumVersion: TLSVersion, handshakeTimeout: TimeAmount,
-                logger: Logger, observer: any HTTPObserver = NoObserver()) throws {
+                http2: Bool = false, logger: Logger, observer: any HTTPObserver = NoObserver()) throws {
         self.observer = observer
         precondition(!certificates.isEmpty, "a TLS listener has at least one certificate")
         self.certificates = certificates
@@ -28,7 +29,7 @@ public final class ServerTLS: ConnectionPrelude {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: first.chain.map { .certificate($0) }, privateKey: .privateKey(first.key))
         configuration.minimumTLSVersion = minimumVersion
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = http2 ? ["h2", "http/1.1"] : ["http/1.1"]
         if certificates.count > 1 {
             let names = ServerNames(certificates.map(\.names))
             let overrides: [NIOSSLContextConfigurationOverride] = certificates.map { certificate in

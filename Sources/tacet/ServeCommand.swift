@@ -108,7 +108,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if let tlsOverride {
-            for i in configuration.listeners.indices { configuration.listeners[i].tls = tlsOverride }
+            for i in configuration.listeners.indices {
+                configuration.listeners[i].tls = tlsOverride
+                configuration.listeners[i].http2 = true  // ALPN offers h2, as on any TLS listener
+            }
         }
         level.apply(configuration.logLevel)
 

@@ -11,4 +11,6 @@ public enum ConnectionEndReason: String, Sendable, Equatable, CaseIterable {
     case timeout
     /// The server chose to close: `Connection: close`, an error response, shutdown.
     case serverClose = "server_close"
+    /// HTTP/2: the client reset the stream (RST_STREAM): gone from that request, not the connection.
+    case clientRSTStream = "client_rst_stream"
 }

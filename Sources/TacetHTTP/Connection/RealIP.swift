@@ -2,8 +2,8 @@
 /// rightmost X-Forwarded-For address that is not a trusted proxy, read from the right, since
 /// only the entries our own proxies appended can be believed. A value that is not an IP literal
 /// ends the walk (what came before it is the client's to write).
-enum RealIP {
-    static func client(of request: Request, peer: String, isTrusted: (String) -> Bool) -> String? {
+public enum RealIP {
+    public static func client(of request: Request, peer: String, isTrusted: (String) -> Bool) -> String? {
         let values = request.headers["x-forwarded-for"]
         guard !values.isEmpty else { return nil }
         var candidate = peer

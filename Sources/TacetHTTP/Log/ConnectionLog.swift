@@ -9,20 +9,21 @@ import Darwin
 
 /// What one connection reports: an access-log line and a metric per exchange, its bytes as they
 /// go, and one line and one metric when it ends, with why. A value the connection handler owns,
-/// so the handler only says what happened.
-struct ConnectionLog {
-    let accessLog: AccessLog?
-    let observer: any HTTPObserver
-    var logger: Logger
-    let connectedAt: NIODeadline
-    var remoteAddress = "-"
-    var bytesIn = 0
-    var bytesOut = 0
+/// so the handler only says what happened. HTTP/2 connections keep one too (their streams
+/// report exchanges through it).
+public struct ConnectionLog {
+    public let accessLog: AccessLog?
+    public let observer: any HTTPObserver
+    public var logger: Logger
+    public let connectedAt: NIODeadline
+    public var remoteAddress = "-"
+    public var bytesIn = 0
+    public var bytesOut = 0
     /// What `observer.bytesTransferred` has been told so far.
     private var reported = (in: 0, out: 0)
     private var ended = false
 
-    init(accessLog: AccessLog?, observer: any HTTPObserver, logger: Logger, connectedAt: NIODeadline) {
+    public init(accessLog: AccessLog?, observer: any HTTPObserver, logger: Logger, connectedAt: NIODeadline) {
         self.accessLog = accessLog
         self.observer = observer
         self.logger = logger
@@ -33,7 +34,7 @@ struct ConnectionLog {
     /// or a route's own reason). Its bytes so far are reported with it, so a long keep-alive
     /// connection counts as it goes.
     /// `client`: the address X-Forwarded-For gave, from a trusted proxy; else the peer's.
-    mutating func exchangeFinished(_ request: Request, client: String?, route: String, status: Int, bodyBytes: Int,
+    public mutating func exchangeFinished(_ request: Request, client: String?, route: String, status: Int, bodyBytes: Int,
                                    start: NIODeadline, now: NIODeadline, end: String) {
         observer.requestFinished(route: route, status: status, durationNanoseconds: (now - start).nanoseconds, end: end)
         reportBytes()
@@ -41,12 +42,12 @@ struct ConnectionLog {
     }
 
     /// A request that never became an exchange (it could not be read) was answered `status`.
-    func refused(status: Int, now: NIODeadline, end: String) {
+    public func refused(status: Int, now: NIODeadline, end: String) {
         access(nil, status: status, bytes: 0, start: connectedAt, now: now, end: end)
     }
 
     /// The connection is gone: once.
-    mutating func connectionEnded(reason: ConnectionEndReason, requests: Int, now: NIODeadline) {
+    public mutating func connectionEnded(reason: ConnectionEndReason, requests: Int, now: NIODeadline) {
         guard !ended else { return }
         ended = true
         reportBytes()

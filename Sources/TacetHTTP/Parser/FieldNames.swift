@@ -3,6 +3,12 @@
 /// how a Content-Length reads, how a token list splits. On bytes, without allocating: these run
 /// for every field of every message.
 public enum FieldNames {
+    /// A Host value (or an HTTP/2 `:authority`) lowercased and without its port; nil when it has
+    /// a byte a host cannot have. The HTTP/1.1 parser's own reading, for other protocols.
+    public static func hostWithoutPort(_ value: String) -> String? {
+        Array(value.utf8).withUnsafeBytes { HeadParser.hostWithoutPort($0) }
+    }
+
     /// Fields for one connection only, that a proxy never passes on and a route may not set:
     /// Connection, Keep-Alive, TE, Trailer, Transfer-Encoding, Upgrade and Proxy-* (RFC 9110
     /// §7.6.1 and the de-facto Proxy-Connection), and Content-Length, which each hop frames itself.

@@ -16,6 +16,18 @@ final class DateCache: @unchecked Sendable, PerThreadCache {
     private var count = 0
 
     static let perThread = ThreadSpecificVariable<DateCache>()
+    private var valueSecond = -1
+    private var valueText = ""
+
+    /// The date as a field value (IMF-fixdate), for protocols that take fields as strings.
+    var value: String {
+        let now = Int(time(nil))
+        if now != valueSecond {
+            valueSecond = now
+            valueText = HTTPDate.format(epochSeconds: now)
+        }
+        return valueText
+    }
 
     /// Writes `Date: <IMF-fixdate>\r\n`.
     func write(into buffer: inout ByteBuffer) {

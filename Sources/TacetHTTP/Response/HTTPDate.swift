@@ -18,6 +18,9 @@ public enum HTTPDate {
 
     /// Formats seconds since the Unix epoch as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`,
     /// the only form a sender may generate. Instants outside years 0...9999 are clamped.
+    /// Now, formatted at most once a second per thread.
+    public static var now: String { DateCache.current.value }
+
     public static func format(epochSeconds: Int) -> String {
         // Clamp to 0000-01-01...9999-12-31 so absurd file times cannot overflow the arithmetic.
         let t = min(max(epochSeconds, -62_167_219_200), 253_402_300_799)

@@ -15,12 +15,18 @@ public final class HTTPServer: Sendable {
     /// resolved one, so `listen(_:)` can tell which configured addresses are already bound).
     private let listeners = NIOLockedValueBox<[Listener]>([])
 
+    private struct Setup {
+        var prelude: (any ConnectionPrelude)?
+        var protocols: (any HTTPProtocolInstaller)?
+    }
+
     private struct Listener {
         var host: String
         var port: Int
         var channel: any Channel
-        /// What accepted channels get before HTTP (TLS); a reload replaces it in place.
-        var prelude: NIOLockedValueBox<(any ConnectionPrelude)?>
+        /// What accepted channels get before HTTP (TLS), and what speaks HTTP on them; a reload
+        /// replaces both in place.
+        var prelude: NIOLockedValueBox<Setup>
     }
 
     public convenience init(group: any EventLoopGroup, settings: ServerSettings, responder: any Responder,
@@ -89,12 +95,12 @@ public final class HTTPServer: Sendable {
             let (host, port) = (spec.host, spec.port)
             if let i = unused.firstIndex(where: { $0.host == host && $0.port == port }) {
                 let listener = unused.remove(at: i)
-                listener.prelude.withLockedValue { $0 = spec.prelude }
+                listener.prelude.withLockedValue { $0 = Setup(prelude: spec.prelude, protocols: spec.protocols) }
                 kept.append(listener)
                 continue
             }
             do {
-                let prelude = NIOLockedValueBox<(any ConnectionPrelude)?>(spec.prelude)
+                let prelude = NIOLockedValueBox(Setup(prelude: spec.prelude, protocols: spec.protocols))
                 let channel = try await makeBootstrap(maxConnections: limit, prelude: prelude).bind(host: host, port: port).get()
                 added.append(Listener(host: host, port: port, channel: channel, prelude: prelude))
             } catch {
@@ -150,7 +156,7 @@ public final class HTTPServer: Sendable {
         for channel in registry.all { try? await channel.close() }
     }
 
-    private func makeBootstrap(maxConnections: Int, prelude: NIOLockedValueBox<(any ConnectionPrelude)?>) -> ServerBootstrap {
+    private func makeBootstrap(maxConnections: Int, prelude: NIOLockedValueBox<Setup>) -> ServerBootstrap {
         let state = self.state
         let logger = self.logger
         let registry = self.registry
@@ -167,11 +173,15 @@ public final class HTTPServer: Sendable {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
                 let current = state.withLockedValue { $0 }
-                let before = prelude.withLockedValue { $0 }
+                let setup = prelude.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try before?.configure(channel)
-                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(
-                        state: current, logger: logger, eventLoop: channel.eventLoop))
+                    try setup.prelude?.configure(channel)
+                    if let protocols = setup.protocols {
+                        try protocols.install(on: channel, state: current, logger: logger)
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(
+                            state: current, logger: logger, eventLoop: channel.eventLoop))
+                    }
                     registry.add(channel)
                 }
             }

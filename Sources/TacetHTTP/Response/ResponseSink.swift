@@ -1,0 +1,28 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// What a protocol other than HTTP/1.1 (an HTTP/2 stream) implements so that routes can answer
+/// through it: the calls `ResponseWriter` makes, for the exchange `id`. HTTP/1.1 connections are
+/// called directly (no existential on that path). Calls come on the sink's event loop.
+public protocol ResponseSink: AnyObject {
+    var eventLoop: any EventLoop { get }
+    var allocator: ByteBufferAllocator { get }
+    var isWritable: Bool { get }
+    var remoteAddressString: String { get }
+    var observer: any HTTPObserver { get }
+    var logger: Logger { get }
+    func isCurrent(_ id: UInt64) -> Bool
+    func clientAddress(_ id: UInt64) -> String
+    func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool
+    func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool)
+    func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool)
+    func flushResponse(_ id: UInt64)
+    func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int)
+    func endResponse(_ id: UInt64)
+    func setRoutePausedReads(_ id: UInt64, _ paused: Bool)
+    func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?)
+    func acceptsInterim(_ id: UInt64) -> Bool
+    func setRouteLabel(_ id: UInt64, _ label: String)
+    func routeLabel(_ id: UInt64) -> String
+}

@@ -1,0 +1,71 @@
+import NIOCore
+import NIOHTTP2
+import TacetHTTP
+import TacetTunnel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The connection's own handler, after the frame handler: its metrics and end line, Tacet's
+/// graceful shutdown handed to NIO's connection management as its quiesce event (GOAWAY, PING,
+/// GOAWAY with the last stream, then close once the streams are done), and the client's FIN
+/// (or `close_notify`) with streams in flight passed to each as on HTTP/1.1: the route's
+/// `on_client_fin` decides (serve answers, abort cancels, probe sends a 1xx). After the FIN,
+/// the connection closes (staged) when its last stream ends.
+final class HTTP2ConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTP2Frame
+    typealias InboundOut = HTTP2Frame
+    typealias OutboundIn = HTTP2Frame
+    typealias OutboundOut = HTTP2Frame
+
+    private let shared: HTTP2ConnectionState
+    private var endReason: ConnectionEndReason = .serverClose
+
+    init(shared: HTTP2ConnectionState) { self.shared = shared }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let ip = context.channel.remoteAddress?.ipAddress { shared.log.remoteAddress = ip }
+        shared.listener.observer.connectionOpened()
+        shared.onIdleAfterFIN = { [weak self] in
+            guard self != nil else { return }
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is QuiesceEvent:
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            return
+        case let client as ClientAddressEvent:
+            shared.log.remoteAddress = client.ip
+        case ChannelEvent.inputClosed:
+            shared.inputClosed = true
+            endReason = .clientFIN
+            if shared.open.isEmpty {
+                context.close(promise: nil)
+            } else {
+                for stream in shared.open.values { stream.clientHalfClosed() }
+            }
+        default:
+            break
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
+            endReason = .clientRST
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        shared.onIdleAfterFIN = nil
+        shared.log.connectionEnded(reason: endReason, requests: shared.requests, now: context.eventLoop.now)
+        context.fireChannelInactive()
+    }
+}
