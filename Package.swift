@@ -194,7 +194,7 @@ let package = Package(
         ]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
-            "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetServer", "TacetProxy", "TacetMetrics",
+            "TacetHTTP2", "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetServer", "TacetProxy", "TacetMetrics",
             "TacetTestSupport", "TacetTLS", "TacetTunnel", "TacetProxyProtocol",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
@@ -202,6 +202,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

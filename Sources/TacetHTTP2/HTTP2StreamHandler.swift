@@ -76,8 +76,11 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
             context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(body), endStream: end))), promise: nil)
             endStreamSent = end
         }
+        // The response is over before the flush: sending END_STREAM on a stream whose request
+        // ended closes it inside the flush, and that close must not read as a reset.
+        let finished = end ? machine.responseEnded() : .none
         if flush || end { context.flush() }
-        if end { perform(machine.responseEnded()) }
+        perform(finished)
     }
 
     func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool) {
@@ -110,8 +113,9 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
             context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: nil)
             endStreamSent = true
         }
+        let finished = machine.responseEnded()
         context.flush()
-        perform(machine.responseEnded())
+        perform(finished)
     }
 
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool) {

@@ -56,11 +56,11 @@ final class PrefaceSniffer: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let bytes = buffered
-        let closed = inputClosed
         buffered = nil
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        // What was read goes to the protocol now after this handler, then this handler leaves.
         if let bytes { context.fireChannelRead(wrapInboundOut(bytes)) }
         context.fireChannelReadComplete()
-        if closed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }

@@ -1,0 +1,215 @@
+import Foundation
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import TacetHTTP
+import TacetHTTP2
+import TacetStatic
+import TacetTestSupport
+import TacetTLS
+import Testing
+
+/// HTTP/2 on real sockets, with a frame-level client: ALPN and prior knowledge, the same routes
+/// as HTTP/1.1, END_STREAM as the end of a request, RST_STREAM as the client leaving one
+/// request, its FIN with streams in flight, and Tacet's own two-step GOAWAY.
+@Suite("HTTP/2 on real sockets")
+struct HTTP2Tests {
+    static func tlsServer(_ responder: any Responder, settings: ServerSettings = ServerSettings()) async throws
+    -> (LiveServer, TestCertificate) {
+        let certificate = try TestCertificate.make(names: ["localhost"])
+        let tls = try ServerTLS(certificates: [try certificate.loaded], minimumVersion: .tlsv12, handshakeTimeout: .seconds(10),
+                                http2: true, logger: TLSTests.logger)
+        let live = try await LiveServer.start(settings: settings, prelude: tls, protocols: HTTP2Protocols(mode: .alpn)) { _ in
+            [Router.Route(host: nil, pathPrefix: "/", responder: responder)]
+        }
+        return (live, certificate)
+    }
+
+    static func plainServer(_ responder: any Responder, settings: ServerSettings = ServerSettings()) async throws -> LiveServer {
+        try await LiveServer.start(settings: settings, protocols: HTTP2Protocols(mode: .priorKnowledge)) { _ in
+            [Router.Route(host: nil, pathPrefix: "/", responder: responder)]
+        }
+    }
+
+    @Test("ALPN h2 over TLS: a fixed route answers, and the access line says HTTP/2.0")
+    func alpn() async throws {
+        let (live, certificate) = try await Self.tlsServer(FixedResponder(status: .ok, body: "over h2\n"))
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            try await client.request(1, "/hello")
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.body == "over h2\n")
+            #expect(response.headerBlocks.first?.first(name: "server") == "tacet")
+            #expect(response.headerBlocks.first?.first(name: "content-length") == "8")
+            #expect(await live.waitForAccessLog(containing: "\"GET /hello HTTP/2.0\" 200 8"))
+            await client.close()
+        }
+    }
+
+    @Test("Prior knowledge on a plain listener with http2: true; HTTP/1.1 still served on the same port")
+    func priorKnowledgeAndHTTP1() async throws {
+        let live = try await Self.plainServer(FixedResponder(status: .ok, body: "both\n"))
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/")
+            #expect(await client.waitForEnd(1).body == "both\n")
+            await client.close()
+            let http1 = try await live.connect(sending: "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            let text = String(decoding: await http1.readToEnd(timeout: 10).bytes, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text)")
+            #expect(text.hasSuffix("both\n"))
+        }
+    }
+
+    @Test("END_STREAM, then a slow answer: answered, never cancelled")
+    func endStreamIsNotAnAbort() async throws {
+        let delayed = DelayedResponder(delay: .milliseconds(200), body: "late\n")
+        let live = try await Self.plainServer(delayed)
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/slow")
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.body == "late\n")
+            #expect(!delayed.recorder.all.contains { $0.hasPrefix("cancel") }, "\(delayed.recorder.all)")
+            await client.close()
+        }
+    }
+
+    @Test("RST_STREAM while the route works: the route is cancelled at once, 499 client_rst_stream; other streams go on")
+    func resetStreamCancels() async throws {
+        let delayed = DelayedResponder(delay: .seconds(30), body: "never\n")
+        let fast = FixedResponder(status: .ok, body: "fast\n")
+        let live = try await LiveServer.start(protocols: HTTP2Protocols(mode: .priorKnowledge)) { _ in
+            [Router.Route(host: nil, pathPrefix: "/slow", responder: delayed),
+             Router.Route(host: nil, pathPrefix: "/", responder: fast)]
+        }
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/slow")
+            #expect(await eventually { delayed.recorder.contains("start /slow") })
+            try await client.reset(1)
+            #expect(await eventually { delayed.recorder.contains("cancel:client_rst_stream") }, "\(delayed.recorder.all)")
+            #expect(await live.waitForAccessLog(containing: "\"GET /slow HTTP/2.0\" 499"))
+            try await client.request(3, "/other")
+            #expect(await client.waitForEnd(3).body == "fast\n")
+            await client.close()
+        }
+    }
+
+    @Test("A body on a POST (DATA frames, then END_STREAM) reaches the route whole")
+    func postBody() async throws {
+        let live = try await Self.plainServer(BodyCountResponder())
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/upload", method: "POST", endStream: false)
+            try await client.data(1, String(repeating: "x", count: 40_000), endStream: false)
+            try await client.data(1, String(repeating: "y", count: 10_000), endStream: true)
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.body == "got 50000 bytes\n")
+            await client.close()
+        }
+    }
+
+    @Test("A body over the limit: 413 on that stream, the connection goes on")
+    func bodyTooLarge() async throws {
+        var settings = ServerSettings()
+        settings.parserLimits.maxBodySize = 1000
+        let live = try await Self.plainServer(BodyCountResponder(), settings: settings)
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/upload", method: "POST", extra: [("content-length", "5000")], endStream: false)
+            #expect(await client.waitForEnd(1).status == 413)
+            try await client.request(3, "/upload", method: "POST", endStream: false)
+            try await client.data(3, String(repeating: "z", count: 1500), endStream: false)
+            #expect(await client.waitForEnd(3).status == 413)
+            try await client.request(5, "/after")
+            #expect(await client.waitForEnd(5).status == 200)
+            await client.close()
+        }
+    }
+
+    @Test("A TCP FIN with a stream in flight (on_client_fin serve): the stream is answered, then the connection closes")
+    func finWithStreamInFlight() async throws {
+        let delayed = DelayedResponder(delay: .milliseconds(200), body: "after fin\n")
+        let live = try await Self.plainServer(delayed)
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/slow")
+            #expect(await eventually { delayed.recorder.contains("start /slow") })
+            try await client.finish()
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.body == "after fin\n")
+            #expect(delayed.recorder.contains("halfclose"))
+            #expect(await client.wait { $0.isClosed })
+        }
+    }
+
+    @Test("close_notify with a stream in flight over TLS: answered too")
+    func closeNotifyWithStreamInFlight() async throws {
+        let delayed = DelayedResponder(delay: .milliseconds(200), body: "after close_notify\n")
+        let (live, certificate) = try await Self.tlsServer(delayed)
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            try await client.request(1, "/slow")
+            #expect(await eventually { delayed.recorder.contains("start /slow") })
+            try await client.finish()
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.body == "after close_notify\n")
+            await client.close()
+        }
+    }
+
+    @Test("Tacet's graceful stop: GOAWAY (max id) and PING, then GOAWAY with the last stream; the stream in flight finishes")
+    func twoStepGoaway() async throws {
+        let delayed = DelayedResponder(delay: .milliseconds(300), body: "finished\n")
+        let live = try await Self.plainServer(delayed)
+        let client = try await HTTP2TestClient.connect(port: live.port)
+        try await client.request(1, "/slow")
+        #expect(await eventually { delayed.recorder.contains("start /slow") })
+        async let stopped: Void = live.stop()
+        let goaways = await client.wait { c in
+            c.connectionFrames.filter { if case .goAway = $0.payload { return true } else { return false } }.count >= 2
+        }
+        #expect(goaways)
+        let lastIDs = client.connectionFrames.compactMap { frame -> HTTP2StreamID? in
+            if case .goAway(let last, _, _) = frame.payload { return last } else { return nil }
+        }
+        #expect(lastIDs == [.maxID, HTTP2StreamID(1)])
+        let response = await client.waitForEnd(1)
+        #expect(response.body == "finished\n")
+        await stopped
+        await client.close()
+    }
+
+    @Test("A static file over h2: whole, a range, and HEAD without a body")
+    func staticFile() async throws {
+        let root = NSTemporaryDirectory() + "tacet-h2-static-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let content = String(repeating: "0123456789", count: 50_000)
+        try content.write(toFile: root + "/f.txt", atomically: true, encoding: .utf8)
+        let (live, certificate) = try await Self.tlsServer(StaticResponder(root: root))
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            try await client.request(1, "/f.txt")
+            try await client.request(3, "/f.txt", method: "GET", extra: [("range", "bytes=10-19")])
+            try await client.request(5, "/f.txt", method: "HEAD")
+            let whole = await client.waitForEnd(1)
+            #expect(whole.status == 200)
+            let same = whole.body == content
+            #expect(same, "\(whole.body.count) bytes of \(content.count)")
+            let range = await client.waitForEnd(3)
+            #expect(range.status == 206)
+            #expect(range.body == "0123456789")
+            let head = await client.waitForEnd(5)
+            #expect(head.status == 200)
+            #expect(head.body.isEmpty)
+            #expect(head.headerBlocks.first?.first(name: "content-length") == "500000")
+            await client.close()
+        }
+    }
+}
