@@ -23,6 +23,7 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
 
     private let shared: HTTP2ConnectionState
     private var endReason: ConnectionEndReason = .serverClose
+    private var limitBroken = false
 
     init(shared: HTTP2ConnectionState) { self.shared = shared }
 
@@ -59,8 +60,32 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let io = error as? IOError, io.errnoCode == ECONNRESET || io.errnoCode == EPIPE {
             endReason = .clientRST
+        } else if let reason = Self.limitBroken(error) {
+            // NIOHTTP2 has queued a GOAWAY (ENHANCE_YOUR_CALM or PROTOCOL_ERROR); the connection
+            // ends as soon as it is out, once, with no staged close for this client.
+            guard !limitBroken else { return }
+            limitBroken = true
+            shared.listener.observer.http2ConnectionError(reason: reason)
+            shared.log.logger.info("HTTP/2 client broke a limit; connection closed", metadata: [
+                "peer": "\(shared.log.remoteAddress)", "reason": "\(reason)",
+            ])
+            context.triggerUserOutboundEvent(CloseAtOnce(), promise: nil)
         }
         context.fireErrorCaught(error)
+    }
+
+    /// The DoS limits NIOHTTP2 enforces, by the name the metric and the log give them.
+    static func limitBroken(_ error: any Error) -> String? {
+        switch error {
+        case is NIOHTTP2Errors.ExcessiveRSTFrames: return "rapid_reset"
+        case is NIOHTTP2Errors.ExcessiveContinuationFrames: return "continuation_flood"
+        case is NIOHTTP2Errors.ExcessiveEmptyDataFrames: return "empty_data_flood"
+        case is NIOHTTP2Errors.ExcessiveControlFrames: return "control_frame_flood"
+        case is NIOHTTP2Errors.ExcessiveStreamErrors: return "stream_errors"
+        case is NIOHTTP2Errors.ExcessiveNumberOfGlitches: return "glitches"
+        case is NIOHTTP2Errors.ExcessiveOutboundFrameBuffering: return "outbound_buffering"
+        default: return nil
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

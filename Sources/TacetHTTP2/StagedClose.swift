@@ -43,6 +43,15 @@ final class StagedClose: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if event is CloseAtOnce {
+            closeAtOnce(context: context)
+            promise?.succeed(())
+            return
+        }
+        context.triggerUserOutboundEvent(event, promise: promise)
+    }
+
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard mode == .all, !staging else {
             context.close(mode: mode, promise: promise)
@@ -62,6 +71,14 @@ final class StagedClose: ChannelDuplexHandler {
         context.read()
     }
 
+    /// A client that broke a limit: no staging, the socket closes once what is queued (the
+    /// GOAWAY) is flushed.
+    func closeAtOnce(context: ChannelHandlerContext) {
+        staging = true
+        context.flush()
+        context.close(mode: .all, promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         context.fireChannelInactive()
@@ -75,3 +92,7 @@ final class StagedClose: ChannelDuplexHandler {
         }
     }
 }
+
+/// Sent down the pipeline to end a connection without the staged close (a client that broke
+/// a limit: its unread bytes are not worth lingering for).
+struct CloseAtOnce {}

@@ -45,6 +45,9 @@ enum MetricNames {
     static var upstreamExtraBytes: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "upstream", metricName: "extra_bytes", unitName: "total",
         helpText: "Bytes upstreams sent past the end of a response, discarded (never given to a request), by upstream.") }
+    static var http2ConnectionErrors: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "http2", metricName: "connection_errors", unitName: "total",
+        helpText: "HTTP/2 connections closed with GOAWAY because the client broke a limit, by reason: rapid_reset, continuation_flood, empty_data_flood, control_frame_flood, stream_errors, glitches, outbound_buffering.") }
     static var tlsHandshakes: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "tls", metricName: "handshakes", unitName: "total",
         helpText: "TLS handshakes on listeners, by version (1.2, 1.3; - when none was agreed) and outcome: ok, failed, timeout, plain_http.") }

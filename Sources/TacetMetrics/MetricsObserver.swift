@@ -21,6 +21,7 @@ public final class MetricsObserver: HTTPObserver {
     private let closed: [CoreMetrics.Counter]
     private let streams: StreamMetrics
     private let upstreamErrors: UpstreamProtocolMetrics
+    private let http2Errors: HTTP2ErrorMetrics
     private let tls: TLSMetrics
     /// Replaced by `configure` on reload; read at scrape time only.
     private let upstreams: NIOLockedValueBox<UpstreamGauges>
@@ -40,6 +41,7 @@ public final class MetricsObserver: HTTPObserver {
         closed = ConnectionEndReason.allCases.sorted { $0.index < $1.index }.map { handles.counter(MetricNames.connectionsClosed, [("reason", $0.rawValue)]) }
         streams = StreamMetrics(handles: handles)
         upstreamErrors = UpstreamProtocolMetrics(handles: handles)
+        http2Errors = HTTP2ErrorMetrics(handles: handles)
         tls = TLSMetrics(handles: handles)
         self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
         for label in routeLabels { _ = table.route(label) }
@@ -93,6 +95,10 @@ public final class MetricsObserver: HTTPObserver {
 
     public func tlsHandshake(version: String, outcome: String) {
         tls.handshake(version: version, outcome: outcome)
+    }
+
+    public func http2ConnectionError(reason: String) {
+        http2Errors.record(reason: reason)
     }
 
     /// The certificates the running configuration's TLS listeners present (start and reload).

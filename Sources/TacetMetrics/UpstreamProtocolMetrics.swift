@@ -35,3 +35,21 @@ final class UpstreamProtocolMetrics: Sendable {
         }.increment(by: bytes)
     }
 }
+
+/// HTTP/2 connections closed for breaking a limit, by reason: rare, so the same locked table.
+final class HTTP2ErrorMetrics: Sendable {
+    private let handles: MetricHandles
+    private let errors = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
+
+    init(handles: MetricHandles) { self.handles = handles }
+
+    func record(reason: String) {
+        let handles = self.handles
+        errors.withLockedValue { table in
+            if let counter = table[reason] { return counter }
+            let made = handles.counter(MetricNames.http2ConnectionErrors, [("reason", reason)])
+            table[reason] = made
+            return made
+        }.increment()
+    }
+}

@@ -131,19 +131,21 @@ struct HTTP2Tests {
         }
     }
 
-    @Test("A TCP FIN with a stream in flight (on_client_fin serve): the stream is answered, then the connection closes")
+    @Test("A TCP FIN with a stream in flight (on_client_fin serve): the route hears of it, answers, then the connection closes")
     func finWithStreamInFlight() async throws {
-        let delayed = DelayedResponder(delay: .milliseconds(200), body: "after fin\n")
-        let live = try await Self.plainServer(delayed)
+        let gated = GatedResponder()
+        let live = try await Self.plainServer(gated)
         try await whileRunning(live) {
             let client = try await HTTP2TestClient.connect(port: live.port)
             try await client.request(1, "/slow")
-            #expect(await eventually { delayed.recorder.contains("start /slow") })
+            #expect(await eventually { gated.recorder.contains("start /slow") })
             try await client.finish()
+            #expect(await eventually { gated.recorder.contains("halfclose") }, "\(gated.recorder.all)")
+            gated.release()
             let response = await client.waitForEnd(1)
             #expect(response.status == 200)
-            #expect(response.body == "after fin\n")
-            #expect(delayed.recorder.contains("halfclose"))
+            #expect(response.body == "answer to /slow after 0 body bytes\n")
+            #expect(!gated.recorder.all.contains { $0.hasPrefix("cancel") })
             #expect(await client.wait { $0.isClosed })
         }
     }

@@ -21,11 +21,16 @@ public protocol HTTPObserver: Sendable {
     /// A TLS handshake on a listener ended: `outcome` `ok` (then `version` is "1.2" or "1.3"),
     /// `failed`, `timeout`, or `plain_http` (an HTTP request sent to a TLS port).
     func tlsHandshake(version: String, outcome: String)
+    /// An HTTP/2 client broke a limit and its connection was closed (GOAWAY): `reason` is
+    /// `rapid_reset`, `continuation_flood`, `empty_data_flood`, `control_frame_flood`,
+    /// `stream_errors`, `glitches` or `outbound_buffering`.
+    func http2ConnectionError(reason: String)
 }
 
 extension HTTPObserver {
     public func upstreamProtocolError(upstream: String, reason: String, bytes: Int) {}
     public func tlsHandshake(version: String, outcome: String) {}
+    public func http2ConnectionError(reason: String) {}
 }
 
 /// Observes nothing: the default.

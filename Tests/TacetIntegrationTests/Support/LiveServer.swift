@@ -28,7 +28,7 @@ final class LiveServer: Stoppable {
 
     /// `makeRoutes` gets the server's event loops (a proxy's upstream pools live on them).
     static func start(settings: ServerSettings = ServerSettings(), threads: Int = 1, prelude: (any ConnectionPrelude)? = nil,
-                      protocols: (any HTTPProtocolInstaller)? = nil,
+                      protocols: (any HTTPProtocolInstaller)? = nil, observer: any HTTPObserver = NoObserver(),
                       makeRoutes: (MultiThreadedEventLoopGroup) -> [Router.Route]) async throws -> LiveServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let routes = makeRoutes(group)
@@ -36,8 +36,8 @@ final class LiveServer: Stoppable {
         let accessLog = try AccessLog(path: logPath)
         var logger = Logger(label: "tacet-test")
         logger.logLevel = .warning
-        let server = HTTPServer(group: group, settings: settings, responder: Router(routes: routes),
-                                accessLog: accessLog, logger: logger)
+        let server = HTTPServer(group: group, state: ListenerState(settings: settings, responder: Router(routes: routes),
+                                                                  accessLog: accessLog, observer: observer), logger: logger)
         let bound = try await server.listen([ListenSpec(host: "127.0.0.1", port: 0, prelude: prelude, protocols: protocols)]).addresses
         guard let port = bound.first?.port else { throw TestFailure("no port bound") }
         return LiveServer(server: server, group: group, port: port, accessLogPath: logPath)
