@@ -41,7 +41,16 @@ extension ConfigNode {
         case (let upstream?, nil):
             return .upstream(try upstream.upstreamReference(context))
         case (nil, let to?):
-            return .address(try to.backendAddress())
+            // `http://HOST:PORT`, as nginx's proxy_pass reads, is the plain `HOST:PORT`.
+            let text = try to.nonEmptyString()
+            if text.lowercased().hasPrefix("http://") {
+                let rest = String(text.dropFirst("http://".count))
+                guard !rest.contains("/") else {
+                    throw to.error("invalid address '\(text)': a path after the address is not supported (use strip_prefix)")
+                }
+                return .address(try to.backendAddress(rest))
+            }
+            return .address(try to.backendAddress(text))
         case (_?, let to?):
             throw to.error("give either 'upstream' or 'to', not both")
         case (nil, nil):

@@ -120,7 +120,11 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
 
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool) {
         // A paused stream reads nothing and so opens no flow-control window: the client stops.
-        context?.channel.setOption(.autoRead, value: !paused).whenFailure { _ in }
+        // Turning autoRead back on does not read by itself on a stream channel: read, so the
+        // frames it holds are delivered and the window opens again.
+        guard let context else { return }
+        context.channel.setOption(.autoRead, value: !paused).whenFailure { _ in }
+        if !paused { context.read() }
     }
 
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {

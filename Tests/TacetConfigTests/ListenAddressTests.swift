@@ -46,3 +46,25 @@ import TacetConfig
             == "invalid listen address 'x': missing port")
     }
 }
+
+/// `http2:` on a listen entry: on by default with TLS (ALPN), off by default on plain listeners.
+@Suite struct ListenHTTP2ConfigTests {
+    @Test func defaultsAndExplicitValues() throws {
+        let plain = try parse("""
+            listen:
+              - "127.0.0.1:8080"
+              - { address: "127.0.0.1:8081", http2: true }
+              - { address: "127.0.0.1:8082", http2: off }
+            """)
+        #expect(plain.listeners.map(\.http2) == [false, true, false])
+    }
+
+    @Test func aValueThatIsNotABooleanIsRefusedWithItsLine() throws {
+        let error = try #require(configError("""
+            listen:
+              - { address: "127.0.0.1:8080", http2: maybe }
+            """))
+        #expect("\(error)".contains("http2 must be true or false, not 'maybe'"), "\(error)")
+        #expect("\(error)".contains("tacet.yaml:2:"), "\(error)")
+    }
+}

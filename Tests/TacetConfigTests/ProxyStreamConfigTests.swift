@@ -22,6 +22,21 @@ import Testing
         #expect(defaults.onClientFIN == .serve && defaults.probeStatus == 103 && defaults.probeMax == 1)
     }
 
+    @Test func toTakesAnHTTPURLAsNginxProxyPassDoes() throws {
+        let config = try parse("""
+            routes:
+              - match: { path: / }
+                proxy: { to: "http://127.0.0.1:9100" }
+            """)
+        #expect(config.routes.map(\.action) == [.proxy(ProxyConfig(target: .address(ListenAddress(host: "127.0.0.1", port: 9100))))])
+        let error = configError("""
+            routes:
+              - match: { path: / }
+                proxy: { to: "http://127.0.0.1:9100/app" }
+            """)
+        #expect("\(error.map { "\($0)" } ?? "")".contains("a path after the address is not supported"))
+    }
+
     @Test func upstreamsMayComeAfterTheirUsers() throws {
         let yaml = """
             routes:

@@ -113,6 +113,21 @@ struct HTTP2Tests {
         }
     }
 
+    @Test("A route that pauses the body and resumes it (as the proxy does for a slow upstream) gets all of it")
+    func pausedBodyResumes() async throws {
+        let live = try await Self.plainServer(PausingResponder())
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/upload", method: "POST", endStream: false)
+            try await client.data(1, String(repeating: "a", count: 30_000), endStream: false)
+            try await client.data(1, String(repeating: "b", count: 30_000), endStream: false)
+            try await client.data(1, String(repeating: "c", count: 30_000), endStream: true)
+            let response = await client.waitForEnd(1)
+            #expect(response.body == "got 90000 bytes after 1 pause\n")
+            await client.close()
+        }
+    }
+
     @Test("A body over the limit: 413 on that stream, the connection goes on")
     func bodyTooLarge() async throws {
         var settings = ServerSettings()
@@ -214,4 +229,36 @@ struct HTTP2Tests {
             await client.close()
         }
     }
+}
+
+/// Pauses the request body at its first part and resumes it in a later event-loop task, as the
+/// proxy does while its upstream is not writable; answers with the bytes it got.
+struct PausingResponder: Responder {
+    func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
+        PausingHandler(writer: writer)
+    }
+}
+
+final class PausingHandler: RequestHandler {
+    let writer: ResponseWriter
+    var bytes = 0
+    var pauses = 0
+
+    init(writer: ResponseWriter) { self.writer = writer }
+
+    func requestBodyPart(_ buffer: ByteBuffer) {
+        bytes += buffer.readableBytes
+        guard pauses == 0 else { return }
+        pauses += 1
+        writer.pauseRequestBody(true)
+        let bound = NIOLoopBound(self, eventLoop: writer.eventLoop)
+        writer.eventLoop.execute { bound.value.writer.pauseRequestBody(false) }
+    }
+
+    func requestEnded() {
+        let body = ByteBuffer(string: "got \(bytes) bytes after \(pauses) pause\n")
+        writer.respond(ResponseHead(status: .ok, body: .length(body.readableBytes)), body: body)
+    }
+
+    func cancel(_ reason: ConnectionEndReason) {}
 }
