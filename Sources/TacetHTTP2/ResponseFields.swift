@@ -14,9 +14,11 @@ enum ResponseFields {
         block.add(name: ":status", value: String(head.status.code))
         block.add(name: "server", value: "tacet")
         block.add(name: "date", value: date)
-        if let encoded = head.encodedFields {
+        if let encoded = head.encodedFields, head.headers.isEmpty {
+            // A proxied response's fields arrive as bytes only: read them back.
             forEachLine(encoded) { name, value in add(name, value, to: &block) }
         } else {
+            // A fixed response has both: its `headers` spare parsing the bytes on every answer.
             for (name, value) in head.headers { add(name, value, to: &block) }
         }
         if case .length(let n) = head.body, head.status.code != 204, head.status.code != 304 {

@@ -62,8 +62,22 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("https: trust the CA certificates in this PEM file instead of the system's.", valueName: "file"))
     var ca: String?
 
+    @Flag(help: """
+        Probe HTTP/2 instead (ALPN h2 over https; prior knowledge over http): h2-end-stream (HEADERS \
+        with END_STREAM, answered?), h2-rst-stream (RST_STREAM while waiting: does the next stream \
+        get answered?), h2-fin-in-flight (a stream in flight, then FIN or close_notify: answered?).
+        """)
+    var http2 = false
+
+    @Option(help: "--http2: ms to wait for the answer before h2-rst-stream resets the stream.")
+    var resetAfter: Int = 100
+
     func run() throws {
         do {
+            if http2 {
+                try runHTTP2()
+                return
+            }
             var (probe, scenarios) = try makeProbe()
             var relay: TLSRelay?
             defer { relay?.shutdown() }
@@ -123,17 +137,38 @@ struct ProbeCommand: ParsableCommand {
         return (Probe(target: target, options: options), scenarios)
     }
 
-    private func makeRelay() throws -> TLSRelay {
-        let trust: TLSRelay.Trust
+    /// `--http2`: the HTTP/2 scenarios, on connections of their own.
+    private func runHTTP2() throws {
+        guard let url, tcpAddress == nil else { throw ProbeError("--http2 needs a URL (http[s]://HOST:PORT/PATH)") }
+        guard timeout > 0, timeout <= 3600 else { throw ProbeError("--timeout must be between 0 and 3600 seconds") }
+        guard (1...60_000).contains(resetAfter) else { throw ProbeError("--reset-after must be between 1 and 60000 ms") }
+        let target = try HTTPTarget.parse(url)
+        if !target.isTLS && (insecure || ca != nil) { throw ProbeError("--insecure and --ca are for https URLs") }
+        let probe = HTTP2Probe(target: target, trust: try trust(), timeout: timeout, resetAfterMs: resetAfter)
+        let results = try probe.run()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            print(HTTP2Probe.table(results, target: target))
+        }
+    }
+
+    private func trust() throws -> TLSRelay.Trust {
         switch (insecure, ca) {
         case (true, .some): throw ProbeError("give either --insecure or --ca, not both")
-        case (true, nil): trust = .none
+        case (true, nil): return .none
         case (false, let file?):
-            do { trust = .certificates(try NIOSSLCertificate.fromPEMFile(file)) } catch {
+            do { return .certificates(try NIOSSLCertificate.fromPEMFile(file)) } catch {
                 throw ProbeError("cannot read --ca \(file): \(error)")
             }
-        case (false, nil): trust = .system
+        case (false, nil): return .system
         }
+    }
+
+    private func makeRelay() throws -> TLSRelay {
+        let trust = try trust()
         do { return try TLSRelay(trust: trust) } catch { throw ProbeError("cannot start the TLS relay: \(error)") }
     }
 

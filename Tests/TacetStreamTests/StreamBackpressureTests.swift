@@ -35,8 +35,9 @@ import Glibc
             #expect(clientRead == Self.total)
             #expect(backendRead == Self.total)
             // 512 MiB moved; a proxy that buffered would grow by a good part of that. The measure is
-            // the whole test process, which other suites share: the margin is for them.
-            #expect(peak - before < 128 * 1024, "peak RSS grew by \(peak - before) KiB")
+            // the whole test process, which other suites share (the HTTP/2 and TLS file tests run
+            // beside this one): the margin is for them, and still well under one direction's 256 MiB.
+            #expect(peak - before < 192 * 1024, "peak RSS grew by \(peak - before) KiB")
             let log = try await proxy.logs.streamClosed()
             #expect(log["bytes_up"] == "\(Self.total)" && log["bytes_down"] == "\(Self.total)")
             #expect(log["end"] == "clean")

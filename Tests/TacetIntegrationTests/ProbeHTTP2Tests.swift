@@ -1,0 +1,47 @@
+import NIOCore
+import TacetHTTP
+import TacetProbe
+import TacetProbeTLS
+import TacetTestSupport
+import Testing
+
+/// `tacet probe --http2` against an in-process Tacet: every scenario gets the verdict of a server
+/// that reads END_STREAM as done-sending, RST_STREAM as one request gone, and a FIN as the
+/// client's end of sending only.
+@Suite("Probe: HTTP/2 scenarios")
+struct ProbeHTTP2Tests {
+    @Test("Over TLS (ALPN h2) and over prior knowledge: answers, survives a reset, answers after the FIN",
+          arguments: [true, false])
+    func againstTacet(tls: Bool) async throws {
+        let delayed = DelayedResponder(delay: .milliseconds(400), body: "late h2 answer\n")
+        let live: LiveServer
+        var trust = TLSRelay.Trust.none
+        if tls {
+            let (server, certificate) = try await HTTP2Tests.tlsServer(delayed)
+            live = server
+            trust = .certificates([certificate.certificate])
+        } else {
+            live = try await HTTP2Tests.plainServer(delayed)
+        }
+        try await whileRunning(live) {
+            let target = HTTPTarget(host: tls ? "localhost" : "127.0.0.1", port: live.port, path: "/slow", isTLS: tls)
+            let probe = HTTP2Probe(target: target, trust: trust, timeout: 10, resetAfterMs: 100)
+            let results = try await blocking { try probe.run() }
+            #expect(results.map(\.scenario) == HTTP2Probe.Scenario.allCases)
+            #expect(results.map(\.kind) == ["answers", "survivesReset", "answers"], "\(results.map(\.text))")
+            #expect(results.first?.bodyBytes == "late h2 answer\n".utf8.count)
+            #expect(delayed.recorder.contains("cancel:client_rst_stream"), "\(delayed.recorder.all)")
+            let table = HTTP2Probe.table(results, target: target)
+            #expect(table.contains("h2-fin-in-flight  answers the stream in flight after the client's \(tls ? "close_notify" : "FIN")"))
+        }
+    }
+
+    @Test("A server without HTTP/2: one line, the probe stops")
+    func noHTTP2() async throws {
+        let live = try await LiveServer.start(FixedResponder(status: .ok, body: "h1 only\n"))
+        try await whileRunning(live) {
+            let probe = HTTP2Probe(target: HTTPTarget(host: "127.0.0.1", port: live.port, path: "/"), trust: .none, timeout: 5)
+            await #expect(throws: ProbeError.self) { try await blocking { try probe.run() } }
+        }
+    }
+}
