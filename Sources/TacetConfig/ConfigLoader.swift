@@ -56,6 +56,8 @@ struct ParseContext: Sendable {
     let baseDirectory: String
     /// Names under `upstreams:`, read before anything that may refer to them.
     var upstreamNames: Set<String> = []
+    /// `request_id: true`: `{request_id}` may be used.
+    var requestID = false
 
     func resolve(_ path: String) -> String {
         Paths.absolute(path, relativeTo: baseDirectory)

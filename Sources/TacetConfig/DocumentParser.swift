@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -34,6 +34,10 @@ struct DocumentParser {
         if let node = top["upstreams"] {
             configuration.upstreams = try UpstreamParser(context: context).upstreams(node)
             context.upstreamNames = Set(configuration.upstreams.map(\.name))
+        }
+        if let node = top["request_id"] {
+            configuration.requestID = try Self.flag(node, "request_id")
+            context.requestID = configuration.requestID
         }
         if let node = top["trusted_proxies"] {
             configuration.trustedProxies = try node.sequence().map { (item: ConfigNode) throws(ConfigError) -> String in try item.nonEmptyString() }

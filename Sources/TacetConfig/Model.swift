@@ -29,6 +29,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     /// Peers whose PROXY headers are believed (addresses or CIDR networks, as written; checked
     /// when loading).
     public var trustedProxies: [String] = []
+    /// X-Request-ID on every request: kept from a trusted proxy, else made; logged, sent upstream.
+    public var requestID = false
     /// Where `trusted_proxies` was given, for errors found when the entries are read.
     public var trustedProxiesLine = 0
 
@@ -72,6 +74,8 @@ public struct Route: Sendable, Equatable {
     /// Client networks let in (empty: everyone) and kept out (`deny` wins); others get 403.
     public var allow: [String] = []
     public var deny: [String] = []
+    /// Fields set or removed on the request and the response (`headers:`).
+    public var headers: HeaderRules?
 
     public init(match: RouteMatch, action: RouteAction, line: Int = 0) {
         self.match = match

@@ -11,6 +11,8 @@ public struct RedirectConfig: Sendable, Equatable {
     public enum Variable: String, Sendable, Equatable, CaseIterable {
         case host, uri, path, query
         case clientIP = "client_ip"
+        /// The request's X-Request-ID (`request_id: true`).
+        case requestID = "request_id"
     }
 
     public var to: [Part]
@@ -39,9 +41,10 @@ enum RedirectParser {
         return redirect
     }
 
-    /// Literal text and `{variable}`s; no control bytes or spaces (it becomes a header value).
-    static func template(_ text: String, _ node: ConfigNode) throws(ConfigError) -> [RedirectConfig.Part] {
-        guard text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+    /// Literal text and `{variable}`s; no control bytes, and no spaces in a redirect target (it
+    /// becomes a Location). Header rule values may hold spaces.
+    static func template(_ text: String, _ node: ConfigNode, allowSpaces: Bool = false) throws(ConfigError) -> [RedirectConfig.Part] {
+        guard allowSpaces || text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
             throw node.error("a redirect target may not contain spaces or control characters")
         }
         var parts: [RedirectConfig.Part] = []

@@ -19,6 +19,7 @@ final class HTTP2ConnectionState {
     init(listener: ListenerState, logger: Logger, now: NIODeadline) {
         self.listener = listener
         self.log = ConnectionLog(accessLog: listener.accessLog, observer: listener.observer, logger: logger, connectedAt: now)
+        self.log.logsRequestID = listener.settings.requestID
     }
 
     func opened(_ stream: HTTP2StreamHandler) {

@@ -206,12 +206,14 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
                 }
             }()
             perform(machine.headRefused(status: code, reason: reason))
-        case .success(let request):
+        case .success(var request):
+            let settings = connection.listener.settings
+            let trusted = settings.isTrustedProxy.map { $0(connection.log.remoteAddress) } ?? false
+            if settings.requestID { RequestID.apply(to: &request, peerTrusted: trusted) }
             self.request = request
             suppressBody = request.method == .HEAD
             connection.opened(self)
-            let settings = connection.listener.settings
-            if let isTrusted = settings.isTrustedProxy, isTrusted(connection.log.remoteAddress) {
+            if trusted, let isTrusted = settings.isTrustedProxy {
                 client = RealIP.client(of: request, peer: connection.log.remoteAddress, isTrusted: isTrusted)
             }
             perform(machine.headReceived(endStream: endStream))

@@ -14,17 +14,7 @@ struct RedirectResponder: Responder {
     }
 
     func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
-        var location = ""
-        for part in redirect.to {
-            switch part {
-            case .literal(let text): location += text
-            case .variable(.host): location += request.host ?? ""
-            case .variable(.uri): location += request.target
-            case .variable(.path): location += request.path
-            case .variable(.query): location += request.query ?? ""
-            case .variable(.clientIP): location += writer.clientAddress
-            }
-        }
+        let location = redirect.to.expand(for: request, clientAddress: writer.clientAddress)
         let body = ByteBuffer(string: "redirecting to \(location)\n")
         writer.respond(ResponseHead(status: HTTPResponseStatus(statusCode: redirect.status),
                                     headers: HTTPHeaders([("Location", location), ("Content-Type", "text/plain; charset=utf-8")]),

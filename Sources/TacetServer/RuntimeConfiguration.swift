@@ -46,6 +46,7 @@ public struct RuntimeConfiguration: Sendable {
         if !config.trustedProxies.isEmpty, let trusted = try? CIDRList(parsing: config.trustedProxies) {
             settings.isTrustedProxy = { trusted.contains($0) }
         }
+        settings.requestID = config.requestID
         self.settings = settings
         shutdownGrace = TimeAmount(config.timeouts.shutdown)
         accessLog = config.accessLog
@@ -89,6 +90,9 @@ public struct RuntimeConfiguration: Sendable {
     public func makeRouter(upstreams: UpstreamSet) -> Router {
         Router(routes: config.routes.map { route in
             var responder = Self.responder(for: route.action, upstreams: upstreams)
+            if let rules = route.headers, !rules.request.isEmpty || !rules.response.isEmpty {
+                responder = HeaderRulesResponder(rules: rules, next: responder)
+            }
             if !route.allow.isEmpty || !route.deny.isEmpty {
                 // Checked by `ListenerSetup` at check, start and reload: valid here.
                 responder = AccessControlResponder(allow: (try? CIDRList(parsing: route.allow)) ?? CIDRList(),

@@ -104,6 +104,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         self.responder = responder
         self.machine = ConnectionStateMachine(maxRequestsPerConnection: settings.keepaliveRequests)
         self.parser = RequestParser(limits: settings.parserLimits)
+        self.log.logsRequestID = settings.requestID
     }
 
     // MARK: for ResponseWriter
@@ -316,13 +317,16 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         }
     }
 
-    private func startExchange(_ request: Request) {
-        guard machine.requestHeadReceived(keepAlive: request.keepAlive, http10: request.version.minor == 0,
-                                          expectsContinue: request.expectsContinue) == .dispatch else { return }
+    private func startExchange(_ parsed: Request) {
+        guard machine.requestHeadReceived(keepAlive: parsed.keepAlive, http10: parsed.version.minor == 0,
+                                          expectsContinue: parsed.expectsContinue) == .dispatch else { return }
         let id = nextExchangeID
         nextExchangeID += 1
+        var request = parsed
+        let trusted = settings.isTrustedProxy.map { $0(log.remoteAddress) } ?? false
+        if settings.requestID { RequestID.apply(to: &request, peerTrusted: trusted) }
         exchange = Exchange(id: id, request: request, start: now)
-        if let isTrusted = settings.isTrustedProxy, isTrusted(log.remoteAddress) {
+        if trusted, let isTrusted = settings.isTrustedProxy {
             exchange?.client = RealIP.client(of: request, peer: log.remoteAddress, isTrusted: isTrusted)
         }
         let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))

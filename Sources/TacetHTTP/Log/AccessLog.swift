@@ -20,6 +20,8 @@ public struct AccessLogEntry: Sendable {
     public var userAgent: String?
     /// `complete`, or why the request ended early: a `ConnectionEndReason` raw value.
     public var end: String
+    /// X-Request-ID, with `request_id: true`.
+    public var requestID: String? = nil
 }
 
 /// Writes access log lines to a file descriptor: nginx's combined format plus the end reason
@@ -95,6 +97,7 @@ public final class AccessLog: Sendable {
         return "\(e.remoteAddress) - - [\(CommonLogTime.format(epochSeconds: e.epochSeconds))] "
             + "\"\(escape(request))\" \(e.status) \(e.bodyBytes) \"\(escape(e.referer ?? "-"))\" "
             + "\"\(escape(e.userAgent ?? "-"))\" \(formatMs(e.durationMs)) \(e.end)"
+            + (e.requestID.map { " \(escape($0))" } ?? "")
     }
 
     static func json(_ e: AccessLogEntry) -> String {
@@ -102,7 +105,7 @@ public final class AccessLog: Sendable {
             + "\"target\":\"\(escape(e.target))\",\"version\":\"\(e.version)\",\"status\":\(e.status),"
             + "\"bytes\":\(e.bodyBytes),\"duration_ms\":\(formatMs(e.durationMs)),"
             + "\"referer\":\"\(escape(e.referer ?? ""))\",\"user_agent\":\"\(escape(e.userAgent ?? ""))\","
-            + "\"end\":\"\(e.end)\"}"
+            + "\"end\":\"\(e.end)\"" + (e.requestID.map { ",\"request_id\":\"\(escape($0))\"" } ?? "") + "}"
     }
 
     private static func formatMs(_ ms: Double) -> String {

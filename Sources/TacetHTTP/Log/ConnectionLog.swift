@@ -19,6 +19,8 @@ public struct ConnectionLog {
     public var remoteAddress = "-"
     public var bytesIn = 0
     public var bytesOut = 0
+    /// `request_id: true`: the access line ends with the request's X-Request-ID.
+    public var logsRequestID = false
     /// What `observer.bytesTransferred` has been told so far.
     private var reported = (in: 0, out: 0)
     private var ended = false
@@ -77,6 +79,6 @@ public struct ConnectionLog {
             version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? "-",
             status: status, bodyBytes: bytes, durationMs: Double((now - start).nanoseconds) / 1_000_000,
             referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
-            end: end))
+            end: end, requestID: logsRequestID ? request?.headers.first(name: "x-request-id") : nil))
     }
 }

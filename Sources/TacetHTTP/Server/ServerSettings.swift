@@ -6,6 +6,8 @@ public struct ServerSettings: Sendable {
     /// Whether an address is one of `trusted_proxies`: a request from one has its client taken
     /// from X-Forwarded-For (nginx's set_real_ip_from with real_ip_recursive). nil: never.
     public var isTrustedProxy: (@Sendable (String) -> Bool)?
+    /// X-Request-ID on every request (`request_id: true`): see `RequestID`.
+    public var requestID = false
     public var maxConnections = 10_000
     public var keepaliveRequests = 1000
     /// Whole head, from its first byte (nginx `client_header_timeout`).
