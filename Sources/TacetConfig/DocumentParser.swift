@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -34,6 +34,17 @@ struct DocumentParser {
         if let node = top["upstreams"] {
             configuration.upstreams = try UpstreamParser(context: context).upstreams(node)
             context.upstreamNames = Set(configuration.upstreams.map(\.name))
+        }
+        if let node = top["limits"] {
+            let map = try node.mapping(allowedKeys: ["connections_per_client", "requests_per_second_per_client", "burst"])
+            if let n = map["connections_per_client"] { configuration.clientLimits.connectionsPerClient = try n.positiveInteger() }
+            if let n = map["requests_per_second_per_client"] { configuration.clientLimits.requestsPerSecondPerClient = try n.positiveInteger() }
+            if let n = map["burst"] {
+                guard map["requests_per_second_per_client"] != nil else {
+                    throw n.error("burst goes with requests_per_second_per_client")
+                }
+                configuration.clientLimits.burst = try n.integer(in: 0...1_000_000, what: "a number of requests")
+            }
         }
         if let node = top["request_id"] {
             configuration.requestID = try Self.flag(node, "request_id")

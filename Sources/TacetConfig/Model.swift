@@ -31,6 +31,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var trustedProxies: [String] = []
     /// X-Request-ID on every request: kept from a trusted proxy, else made; logged, sent upstream.
     public var requestID = false
+    /// `limits:`: per-client connections and requests.
+    public var clientLimits = ClientLimitsConfig()
     /// Where `trusted_proxies` was given, for errors found when the entries are read.
     public var trustedProxiesLine = 0
 
@@ -237,4 +239,14 @@ public struct AccessLogConfig: Sendable, Equatable {
         self.destination = destination
         self.format = format
     }
+}
+
+/// `limits: { connections_per_client, requests_per_second_per_client, burst }` (none by default).
+public struct ClientLimitsConfig: Sendable, Equatable {
+    public var connectionsPerClient: Int?
+    public var requestsPerSecondPerClient: Int?
+    /// Requests a client may make at once beyond the rate (nginx's `burst`, served without delay).
+    public var burst = 0
+    public init() {}
+    public var isEmpty: Bool { connectionsPerClient == nil && requestsPerSecondPerClient == nil }
 }

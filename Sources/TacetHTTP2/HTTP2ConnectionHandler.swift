@@ -24,12 +24,16 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
     private let shared: HTTP2ConnectionState
     private var endReason: ConnectionEndReason = .serverClose
     private var limitBroken = false
+    private var countedClient: String?
 
     init(shared: HTTP2ConnectionState) { self.shared = shared }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if let ip = context.channel.remoteAddress?.ipAddress { shared.log.remoteAddress = ip }
         shared.listener.observer.connectionOpened()
+        if !(shared.listener.settings.isTrustedProxy?(shared.log.remoteAddress) ?? false) {
+            countClient(shared.log.remoteAddress, context)
+        }
         shared.onIdleAfterFIN = { [weak self] in
             guard self != nil else { return }
             context.close(promise: nil)
@@ -43,6 +47,7 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
             return
         case let client as ClientAddressEvent:
             shared.log.remoteAddress = client.ip
+            countClient(client.ip, context)
         case ChannelEvent.inputClosed:
             shared.inputClosed = true
             endReason = .clientFIN
@@ -88,7 +93,23 @@ final class HTTP2ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// `connections_per_client`, as on HTTP/1.1: one over the limit gets GOAWAY and is closed.
+    private func countClient(_ ip: String, _ context: ChannelHandlerContext) {
+        guard let limiter = shared.listener.settings.clientLimiter, limiter.settings.connectionsPerClient != nil,
+              countedClient == nil else { return }
+        if limiter.acquireConnection(ip) {
+            countedClient = ip
+        } else {
+            shared.listener.observer.clientLimited(limit: "connections")
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        if let ip = countedClient {
+            countedClient = nil
+            shared.listener.settings.clientLimiter?.releaseConnection(ip)
+        }
         shared.onIdleAfterFIN = nil
         shared.log.connectionEnded(reason: endReason, requests: shared.requests, now: context.eventLoop.now)
         context.fireChannelInactive()

@@ -216,6 +216,12 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
             if trusted, let isTrusted = settings.isTrustedProxy {
                 client = RealIP.client(of: request, peer: connection.log.remoteAddress, isTrusted: isTrusted)
             }
+            if let limiter = settings.clientLimiter, let retry = limiter.admitRequest(client ?? connection.log.remoteAddress) {
+                observer.clientLimited(limit: "requests")
+                _ = machine.headReceived(endStream: endStream)
+                ClientLimiter.tooManyRequests(ResponseWriter(sink: self, id: Self.exchangeID), retryAfter: retry)
+                return
+            }
             perform(machine.headReceived(endStream: endStream))
         }
     }

@@ -45,6 +45,9 @@ enum MetricNames {
     static var upstreamExtraBytes: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "upstream", metricName: "extra_bytes", unitName: "total",
         helpText: "Bytes upstreams sent past the end of a response, discarded (never given to a request), by upstream.") }
+    static var clientLimited: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "client", metricName: "limited", unitName: "total",
+        helpText: "Clients over a per-client limit, by limit: connections (closed at once), requests (429).") }
     static var http2ConnectionErrors: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "http2", metricName: "connection_errors", unitName: "total",
         helpText: "HTTP/2 connections closed with GOAWAY because the client broke a limit, by reason: rapid_reset, continuation_flood, empty_data_flood, control_frame_flood, stream_errors, glitches, outbound_buffering.") }

@@ -22,6 +22,8 @@ public final class MetricsObserver: HTTPObserver {
     private let streams: StreamMetrics
     private let upstreamErrors: UpstreamProtocolMetrics
     private let http2Errors: HTTP2ErrorMetrics
+    private let limitedConnections: CoreMetrics.Counter
+    private let limitedRequests: CoreMetrics.Counter
     private let tls: TLSMetrics
     /// Replaced by `configure` on reload; read at scrape time only.
     private let upstreams: NIOLockedValueBox<UpstreamGauges>
@@ -42,6 +44,8 @@ public final class MetricsObserver: HTTPObserver {
         streams = StreamMetrics(handles: handles)
         upstreamErrors = UpstreamProtocolMetrics(handles: handles)
         http2Errors = HTTP2ErrorMetrics(handles: handles)
+        limitedConnections = handles.counter(MetricNames.clientLimited, [("limit", "connections")])
+        limitedRequests = handles.counter(MetricNames.clientLimited, [("limit", "requests")])
         tls = TLSMetrics(handles: handles)
         self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
         for label in routeLabels { _ = table.route(label) }
@@ -99,6 +103,10 @@ public final class MetricsObserver: HTTPObserver {
 
     public func http2ConnectionError(reason: String) {
         http2Errors.record(reason: reason)
+    }
+
+    public func clientLimited(limit: String) {
+        (limit == "connections" ? limitedConnections : limitedRequests).increment()
     }
 
     /// The certificates the running configuration's TLS listeners present (start and reload).

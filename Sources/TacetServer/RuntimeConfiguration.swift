@@ -47,6 +47,17 @@ public struct RuntimeConfiguration: Sendable {
             settings.isTrustedProxy = { trusted.contains($0) }
         }
         settings.requestID = config.requestID
+        if !config.clientLimits.isEmpty {
+            let wanted = ClientLimiter.Settings(connectionsPerClient: config.clientLimits.connectionsPerClient,
+                                                requestsPerSecond: config.clientLimits.requestsPerSecondPerClient.map(Double.init),
+                                                burst: config.clientLimits.burst)
+            // A reload with the same limits keeps the table: open connections stay counted.
+            if let kept = previous?.settings.clientLimiter, kept.settings == wanted {
+                settings.clientLimiter = kept
+            } else {
+                settings.clientLimiter = ClientLimiter(wanted)
+            }
+        }
         self.settings = settings
         shutdownGrace = TimeAmount(config.timeouts.shutdown)
         accessLog = config.accessLog

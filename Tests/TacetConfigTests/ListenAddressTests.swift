@@ -68,3 +68,20 @@ import TacetConfig
         #expect("\(error)".contains("tacet.yaml:2:"), "\(error)")
     }
 }
+
+/// `limits:` per client.
+@Suite struct ClientLimitsConfigTests {
+    @Test func parsesAndRefuses() throws {
+        let config = try parse("""
+            limits: { connections_per_client: 100, requests_per_second_per_client: 50, burst: 100 }
+            """)
+        #expect(config.clientLimits.connectionsPerClient == 100)
+        #expect(config.clientLimits.requestsPerSecondPerClient == 50)
+        #expect(config.clientLimits.burst == 100)
+        #expect(try parse("listen: [\"127.0.0.1:8080\"]").clientLimits.isEmpty)
+        let burstAlone = configError("limits: { burst: 5 }").map { "\($0)" } ?? ""
+        #expect(burstAlone.contains("burst goes with requests_per_second_per_client"), "\(burstAlone)")
+        let unknown = configError("limits: { per_client: 5 }").map { "\($0)" } ?? ""
+        #expect(unknown.contains("unknown key 'per_client'"), "\(unknown)")
+    }
+}

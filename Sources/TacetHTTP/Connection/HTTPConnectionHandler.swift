@@ -70,6 +70,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var processing = false
     var readHeld = false
     var routePausedReads = false
+    private var started = false
+    /// The client this connection is counted against (`connections_per_client`), until it ends.
+    private var countedClient: String?
     /// What the access log says for an exchange its route abandoned: status and end.
     var abandonLog: (Int?, String)?
 
@@ -129,10 +132,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         dateCache = DateCache.current
         allocator = context.channel.allocator
         isWritable = context.channel.isWritable
-        if let address = context.channel.remoteAddress {
-            log.remoteAddress = address.ipAddress ?? "\(address)"
-        }
-        if context.channel.isActive { updateTimer() }
+        // Added after the channel went active (behind ALPN, after the TLS handshake): no
+        // channelActive will come, so the connection starts here.
+        if context.channel.isActive { connectionStarted(context) }
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
@@ -144,12 +146,37 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     public func channelActive(context: ChannelHandlerContext) {
+        connectionStarted(context)
+        context.fireChannelActive()
+    }
+
+    private func connectionStarted(_ context: ChannelHandlerContext) {
+        guard !started else { return }
+        started = true
         observer.connectionOpened()
         if let address = context.channel.remoteAddress {
             log.remoteAddress = address.ipAddress ?? "\(address)"
         }
+        // A peer in trusted_proxies is a balancer carrying many clients: its PROXY header (if
+        // any) names the client to count; without one, it is not limited per client.
+        if let isTrusted = settings.isTrustedProxy, isTrusted(log.remoteAddress) {
+            updateTimer()
+            return
+        }
+        countClient(log.remoteAddress)
         updateTimer()
-        context.fireChannelActive()
+    }
+
+    /// Counts this connection against its client's `connections_per_client`; one over the
+    /// limit is closed at once (staged, no answer).
+    private func countClient(_ ip: String) {
+        guard let limiter = settings.clientLimiter, limiter.settings.connectionsPerClient != nil, countedClient == nil else { return }
+        if limiter.acquireConnection(ip) {
+            countedClient = ip
+        } else {
+            observer.clientLimited(limit: "connections")
+            perform(machine.quiesce())
+        }
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -186,6 +213,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         case let event as ClientAddressEvent:
             // A load balancer's PROXY header: the client is whom it says, not the balancer.
             log.remoteAddress = event.ip
+            countClient(event.ip)
         case is QuiesceEvent:
             perform(machine.quiesce())
             updateTimer()
@@ -199,6 +227,10 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
+        if let ip = countedClient {
+            countedClient = nil
+            settings.clientLimiter?.releaseConnection(ip)
+        }
         isWritable = false
         perform(machine.channelClosed())
         cancelTimers()
@@ -329,7 +361,14 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         if trusted, let isTrusted = settings.isTrustedProxy {
             exchange?.client = RealIP.client(of: request, peer: log.remoteAddress, isTrusted: isTrusted)
         }
-        let handler = responder.respond(to: request, writer: ResponseWriter(connection: self, exchangeID: id))
+        let writer = ResponseWriter(connection: self, exchangeID: id)
+        if let limiter = settings.clientLimiter,
+           let retry = limiter.admitRequest(exchange?.client ?? log.remoteAddress) {
+            observer.clientLimited(limit: "requests")
+            ClientLimiter.tooManyRequests(writer, retryAfter: retry)
+            return
+        }
+        let handler = responder.respond(to: request, writer: writer)
         guard let current = exchange, current.id == id else { return }
         if let handler, !current.responseComplete {
             current.handler = handler

@@ -25,12 +25,16 @@ public protocol HTTPObserver: Sendable {
     /// `rapid_reset`, `continuation_flood`, `empty_data_flood`, `control_frame_flood`,
     /// `stream_errors`, `glitches` or `outbound_buffering`.
     func http2ConnectionError(reason: String)
+    /// A client over a per-client limit: `limit` is `connections` (closed at once) or
+    /// `requests` (429).
+    func clientLimited(limit: String)
 }
 
 extension HTTPObserver {
     public func upstreamProtocolError(upstream: String, reason: String, bytes: Int) {}
     public func tlsHandshake(version: String, outcome: String) {}
     public func http2ConnectionError(reason: String) {}
+    public func clientLimited(limit: String) {}
 }
 
 /// Observes nothing: the default.

@@ -8,6 +8,8 @@ public struct ServerSettings: Sendable {
     public var isTrustedProxy: (@Sendable (String) -> Bool)?
     /// X-Request-ID on every request (`request_id: true`): see `RequestID`.
     public var requestID = false
+    /// Per-client connection and request limits (`limits:`); nil: none.
+    public var clientLimiter: ClientLimiter?
     public var maxConnections = 10_000
     public var keepaliveRequests = 1000
     /// Whole head, from its first byte (nginx `client_header_timeout`).
