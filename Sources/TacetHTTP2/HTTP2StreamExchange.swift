@@ -7,18 +7,28 @@ import TacetHTTP
 
 /// One HTTP/2 stream: its request given to the same routes HTTP/1.1 requests go to, through a
 /// `ResponseWriter` whose sink is this stream. `StreamMachine` decides; this carries it out:
-/// frames in, frames out, the route's body and cancellation, the access line.
-final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
-    typealias InboundIn = HTTP2Frame.FramePayload
-    typealias OutboundIn = HTTP2Frame.FramePayload
-    typealias OutboundOut = HTTP2Frame.FramePayload
-
+/// frames in and out through the connection's `HTTP2Streams` (a stream is a value there, not a
+/// channel: NIO's per-stream channels cost half the throughput), the route's body (held while
+/// the route pauses it, the window not reopened meanwhile), cancellation, the access line.
+final class HTTP2StreamExchange: ResponseSink {
     /// The one exchange of a stream.
     private static let exchangeID: UInt64 = 1
 
+    let id: HTTP2StreamID
     private let connection: HTTP2ConnectionState
+    private unowned let streams: HTTP2Streams
     private var machine: StreamMachine
-    private var context: ChannelHandlerContext?
+    /// Until NIOHTTP2 reports the stream closed.
+    private var open = true
+    /// Body the route paused (its upstream is full): delivered when it resumes.
+    private var paused = false
+    private var heldBody: [ByteBuffer] = []
+    private var heldEnd = false
+    /// Flow-control credit owed to the client for body the route has taken (sent by `HTTP2Streams`).
+    var creditOwed = 0
+    /// DATA written but not yet passed to the socket (held by flow control or the channel).
+    private var unsent = 0
+    private var reportedWritable = true
     private var request: Request?
     private var handler: (any RequestHandler)?
     private var status: Int?
@@ -32,8 +42,10 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
     /// What the access line says instead, when the route gave up (status, end).
     private var abandonLog: (Int?, String?)?
 
-    init(connection: HTTP2ConnectionState, eventLoop: any EventLoop) {
+    init(id: HTTP2StreamID, connection: HTTP2ConnectionState, streams: HTTP2Streams, eventLoop: any EventLoop) {
+        self.id = id
         self.connection = connection
+        self.streams = streams
         self.eventLoop = eventLoop
         self.machine = StreamMachine(maxBodySize: connection.listener.settings.parserLimits.maxBodySize)
         self.start = .now()
@@ -42,26 +54,28 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
     // MARK: ResponseSink
 
     let eventLoop: any EventLoop
-    var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    var allocator: ByteBufferAllocator { streams.allocator }
+    /// The connection takes bytes, and this stream has less than 64 KiB waiting for its window.
+    var isWritable: Bool { open && streams.parentWritable && unsent < 64 * 1024 }
     var remoteAddressString: String { connection.log.remoteAddress }
     var observer: any HTTPObserver { connection.listener.observer }
     var logger: Logger { connection.log.logger }
 
-    func isCurrent(_ id: UInt64) -> Bool { context != nil && !machine.done && machine.response != .ended }
+    func isCurrent(_ id: UInt64) -> Bool { open && !machine.done && machine.response != .ended }
     func clientAddress(_ id: UInt64) -> String { client ?? connection.log.remoteAddress }
     func acceptsInterim(_ id: UInt64) -> Bool { status == nil && !machine.done }
     func setRouteLabel(_ id: UInt64, _ label: String) { routeLabelValue = label }
     func routeLabel(_ id: UInt64) -> String { routeLabelValue }
 
     func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
-        guard let context, self.status == nil, !machine.done, (100..<200).contains(status.code), status.code != 101 else { return false }
-        context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: ResponseFields.interim(status, headers: headers)))), promise: nil)
+        guard open, self.status == nil, !machine.done, (100..<200).contains(status.code), status.code != 101 else { return false }
+        streams.write(self.id, .headers(.init(headers: ResponseFields.interim(status, headers: headers))))
+        streams.flush()
         return true
     }
 
     func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool) {
-        guard let context, status == nil, !machine.done else { return }
+        guard open, status == nil, !machine.done else { return }
         let code = Int(head.status.code)
         status = code
         machine.responseStarted()
@@ -69,62 +83,91 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
         let block = ResponseFields.block(for: head, date: HTTPDate.now)
         let bodyBytes = suppressBody ? 0 : (body?.readableBytes ?? 0)
         let headersEnd = suppressBody || (end && bodyBytes == 0)
-        context.write(wrapOutboundOut(.headers(.init(headers: block, endStream: headersEnd))), promise: nil)
+        streams.write(self.id, .headers(.init(headers: block, endStream: headersEnd)))
         endStreamSent = headersEnd
         if let body, bodyBytes > 0 {
             bodyBytesOut += bodyBytes
-            context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(body), endStream: end))), promise: nil)
+            writeData(.byteBuffer(body), end: end)
             endStreamSent = end
         }
         // The response is over before the flush: sending END_STREAM on a stream whose request
         // ended closes it inside the flush, and that close must not read as a reset.
         let finished = end ? machine.responseEnded() : .none
-        if flush || end { context.flush() }
+        if flush || end { streams.flush() }
         perform(finished)
     }
 
     func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool) {
-        guard let context, status != nil, !machine.done, machine.response != .ended else { return }
+        guard open, status != nil, !machine.done, machine.response != .ended else { return }
         guard !suppressBody, !endStreamSent, buffer.readableBytes > 0 else { return }
         bodyBytesOut += buffer.readableBytes
-        context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(buffer)))), promise: nil)
-        if flush { context.flush() }
+        writeData(.byteBuffer(buffer), end: false)
+        if flush { streams.flush() }
     }
 
-    func flushResponse(_ id: UInt64) { context?.flush() }
+    func flushResponse(_ id: UInt64) { if open { streams.flush() } }
+
+    /// A DATA frame, its bytes counted as unsent until NIOHTTP2 passes it on (the client's
+    /// window may hold it): what `isWritable` reads.
+    private func writeData(_ data: IOData, end: Bool, then: (@Sendable (Result<Void, any Error>) -> Void)? = nil) {
+        let size = data.readableBytes
+        if end && then == nil {
+            streams.write(self.id, .data(.init(data: data, endStream: true)))
+            return
+        }
+        unsent += size
+        let promise = eventLoop.makePromise(of: Void.self)
+        streams.write(self.id, .data(.init(data: data, endStream: end)), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            unsent -= size
+            then?(result)
+            if !reportedWritable && isWritable {
+                reportedWritable = true
+                handler?.writabilityChanged(true)
+            }
+        }
+        if reportedWritable && !isWritable {
+            reportedWritable = false
+            handler?.writabilityChanged(false)
+        }
+    }
 
     func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) {
         let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
-        guard let context, status != nil, !machine.done, !suppressBody, !endStreamSent, count > 0 else {
+        guard open, status != nil, !machine.done, !suppressBody, !endStreamSent, count > 0 else {
             try? handle.close()
             return
         }
         bodyBytesOut += count
         let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count)
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        context.write(wrapOutboundOut(.data(.init(data: .fileRegion(region)))), promise: promise)
-        context.flush()
-        promise.futureResult.whenComplete { _ in try? handle.close() }
+        writeData(.fileRegion(region), end: false) { _ in try? handle.close() }
+        streams.flush()
     }
 
     func endResponse(_ id: UInt64) {
-        guard let context, status != nil, !machine.done, machine.response != .ended else { return }
+        guard open, status != nil, !machine.done, machine.response != .ended else { return }
         if !endStreamSent {
-            context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(ByteBuffer()), endStream: true))), promise: nil)
+            streams.write(self.id, .data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)))
             endStreamSent = true
         }
         let finished = machine.responseEnded()
-        context.flush()
+        streams.flush()
         perform(finished)
     }
 
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool) {
-        // A paused stream reads nothing and so opens no flow-control window: the client stops.
-        // Turning autoRead back on does not read by itself on a stream channel: read, so the
-        // frames it holds are delivered and the window opens again.
-        guard let context else { return }
-        context.channel.setOption(.autoRead, value: !paused).whenFailure { _ in }
-        if !paused { context.read() }
+        // While paused, what arrives is held and its window not reopened: the client stops once
+        // the window is spent. Resumed, the held body goes to the route and the credit back.
+        self.paused = paused
+        guard !paused else { return }
+        let held = heldBody
+        heldBody = []
+        for bytes in held where !self.paused { deliver(bytes) }
+        if !self.paused && heldEnd {
+            heldEnd = false
+            handler?.requestEnded()
+        }
+        streams.sendCredit(for: self)
     }
 
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
@@ -140,20 +183,10 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
         handler?.clientHalfClosed()
     }
 
-    // MARK: channel events
+    // MARK: from the connection
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        start = context.eventLoop.now
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        bodyTimer?.cancel()
-        self.context = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+    func receive(_ payload: HTTP2Frame.FramePayload) {
+        switch payload {
         case .headers(let headers):
             if machine.request == .awaitingHead {
                 headReceived(headers.headers, endStream: headers.endStream)
@@ -166,8 +199,13 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
             let action = machine.dataReceived(bytes: buffer.readableBytes, endStream: frame.endStream)
             if case .deliverBody(let ended) = action {
                 armBodyTimer(ended: ended)
-                if buffer.readableBytes > 0 { handler?.requestBodyPart(buffer) }
-                if ended { handler?.requestEnded() }
+                if paused {
+                    if buffer.readableBytes > 0 { heldBody.append(buffer) }
+                    if ended { heldEnd = true }
+                } else {
+                    deliver(buffer)
+                    if ended { handler?.requestEnded() }
+                }
             } else {
                 perform(action)
             }
@@ -176,21 +214,28 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
         }
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        handler?.writabilityChanged(context.channel.isWritable)
-        context.fireChannelWritabilityChanged()
+    private func deliver(_ buffer: ByteBuffer) {
+        creditOwed += buffer.readableBytes
+        if buffer.readableBytes > 0 { handler?.requestBodyPart(buffer) }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        let connectionGone = !(context.channel.parent?.isActive ?? false)
+    /// Body the client may send again (flow control): none while paused or once it has all come.
+    var mayTakeCredit: Bool { !paused && machine.request == .body && open }
+
+    func parentWritabilityChanged() {
+        let writable = isWritable
+        guard writable != reportedWritable else { return }
+        reportedWritable = writable
+        handler?.writabilityChanged(writable)
+    }
+
+    /// NIOHTTP2 closed the stream: both ends done, a reset (either side's), or the connection went.
+    func closed(connectionGone: Bool) {
+        guard open else { return }
+        bodyTimer?.cancel()
         perform(machine.streamClosed(connectionGone: connectionGone))
+        open = false
         connection.ended(self)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A stream error (NIOHTTP2 resets the stream): the close that follows cancels the route.
-        context.fireErrorCaught(error)
     }
 
     // MARK: the exchange
@@ -254,16 +299,18 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
             handler = nil
             route?.cancel(reason)
             logExchange(status: abandonLog?.0 ?? status ?? 499, end: abandonLog?.1 ?? end)
-            if let reset, let context {
-                context.writeAndFlush(wrapOutboundOut(.rstStream(reset)), promise: nil)
+            if let reset, open {
+                streams.write(self.id, .rstStream(reset))
+                streams.flush()
             }
             connection.ended(self)
         case .finished(let stopUpload):
             bodyTimer?.cancel()
             handler = nil
             logExchange(status: status ?? 0, end: "complete")
-            if stopUpload, let context {
-                context.writeAndFlush(wrapOutboundOut(.rstStream(.noError)), promise: nil)
+            if stopUpload, open {
+                streams.write(self.id, .rstStream(.noError))
+                streams.flush()
             }
             connection.ended(self)
         }
@@ -279,8 +326,8 @@ final class HTTP2StreamHandler: ChannelDuplexHandler, ResponseSink {
     private func armBodyTimer(ended: Bool) {
         bodyTimer?.cancel()
         bodyTimer = nil
-        guard !ended, let context else { return }
-        bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(in: connection.listener.settings.bodyTimeout) { [self] in
+        guard !ended, open else { return }
+        bodyTimer = eventLoop.assumeIsolated().scheduleTask(in: connection.listener.settings.bodyTimeout) { [self] in
             perform(machine.bodyTimedOut())
         }
     }
