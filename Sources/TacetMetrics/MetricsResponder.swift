@@ -28,12 +28,25 @@ public struct MetricsResponder: Responder {
         return nil
     }
 
-    /// The admin listener's routes: `/metrics`, and `/health` answering "ok" while the process
-    /// serves (for a load balancer or an orchestrator's liveness check).
-    public static func adminRouter(metrics: MetricsObserver) -> Router {
+    /// The admin listener's routes: `/metrics`; `/health` (and `/healthz`) answering "ok" while
+    /// the process serves (liveness); `/ready` answering "ok" until a graceful stop begins, then
+    /// 503 "draining", so an orchestrator or balancer sends no new traffic while it drains.
+    public static func adminRouter(metrics: MetricsObserver, isDraining: @escaping @Sendable () -> Bool = { false }) -> Router {
         Router(routes: [
             Router.Route(host: nil, pathPrefix: "/metrics", responder: MetricsResponder(metrics: metrics)),
             Router.Route(host: nil, pathPrefix: "/health", responder: FixedResponder(status: .ok, body: "ok\n")),
+            Router.Route(host: nil, pathPrefix: "/ready", responder: ReadyResponder(isDraining: isDraining)),
         ])
+    }
+}
+
+/// `/ready`: 200 while serving, 503 once draining.
+struct ReadyResponder: Responder {
+    let isDraining: @Sendable () -> Bool
+    private static let ready = FixedResponder(status: .ok, body: "ok\n")
+    private static let draining = FixedResponder(status: .serviceUnavailable, body: "draining\n")
+
+    func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
+        (isDraining() ? Self.draining : Self.ready).respond(to: request, writer: writer)
     }
 }

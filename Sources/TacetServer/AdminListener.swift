@@ -13,6 +13,8 @@ final class AdminListener: Sendable {
     private let server: HTTPServer
     /// The configured address it listens on; a reload may move it (`move(to:)`).
     private let address: NIOLockedValueBox<ListenAddress>
+    /// Set when a graceful stop begins: `/ready` answers 503 from then on.
+    private let draining = NIOLockedValueBox(false)
 
     /// `routeLabels`: the public router's, so every route is exported from the start.
     init(config: AdminConfig, routeLabels: [String], upstreams: UpstreamSet, group: any EventLoopGroup, logger: Logger) {
@@ -21,8 +23,10 @@ final class AdminListener: Sendable {
         var settings = ServerSettings()
         // A handful of scrapers at most; a flood here must not take descriptors from real traffic.
         settings.maxConnections = 64
+        let draining = self.draining
         server = HTTPServer(group: group,
-                            state: ListenerState(settings: settings, responder: MetricsResponder.adminRouter(metrics: metrics),
+                            state: ListenerState(settings: settings,
+                                                 responder: MetricsResponder.adminRouter(metrics: metrics) { draining.withLockedValue { $0 } },
                                                  accessLog: nil),
                             logger: logger)
     }
@@ -54,6 +58,11 @@ final class AdminListener: Sendable {
         let bound = try await server.listen([(newAddress.host, newAddress.port)]).addresses.first
         address.withLockedValue { $0 = newAddress }
         return bound
+    }
+
+    /// A graceful stop began: not ready any more.
+    func startDraining() {
+        draining.withLockedValue { $0 = true }
     }
 
     func shutdown() async {

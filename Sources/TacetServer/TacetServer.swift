@@ -123,6 +123,7 @@ public final class TacetServer: Sendable {
 
     /// Graceful stop: no new connections, in-flight requests finish within the shutdown timeout.
     public func shutdown() async {
+        admin?.startDraining()
         let generation = current.withLockedValue { $0 }
         generation.healthChecker.stop()
         let listeners = streams.withLockedValue { s in
