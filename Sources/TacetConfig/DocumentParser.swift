@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -34,6 +34,10 @@ struct DocumentParser {
         if let node = top["upstreams"] {
             configuration.upstreams = try UpstreamParser(context: context).upstreams(node)
             context.upstreamNames = Set(configuration.upstreams.map(\.name))
+        }
+        if let node = top["shutdown_delay"] {
+            // 0 (the default) is allowed here: no delay.
+            configuration.timeouts.shutdownDelay = (try? node.string()).map { ["0", "0s"].contains($0) } == true ? .zero : try node.duration()
         }
         if let node = top["limits"] {
             let map = try node.mapping(allowedKeys: ["connections_per_client", "requests_per_second_per_client", "burst"])

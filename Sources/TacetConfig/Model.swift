@@ -196,6 +196,10 @@ public struct Timeouts: Sendable, Equatable {
     public var lingerTotal: Duration
     /// Grace period for in-flight requests on SIGTERM.
     public var shutdown: Duration
+    /// On SIGTERM, how long to keep accepting (with the admin listener's `/ready` answering 503)
+    /// before the listeners close: time for a balancer's health checks to take this instance out,
+    /// so no connection lands in a closing accept queue. 0 by default.
+    public var shutdownDelay: Duration = .zero
 
     public init(
         header: Duration = .seconds(60),

@@ -15,6 +15,8 @@ public struct RuntimeConfiguration: Sendable {
     public var settings: ServerSettings
     public let config: TacetConfiguration
     public var shutdownGrace: TimeAmount
+    /// Accepting on, `/ready` 503, for this long after SIGTERM before the listeners close.
+    public var shutdownDelay: TimeAmount
     public var accessLog: AccessLogConfig
     /// One group per configured upstream, keyed by name: shared by proxy routes and streams, so
     /// counts and health are one view of each server.
@@ -60,6 +62,7 @@ public struct RuntimeConfiguration: Sendable {
         }
         self.settings = settings
         shutdownGrace = TimeAmount(config.timeouts.shutdown)
+        shutdownDelay = TimeAmount(config.timeouts.shutdownDelay)
         accessLog = config.accessLog
         self.config = config
         var groups: [String: UpstreamGroup] = [:]

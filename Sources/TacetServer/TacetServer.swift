@@ -125,6 +125,9 @@ public final class TacetServer: Sendable {
     public func shutdown() async {
         admin?.startDraining()
         let generation = current.withLockedValue { $0 }
+        // Not ready any more, still accepting: a balancer checking /ready stops sending first.
+        let delay = generation.runtime.shutdownDelay
+        if delay > .zero { try? await Task.sleep(nanoseconds: UInt64(delay.nanoseconds)) }
         generation.healthChecker.stop()
         let listeners = streams.withLockedValue { s in
             defer { s = [] }
