@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
@@ -261,4 +262,39 @@ final class PausingHandler: RequestHandler {
     }
 
     func cancel(_ reason: ConnectionEndReason) {}
+}
+
+/// An HTTP/1.1 connection on a TLS listener that offers h2: its handler is added after ALPN,
+/// when the channel is already active, and must still report the connection opened and closed.
+@Suite("HTTP/1.1 behind ALPN: connection metrics")
+struct ALPNHTTP1MetricsTests {
+    final class Counts: HTTPObserver, Sendable {
+        let counts = NIOLockedValueBox((opened: 0, closed: 0))
+        func connectionOpened() { counts.withLockedValue { $0.opened += 1 } }
+        func connectionClosed(reason: ConnectionEndReason) { counts.withLockedValue { $0.closed += 1 } }
+        func bytesTransferred(in: Int, out: Int) {}
+        func requestFinished(route: String, status: Int, durationNanoseconds: Int64, end: String) {}
+        func probeSent(route: String) {}
+        func probeAnsweredByReset(route: String) {}
+    }
+
+    @Test func openedAndClosedAreBothCounted() async throws {
+        let certificate = try TestCertificate.make(names: ["localhost"])
+        let tls = try ServerTLS(certificates: [try certificate.loaded], minimumVersion: .tlsv12, handshakeTimeout: .seconds(10),
+                                http2: true, logger: TLSTests.logger)
+        let counts = Counts()
+        let live = try await LiveServer.start(prelude: tls, protocols: HTTP2Protocols(mode: .alpn), observer: counts) { _ in
+            [Router.Route(host: nil, pathPrefix: "/", responder: FixedResponder(status: .ok, body: "h1\n"))]
+        }
+        try await whileRunning(live) {
+            let client = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
+                                                         trusting: [certificate.certificate], group: TLSTests.group)
+            try await client.send("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            let (text, _) = await client.readToEnd()
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            await client.close()
+            #expect(await eventually { counts.counts.withLockedValue { $0.closed } == 1 })
+            #expect(counts.counts.withLockedValue { $0.opened } == 1)
+        }
+    }
 }
