@@ -116,7 +116,7 @@ let package = Package(
         ]),
         // The TCP stream proxy: two channels glued, FIN, RST and backpressure per direction.
         .target(name: "TacetStream", dependencies: [
-            "TacetUpstream", "TacetTunnel",
+            "TacetUpstream", "TacetTunnel", "TacetProxyProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -183,7 +183,7 @@ let package = Package(
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe", "TacetTestSupport"]),
         .testTarget(name: "TacetStreamTests", dependencies: [
-            "TacetStream", "TacetUpstream", "TacetProbe", "TacetTestSupport",
+            "TacetStream", "TacetUpstream", "TacetProbe", "TacetTestSupport", "TacetProxyProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -133,6 +133,8 @@ public struct StreamConfig: Sendable, Equatable {
     public var connectTimeout: Duration
     /// TLS terminated for the clients; nil: plain TCP.
     public var tls: TLSListenerConfig?
+    /// `send_proxy_protocol: v1 | v2`: a PROXY header to the upstream first; nil: none.
+    public var sendProxyProtocol: String?
     /// Line of the entry in the config file (0 when not from a file).
     public var line: Int
 

@@ -94,9 +94,11 @@ public struct RuntimeConfiguration: Sendable {
             case .address(let address):
                 group = StreamSettings.singleServer(host: address.host, port: address.port)
             }
-            return StreamSettings(host: stream.listen.host, port: stream.listen.port, group: group,
-                                  connectTimeout: TimeAmount(stream.connectTimeout),
-                                  halfCloseTimeout: TimeAmount(stream.halfCloseTimeout))
+            var settings = StreamSettings(host: stream.listen.host, port: stream.listen.port, group: group,
+                                          connectTimeout: TimeAmount(stream.connectTimeout),
+                                          halfCloseTimeout: TimeAmount(stream.halfCloseTimeout))
+            settings.sendProxyProtocol = stream.sendProxyProtocol.flatMap(ProxyHeaderEncoder.Version.init(rawValue:))
+            return settings
         }
     }
 

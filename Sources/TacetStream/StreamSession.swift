@@ -31,6 +31,11 @@ final class StreamSession: TunnelSessionDelegate {
     /// The client's channel, with its `GlueHandler` (made on `tunnel`) in the pipeline.
     func attachClient(_ channel: any Channel) { clientChannel = channel }
 
+    /// The client's address and the one it connected to, for a PROXY header.
+    var clientAddresses: (source: SocketAddress?, destination: SocketAddress?) {
+        (clientChannel?.remoteAddress, clientChannel?.localAddress)
+    }
+
     /// The upstream connected, its `GlueHandler` in place: glue the two sides and read both.
     func glue(server: Int) {
         self.server = server

@@ -1,4 +1,5 @@
 import NIOCore
+import TacetProxyProtocol
 import TacetTunnel
 import TacetUpstream
 
@@ -15,6 +16,10 @@ public struct StreamSettings: Sendable {
     public var observer: any StreamObserver
     /// What each client connection gets before the glue (TLS termination); nil: plain TCP.
     public var prelude: (any ConnectionPrelude)?
+    /// `send_proxy_protocol`: a PROXY header with the client's address first on every upstream
+    /// connection (for an upstream that reads it: another Tacet, HAProxy, nginx, PostgreSQL behind
+    /// a pooler...); nil: none.
+    public var sendProxyProtocol: ProxyHeaderEncoder.Version?
 
     public init(host: String, port: Int, group: UpstreamGroup, connectTimeout: TimeAmount = .seconds(5),
                 halfCloseTimeout: TimeAmount = .seconds(60), observer: any StreamObserver = NoStreamObserver()) {

@@ -3,6 +3,7 @@ import NIOCore
 import TacetTunnel
 import NIOPosix
 import TacetUpstream
+import TacetProxyProtocol
 
 /// Connects a session's upstream side: picks a server, connects on the client's event loop
 /// with the connect timeout, and on failure tries the next server not tried yet. When none is
@@ -83,6 +84,12 @@ struct UpstreamConnector: Sendable {
                         session.finishAbandoned()
                         return
                     }
+                    if let version = settings.sendProxyProtocol {
+                        // First on the wire, before any byte of the client's.
+                        let (source, destination) = session.clientAddresses
+                        let header = ProxyHeaderEncoder.encode(version, source: Self.proxied(source), destination: Self.proxied(destination))
+                        channel.writeAndFlush(ByteBuffer(bytes: header), promise: nil)
+                    }
                     session.glue(server: index)
                 case .failure(let error):
                     group.recordFailure(index)
@@ -93,5 +100,10 @@ struct UpstreamConnector: Sendable {
                     connect(session: session, loop: loop, tried: tried.union([index]))
                 }
             }
+    }
+
+    static func proxied(_ address: SocketAddress?) -> ProxiedAddress? {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
+        return ProxiedAddress(ip: ip, port: port)
     }
 }

@@ -120,7 +120,7 @@ import Testing
             ("streams:\n  - listen: \"127.0.0.1:1\"\n    upstream: db\n",
              "tacet.yaml:3:15: streams[0].upstream: unknown upstream 'db' (no upstreams are configured)"),
             ("streams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:2\", proxy_timeout: 1s }\n",
-             "tacet.yaml:2:49: streams[0]: unknown key 'proxy_timeout' (expected one of: listen, to, upstream, half_close_timeout, connect_timeout, tls)"),
+             "tacet.yaml:2:49: streams[0]: unknown key 'proxy_timeout' (expected one of: listen, to, upstream, half_close_timeout, connect_timeout, tls, send_proxy_protocol)"),
             ("streams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:2\" }\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:3\" }\n",
              "tacet.yaml:3:5: streams[1]: address '127.0.0.1:1' is already used by another listener"),
             ("listen: \"127.0.0.1:1\"\nstreams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:3\" }\n",
@@ -133,5 +133,21 @@ import Testing
         for (yaml, expected) in cases {
             #expect(configError(yaml)?.description == expected)
         }
+    }
+}
+
+@Suite struct SendProxyProtocolConfigTests {
+    @Test func parsesV1V2AndRefusesOthers() throws {
+        let config = try parse("""
+            streams:
+              - { listen: "127.0.0.1:6000", to: "127.0.0.1:6001", send_proxy_protocol: v2 }
+              - { listen: "127.0.0.1:6002", to: "127.0.0.1:6003" }
+            """)
+        #expect(config.streams.map(\.sendProxyProtocol) == ["v2", nil])
+        let error = configError("""
+            streams:
+              - { listen: "127.0.0.1:6000", to: "127.0.0.1:6001", send_proxy_protocol: v3 }
+            """).map { "\($0)" } ?? ""
+        #expect(error.contains("send_proxy_protocol is v1 or v2, not 'v3'"), "\(error)")
     }
 }

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TacetStream
+import TacetProxyProtocol
 import TacetTestSupport
 import TacetUpstream
 
@@ -15,16 +16,17 @@ final class StreamFixture: Stoppable, @unchecked Sendable {
     let logs: LogCapture
 
     init(servers: [Int], halfCloseTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5),
-         threads: Int = 1) async throws {
+         threads: Int = 1, sendProxyProtocol: ProxyHeaderEncoder.Version? = nil) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         logs = LogCapture()
         let capture = logs
         let logger = Logger(label: "test") { _ in CapturingLogHandler(capture: capture) }
         let upstream = UpstreamGroup(name: "test", servers: servers.map { UpstreamServer(host: "127.0.0.1", port: $0) },
                                      balance: .roundRobin, maxFails: 1, failTimeout: .seconds(10))
-        listener = StreamListener(group: group, settings: StreamSettings(
-            host: "127.0.0.1", port: 0, group: upstream, connectTimeout: connectTimeout, halfCloseTimeout: halfCloseTimeout),
-            logger: logger)
+        var settings = StreamSettings(host: "127.0.0.1", port: 0, group: upstream, connectTimeout: connectTimeout,
+                                      halfCloseTimeout: halfCloseTimeout)
+        settings.sendProxyProtocol = sendProxyProtocol
+        listener = StreamListener(group: group, settings: settings, logger: logger)
         port = try await listener.start().port ?? 0
     }
 
