@@ -14,13 +14,8 @@ enum ResponseFields {
         block.add(name: ":status", value: String(head.status.code))
         block.add(name: "server", value: "tacet")
         block.add(name: "date", value: date)
-        if let encoded = head.encodedFields, head.headers.isEmpty {
-            // A proxied response's fields arrive as bytes only: read them back.
-            forEachLine(encoded) { name, value in add(name, value, to: &block) }
-        } else {
-            // A fixed response has both: its `headers` spare parsing the bytes on every answer.
-            for (name, value) in head.headers { add(name, value, to: &block) }
-        }
+        // A fixed response's `headers` spare reading its bytes back on every answer.
+        for (name, value) in head.fields { add(name, value, to: &block) }
         if case .length(let n) = head.body, head.status.code != 204, head.status.code != 304 {
             block.add(name: "content-length", value: String(n))
         } else if head.body == .empty, head.status.code >= 200, head.status.code != 204, head.status.code != 304 {
@@ -41,18 +36,5 @@ enum ResponseFields {
         if FieldNames.isHopByHop(name) || name.lowercasedASCIIEquals("content-length")
             || name.lowercasedASCIIEquals("te") || name.lowercasedASCIIEquals("proxy-connection") { return }
         block.add(name: name.lowercased(), value: value)
-    }
-
-    /// Each `Name: value\r\n` line of `bytes` (already checked when they were parsed or built).
-    private static func forEachLine(_ bytes: ByteBuffer, _ body: (String, String) -> Void) {
-        let text = String(buffer: bytes)
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = String(line[..<colon])
-            var value = line[line.index(after: colon)...]
-            while let f = value.first, f == " " || f == "\t" { value = value.dropFirst() }
-            while let l = value.last, l == " " || l == "\t" { value = value.dropLast() }
-            body(name, String(value))
-        }
     }
 }

@@ -20,16 +20,7 @@ final class HTTP2ProbeConnection: Sendable {
     static func connect(_ target: HTTPTarget, trust: TLSRelay.Trust, group: any EventLoopGroup,
                         timeout: Double) throws -> HTTP2ProbeConnection {
         let recorder = ProbeFrameRecorder()
-        let context: NIOSSLContext? = try target.isTLS ? {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.applicationProtocols = ["h2"]
-            switch trust {
-            case .system: break
-            case .certificates(let roots): configuration.trustRoots = .certificates(roots)
-            case .none: configuration.certificateVerification = .none
-            }
-            return try NIOSSLContext(configuration: configuration)
-        }() : nil
+        let context: NIOSSLContext? = target.isTLS ? try NIOSSLContext(configuration: trust.clientConfiguration(alpn: ["h2"])) : nil
         let serverName = (try? SocketAddress(ipAddress: target.host, port: 0)) == nil ? target.host : nil
         let channel: any Channel
         do {

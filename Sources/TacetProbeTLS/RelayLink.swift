@@ -206,15 +206,3 @@ final class RemoteSide: ChannelInboundHandler {
         if how == "RST" { link.serverReset() } else { link.serverFIN(how) }
     }
 }
-
-extension Channel {
-    /// Closes at the socket, under NIOSSL: a close through it would send `close_notify` and wait
-    /// (up to its shutdown timeout) for the server's, after a failed handshake too.
-    func closeBelowTLS() {
-        if eventLoop.inEventLoop, let end = try? pipeline.syncOperations.handler(type: SocketEnd.self) {
-            end.closeNow()
-        } else {
-            eventLoop.execute { (try? self.pipeline.syncOperations.handler(type: SocketEnd.self))?.closeNow() }
-        }
-    }
-}

@@ -20,6 +20,18 @@ public final class TLSRelay: ProbeTLSConnector, Sendable {
         case certificates([NIOSSLCertificate])
         /// Nothing checked (`--insecure`): for self-signed servers.
         case none
+
+        /// A client configuration that believes what this says, offering `alpn`.
+        func clientConfiguration(alpn: [String]) -> TLSConfiguration {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.applicationProtocols = alpn
+            switch self {
+            case .system: break
+            case .certificates(let roots): configuration.trustRoots = .certificates(roots)
+            case .none: configuration.certificateVerification = .none
+            }
+            return configuration
+        }
     }
 
     private let group: MultiThreadedEventLoopGroup
@@ -28,14 +40,7 @@ public final class TLSRelay: ProbeTLSConnector, Sendable {
     private let pairing: Pairing
 
     public init(trust: Trust) throws {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.applicationProtocols = ["http/1.1"]
-        switch trust {
-        case .system: break
-        case .certificates(let roots): configuration.trustRoots = .certificates(roots)
-        case .none: configuration.certificateVerification = .none
-        }
-        context = try NIOSSLContext(configuration: configuration)
+        context = try NIOSSLContext(configuration: trust.clientConfiguration(alpn: ["http/1.1"]))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pairing = Pairing()
         do {

@@ -42,14 +42,7 @@ final class HeaderEditingSink: ResponseSink {
     /// back first, and the bytes dropped, so the edited fields are the ones sent.
     func edited(_ head: ResponseHead) -> ResponseHead {
         var head = head
-        var headers = head.headers
-        if headers.isEmpty, let encoded = head.encodedFields {
-            for line in String(buffer: encoded).split(separator: "\r\n") {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                let value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-                headers.add(name: String(line[..<colon]), value: String(value))
-            }
-        }
+        var headers = head.fields
         for name in remove { headers.remove(name: name) }
         for (name, value) in set { headers.replaceOrAdd(name: name, value: value) }
         head.headers = headers

@@ -28,4 +28,14 @@ extension Channel {
         }
         close(promise: nil)
     }
+
+    /// Closes at the socket, under TLS (see `SocketEnd`): no `close_notify`, no wait of up to
+    /// NIOSSL's shutdown timeout for the peer's. A plain close where there is no `SocketEnd`.
+    public func closeBelowTLS() {
+        if eventLoop.inEventLoop {
+            if let end = try? pipeline.syncOperations.handler(type: SocketEnd.self) { end.closeNow() } else { close(promise: nil) }
+        } else {
+            eventLoop.execute { self.closeBelowTLS() }
+        }
+    }
 }

@@ -70,9 +70,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     private var processing = false
     var readHeld = false
     var routePausedReads = false
-    private var started = false
+    var started = false
     /// The client this connection is counted against (`connections_per_client`), until it ends.
-    private var countedClient: String?
+    var countedClient: String?
     /// What the access log says for an exchange its route abandoned: status and end.
     var abandonLog: (Int?, String)?
 
@@ -148,35 +148,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
     public func channelActive(context: ChannelHandlerContext) {
         connectionStarted(context)
         context.fireChannelActive()
-    }
-
-    private func connectionStarted(_ context: ChannelHandlerContext) {
-        guard !started else { return }
-        started = true
-        observer.connectionOpened()
-        if let address = context.channel.remoteAddress {
-            log.remoteAddress = address.ipAddress ?? "\(address)"
-        }
-        // A peer in trusted_proxies is a balancer carrying many clients: its PROXY header (if
-        // any) names the client to count; without one, it is not limited per client.
-        if let isTrusted = settings.isTrustedProxy, isTrusted(log.remoteAddress) {
-            updateTimer()
-            return
-        }
-        countClient(log.remoteAddress)
-        updateTimer()
-    }
-
-    /// Counts this connection against its client's `connections_per_client`; one over the
-    /// limit is closed at once (staged, no answer).
-    private func countClient(_ ip: String) {
-        guard let limiter = settings.clientLimiter, limiter.settings.connectionsPerClient != nil, countedClient == nil else { return }
-        if limiter.acquireConnection(ip) {
-            countedClient = ip
-        } else {
-            observer.clientLimited(limit: "connections")
-            perform(machine.quiesce())
-        }
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {

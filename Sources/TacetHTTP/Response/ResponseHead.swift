@@ -32,6 +32,24 @@ public struct ResponseHead: Sendable {
     }
 }
 
+extension ResponseHead {
+    /// The fields as name and value pairs, whichever form they came in: `headers`, or (a proxied
+    /// response's, which arrive as bytes only) `encodedFields` read back. For protocols and rules
+    /// that need the fields one by one.
+    public var fields: HTTPHeaders {
+        guard headers.isEmpty, let encoded = encodedFields else { return headers }
+        var fields = HTTPHeaders()
+        for line in String(buffer: encoded).split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            var value = line[line.index(after: colon)...]
+            while let f = value.first, f == " " || f == "\t" { value = value.dropFirst() }
+            while let l = value.last, l == " " || l == "\t" { value = value.dropLast() }
+            fields.add(name: String(line[..<colon]), value: String(value))
+        }
+        return fields
+    }
+}
+
 extension HTTPResponseStatus {
     /// 103 Early Hints (RFC 8297): the interim response a `probe` FIN policy sends by default.
     public static let earlyHints = HTTPResponseStatus(statusCode: 103, reasonPhrase: "Early Hints")
