@@ -125,7 +125,7 @@ let package = Package(
         // Metrics: the HTTP and stream observers as swift-metrics handles backed by a
         // Prometheus registry, upstream gauges refreshed at scrape time, the /metrics responder.
         .target(name: "TacetMetrics", dependencies: [
-            "TacetHTTP", "TacetStream", "TacetUpstream",
+            "TacetHTTP", "TacetStream", "TacetUpstream", "TacetProxyProtocol",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),

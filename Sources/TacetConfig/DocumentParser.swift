@@ -51,7 +51,7 @@ struct DocumentParser {
             }
         }
         if let node = top["request_id"] {
-            configuration.requestID = try Self.flag(node, "request_id")
+            configuration.requestID = try node.flag("request_id")
             context.requestID = configuration.requestID
         }
         if let node = top["trusted_proxies"] {
@@ -118,8 +118,8 @@ struct DocumentParser {
                 let map = try item.mapping(allowedKeys: ["address", "tls", "proxy_protocol", "http2"])
                 addressNode = try map.required("address")
                 if let tlsNode = map["tls"] { tls = try TLSParser(context: context).tls(tlsNode) }
-                if let flag = map["proxy_protocol"] { proxyProtocol = try Self.flag(flag, "proxy_protocol") }
-                if let flag = map["http2"] { http2 = try Self.flag(flag, "http2") }
+                if let flag = map["proxy_protocol"] { proxyProtocol = try flag.flag("proxy_protocol") }
+                if let flag = map["http2"] { http2 = try flag.flag("http2") }
             } else {
                 addressNode = item
             }
@@ -139,14 +139,6 @@ struct DocumentParser {
         return listeners
     }
 
-    private static func flag(_ node: ConfigNode, _ key: String) throws(ConfigError) -> Bool {
-        switch try node.string() {
-        case "true", "on", "yes": return true
-        case "false", "off", "no": return false
-        case let other: throw node.error("\(key) must be true or false, not '\(other)'")
-        }
-    }
-
     /// Stream entries; an address bound twice (by two streams, or by a stream and `listen`) is
     /// refused here rather than as a bind failure at startup. Port 0 ("any free port") may repeat.
     private func streams(_ node: ConfigNode, context: ParseContext, configuration: TacetConfiguration) throws(ConfigError) -> [StreamConfig] {
@@ -157,6 +149,9 @@ struct DocumentParser {
             if stream.listen.port != 0,
                streams.contains(where: { $0.listen == stream.listen }) || configuration.listen.contains(stream.listen) {
                 throw item.error("address '\(stream.listen)' is already used by another listener")
+            }
+            if stream.proxyProtocol, configuration.trustedProxies.isEmpty {
+                throw item.error("proxy_protocol needs trusted_proxies: the peers whose headers are believed")
             }
             streams.append(stream)
         }

@@ -1,12 +1,12 @@
 /// Reads one `streams:` entry: `{ listen, to | upstream, half_close_timeout, connect_timeout, tls,
-/// send_proxy_protocol }`.
+/// proxy_protocol, send_proxy_protocol }`.
 struct StreamParser {
     let context: ParseContext
     /// Already parsed, so a stream without its own `connect_timeout` can take its upstream's.
     let upstreams: [UpstreamConfig]
 
     func stream(_ node: ConfigNode) throws(ConfigError) -> StreamConfig {
-        let map = try node.mapping(allowedKeys: ["listen", "to", "upstream", "half_close_timeout", "connect_timeout", "tls", "send_proxy_protocol"])
+        let map = try node.mapping(allowedKeys: ["listen", "to", "upstream", "half_close_timeout", "connect_timeout", "tls", "proxy_protocol", "send_proxy_protocol"])
         let listenNode = try map.required("listen")
         let listenText = try listenNode.nonEmptyString()
         let listen: ListenAddress
@@ -19,6 +19,9 @@ struct StreamParser {
         var stream = StreamConfig(listen: listen, target: target, line: node.line)
         if let tls = map["tls"] {
             stream.tls = try TLSParser(context: context).tls(tls)
+        }
+        if let flag = map["proxy_protocol"] {
+            stream.proxyProtocol = try flag.flag("proxy_protocol")
         }
         if let send = map["send_proxy_protocol"] {
             let text = try send.string()

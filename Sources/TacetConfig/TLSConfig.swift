@@ -98,13 +98,7 @@ struct TLSParser {
         var config = UpstreamTLSConfig(line: node.line)
         if let name = map["server_name"] { config.serverName = try name.nonEmptyString() }
         if let ca = map["ca"] { config.ca = context.resolve(try ca.nonEmptyString()) }
-        if let verify = map["verify"] {
-            switch try verify.string() {
-            case "true", "on", "yes": config.verify = true
-            case "false", "off", "no": config.verify = false
-            case let other: throw verify.error("verify must be true or false, not '\(other)'")
-            }
-        }
+        if let verify = map["verify"] { config.verify = try verify.flag("verify") }
         return config
     }
 

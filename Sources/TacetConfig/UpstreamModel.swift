@@ -135,6 +135,9 @@ public struct StreamConfig: Sendable, Equatable {
     public var tls: TLSListenerConfig?
     /// `send_proxy_protocol: v1 | v2`: a PROXY header to the upstream first; nil: none.
     public var sendProxyProtocol: String?
+    /// `proxy_protocol: true`: each client connection starts with a PROXY header (v1 or v2) from
+    /// a trusted balancer, read before the upstream is connected.
+    public var proxyProtocol = false
     /// Line of the entry in the config file (0 when not from a file).
     public var line: Int
 

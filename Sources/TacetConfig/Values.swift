@@ -1,5 +1,14 @@
 /// Typed readers for the scalar grammars in `Units`, adding the node's position to failures.
 extension ConfigNode {
+    /// `true`/`on`/`yes` or `false`/`off`/`no`; `key` names it in the error.
+    func flag(_ key: String) throws(ConfigError) -> Bool {
+        switch try string() {
+        case "true", "on", "yes": return true
+        case "false", "off", "no": return false
+        case let other: throw error("\(key) must be true or false, not '\(other)'")
+        }
+    }
+
     func size() throws(ConfigError) -> Int {
         let text = try quantityText(expected: "a size")
         return try check(Units.size(text), expected: "a size (\(Units.sizeExamples))")

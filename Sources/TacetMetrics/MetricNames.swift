@@ -48,6 +48,9 @@ enum MetricNames {
     static var clientLimited: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "client", metricName: "limited", unitName: "total",
         helpText: "Clients over a per-client limit, by limit: connections (closed at once), requests (429).") }
+    static var proxyProtocolRefused: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "proxy_protocol", metricName: "refused", unitName: "total",
+        helpText: "Connections closed on a proxy_protocol listener (HTTP or stream) for want of a good PROXY header, by reason: untrusted (peer not in trusted_proxies), invalid, timeout, incomplete (closed first).") }
     static var http2ConnectionErrors: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "http2", metricName: "connection_errors", unitName: "total",
         helpText: "HTTP/2 connections closed with GOAWAY because the client broke a limit, by reason: rapid_reset, continuation_flood, empty_data_flood, control_frame_flood, stream_errors, glitches, outbound_buffering.") }
@@ -59,7 +62,7 @@ enum MetricNames {
         helpText: "Seconds until each listener certificate expires (negative: expired), by listener and certificate file.") }
     static var streamsClosed: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "stream", metricName: "connections_closed", unitName: "total",
-        helpText: "TCP streams ended, by listener and end: clean, reset, timeout, connect_failed.") }
+        helpText: "TCP streams ended, by listener and end: clean, reset, timeout, connect_failed, refused (no good PROXY header).") }
     static var streamBytesReceived: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "stream", metricName: "bytes_received", unitName: "total",
         helpText: "Bytes from stream clients, forwarded upstream, by listener.") }

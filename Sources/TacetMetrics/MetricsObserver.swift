@@ -2,6 +2,7 @@ import CoreMetrics
 import NIOConcurrencyHelpers
 import Prometheus
 import TacetHTTP
+import TacetProxyProtocol
 import TacetStream
 
 /// Counts what the HTTP listener reports into a Prometheus registry through swift-metrics
@@ -25,6 +26,7 @@ public final class MetricsObserver: HTTPObserver {
     private let limitedConnections: CoreMetrics.Counter
     private let limitedRequests: CoreMetrics.Counter
     private let tls: TLSMetrics
+    private let proxyRefused: [ProxyProtocolReader.Refusal: CoreMetrics.Counter]
     /// Replaced by `configure` on reload; read at scrape time only.
     private let upstreams: NIOLockedValueBox<UpstreamGauges>
 
@@ -47,6 +49,9 @@ public final class MetricsObserver: HTTPObserver {
         limitedConnections = handles.counter(MetricNames.clientLimited, [("limit", "connections")])
         limitedRequests = handles.counter(MetricNames.clientLimited, [("limit", "requests")])
         tls = TLSMetrics(handles: handles)
+        proxyRefused = Dictionary(uniqueKeysWithValues: ProxyProtocolReader.Refusal.allCases.map {
+            ($0, handles.counter(MetricNames.proxyProtocolRefused, [("reason", $0.rawValue)]))
+        })
         self.upstreams = NIOLockedValueBox(UpstreamGauges(sources: upstreams, handles: handles))
         for label in routeLabels { _ = table.route(label) }
     }
@@ -107,6 +112,11 @@ public final class MetricsObserver: HTTPObserver {
 
     public func clientLimited(limit: String) {
         (limit == "connections" ? limitedConnections : limitedRequests).increment()
+    }
+
+    /// A connection refused on a `proxy_protocol` listener, HTTP or stream.
+    public func proxyProtocolRefused(reason: String) {
+        ProxyProtocolReader.Refusal(rawValue: reason).flatMap { proxyRefused[$0] }?.increment()
     }
 
     /// The certificates the running configuration's TLS listeners present (start and reload).

@@ -57,27 +57,41 @@ public enum ListenerSetup {
             if listener.proxyProtocol {
                 // The balancer's header comes first on the wire, before any TLS.
                 spec.prelude = ProxyProtocolPrelude(trusted: trusted, timeout: TimeAmount(config.timeouts.header),
-                                                    logger: logger, then: spec.prelude)
+                                                    logger: logger, then: spec.prelude,
+                                                    counted: { observer.proxyProtocolRefused(reason: $0.rawValue) })
             }
             specs.append(spec)
         }
         return specs
     }
 
-    /// TLS for the `streams:` that terminate it, by index in the configuration.
-    public static func streamTLS(_ config: TacetConfiguration, logger: Logger,
-                                 observer: any HTTPObserver = NoObserver()) throws(ListenerSetupError) -> [Int: any ConnectionPrelude] {
+    /// What each `streams:` entry puts before its glue, by index in the configuration: TLS where
+    /// it terminates it, and PROXY header reading (first on the wire) where `proxy_protocol` is on.
+    public static func streamPreludes(_ config: TacetConfiguration, logger: Logger,
+                                      observer: any HTTPObserver = NoObserver()) throws(ListenerSetupError) -> [Int: any ConnectionPrelude] {
         var preludes: [Int: any ConnectionPrelude] = [:]
+        let trusted: CIDRList
+        do {
+            trusted = try CIDRList(parsing: config.trustedProxies)
+        } catch {
+            throw ListenerSetupError(keyPath: "trusted_proxies", line: config.trustedProxiesLine, message: error.reason)
+        }
         for (i, stream) in config.streams.enumerated() {
-            guard let tls = stream.tls else { continue }
-            let loaded = try certificates(tls, keyPath: "streams[\(i)].tls")
-            do {
-                preludes[i] = try ServerTLS(
-                    certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
-                    handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer).forStreams
-            } catch {
-                throw ListenerSetupError(keyPath: "streams[\(i)].tls", line: tls.certificates[0].line,
-                                    message: "cannot make a TLS context: \(error)")
+            if let tls = stream.tls {
+                let loaded = try certificates(tls, keyPath: "streams[\(i)].tls")
+                do {
+                    preludes[i] = try ServerTLS(
+                        certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
+                        handshakeTimeout: TimeAmount(tls.handshakeTimeout), logger: logger, observer: observer).forStreams
+                } catch {
+                    throw ListenerSetupError(keyPath: "streams[\(i)].tls", line: tls.certificates[0].line,
+                                        message: "cannot make a TLS context: \(error)")
+                }
+            }
+            if stream.proxyProtocol {
+                preludes[i] = ProxyProtocolPrelude(trusted: trusted, timeout: TimeAmount(config.timeouts.header),
+                                                   logger: logger, then: preludes[i],
+                                                   counted: { observer.proxyProtocolRefused(reason: $0.rawValue) })
             }
         }
         return preludes
@@ -120,7 +134,7 @@ public enum ListenerSetup {
     /// when it expires within 14 days (or has). Needs the certificates to load.
     public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(ListenerSetupError) -> [String] {
         _ = try UpstreamTLSSetup(config, logger: Logger(label: "tacet-check"))
-        _ = try streamTLS(config, logger: Logger(label: "tacet-check"))
+        _ = try streamPreludes(config, logger: Logger(label: "tacet-check"))
         var lines: [String] = []
         for (i, listener) in config.listeners.enumerated() {
             guard let tls = listener.tls else { continue }

@@ -35,20 +35,20 @@ extension TacetServer {
         let runtime = RuntimeConfiguration(configuration, previous: old.runtime)
         // Certificates first: one that cannot be read refuses the reload before anything moves.
         let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
-        let streamTLS = try ListenerSetup.streamTLS(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         let accessLog = try Self.makeAccessLog(configuration.accessLog,
                                                reusing: (old.runtime.accessLog, old.accessLog))
         let upstreams = UpstreamSet(config: configuration, groups: runtime.upstreamGroups, eventLoopGroup: group,
                                     tls: upstreamTLS)
-        let next = Generation(runtime: runtime, listeners: listeners, streamTLS: streamTLS, upstreams: upstreams, accessLog: accessLog,
+        let next = Generation(runtime: runtime, listeners: listeners, streamPreludes: streamPreludes, upstreams: upstreams, accessLog: accessLog,
                               healthChecker: HealthChecker())
 
         var summary = ReloadSummary()
         let adminMovedFrom = try await moveAdmin(to: configuration.admin, summary: &summary)
         let plan: StreamPlan
         do {
-            plan = try await prepareStreams(observed(runtime.streams, tls: streamTLS), summary: &summary)
+            plan = try await prepareStreams(observed(runtime.streams, preludes: streamPreludes), summary: &summary)
         } catch {
             await moveAdminBack(adminMovedFrom)
             throw error

@@ -29,8 +29,8 @@ public final class TacetServer: Sendable {
         var runtime: RuntimeConfiguration
         /// The HTTP listen addresses, TLS ones with their certificates loaded.
         var listeners: [ListenSpec]
-        /// TLS for the streams that terminate it, by index.
-        var streamTLS: [Int: any ConnectionPrelude] = [:]
+        /// TLS and PROXY header reading for the streams that have them, by index.
+        var streamPreludes: [Int: any ConnectionPrelude] = [:]
         var upstreams: UpstreamSet
         var accessLog: AccessLog?
         var healthChecker: HealthChecker
@@ -60,13 +60,13 @@ public final class TacetServer: Sendable {
         }
         self.admin = admin
         let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
-        let streamTLS = try ListenerSetup.streamTLS(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
         self.http = HTTPServer(group: group,
                                state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
                                                     observer: admin?.metrics ?? NoObserver()),
                                logger: logger)
-        self.current = NIOLockedValueBox(Generation(runtime: runtime, listeners: listeners, streamTLS: streamTLS,
+        self.current = NIOLockedValueBox(Generation(runtime: runtime, listeners: listeners, streamPreludes: streamPreludes,
                                                     upstreams: upstreams, accessLog: accessLog, healthChecker: HealthChecker()))
     }
 
@@ -76,7 +76,7 @@ public final class TacetServer: Sendable {
     public func start() async throws -> [SocketAddress] {
         let generation = current.withLockedValue { $0 }
         let bound = try await http.listen(generation.listeners).addresses
-        for settings in observed(generation.runtime.streams, tls: generation.streamTLS) {
+        for settings in observed(generation.runtime.streams, preludes: generation.streamPreludes) {
             let listener = StreamListener(group: group, settings: settings, logger: logger)
             let address = try await listener.start()
             streams.withLockedValue { $0.append((listener, address)) }
@@ -95,14 +95,14 @@ public final class TacetServer: Sendable {
     /// The admin listener's address (`admin:`), once started; nil without one.
     public var adminAddress: SocketAddress? { boundAdmin.withLockedValue { $0 } }
 
-    /// Stream settings with the metrics observer, when there is one.
-    /// The streams' settings with metrics (when `admin:` is on) and TLS (where configured).
-    func observed(_ streams: [StreamSettings], tls: [Int: any ConnectionPrelude]) -> [StreamSettings] {
+    /// The streams' settings with metrics (when `admin:` is on) and their preludes (TLS, PROXY
+    /// header reading) where configured.
+    func observed(_ streams: [StreamSettings], preludes: [Int: any ConnectionPrelude]) -> [StreamSettings] {
         let metrics = admin?.metrics
         return streams.enumerated().map { i, settings in
             var settings = settings
             if let metrics { settings.observer = metrics }
-            settings.prelude = tls[i]
+            settings.prelude = preludes[i]
             return settings
         }
     }

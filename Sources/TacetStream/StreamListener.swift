@@ -4,6 +4,7 @@ import NIOCore
 import TacetTunnel
 import NIOPosix
 import TacetUpstream
+import TacetProxyProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -107,10 +108,26 @@ public final class StreamListener: Sendable {
                             let session = StreamSession(loop: channel.eventLoop, settings: settings,
                                                         listen: connector.listen,
                                                         clientAddress: channel.remoteAddress, logger: logger)
-                            try settings.prelude?.configure(channel)
+                            if let proxy = settings.prelude as? ProxyProtocolPrelude {
+                                // Behind a balancer: the connect waits for the header (the
+                                // client it names goes in the log and any PROXY header sent on).
+                                let reader = proxy.makeReader()
+                                let loop = channel.eventLoop
+                                reader.onHeader = { header in
+                                    session.headerRead(header)
+                                    connector.connect(session: session, loop: loop)
+                                }
+                                reader.onRefused = { session.headerRefused($0) }
+                                try channel.pipeline.syncOperations.addHandler(reader)
+                                try proxy.next?.configure(channel)
+                            } else {
+                                try settings.prelude?.configure(channel)
+                            }
                             try channel.pipeline.syncOperations.addHandler(GlueHandler(side: .client, session: session.tunnel))
                             session.attachClient(channel)
-                            connector.connect(session: session, loop: channel.eventLoop)
+                            if !(settings.prelude is ProxyProtocolPrelude) {
+                                connector.connect(session: session, loop: channel.eventLoop)
+                            }
                         }
                     }
                     .withBoundSocket(fd).get()

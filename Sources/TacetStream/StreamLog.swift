@@ -17,7 +17,7 @@ struct StreamLogRecord: Sendable, Equatable {
     var duration: TimeAmount = .zero
     /// `client_fin`, `upstream_rst`, `upstream_unreachable`, ...
     var firstClose = "-"
-    /// `clean`, `reset`, `timeout`, `connect_failed`.
+    /// `clean`, `reset`, `timeout`, `connect_failed`, `refused`.
     var end = "-"
 
     var metadata: Logger.Metadata {

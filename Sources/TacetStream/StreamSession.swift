@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import TacetTunnel
 import TacetUpstream
+import TacetProxyProtocol
 
 /// One proxied TCP connection as the stream proxy sees it: the upstream connect in progress,
 /// then a `TunnelSession` (the glue, the state machine, the timers), and the log line and counts
@@ -17,6 +18,11 @@ final class StreamSession: TunnelSessionDelegate {
     private var server: Int?
     /// The client went away while the upstream connect was in progress.
     private(set) var clientGoneWhileConnecting = false
+    /// An upstream connect was started (on a `proxy_protocol` listener, only once the header is
+    /// read): until then a client that leaves is logged here, there is no connector to do it.
+    private var connecting = false
+    /// The client and the address it connected to, as a balancer's PROXY header named them.
+    private var proxied: (source: ProxiedAddress, destination: ProxiedAddress)?
     private var logged = false
 
     init(loop: any EventLoop, settings: StreamSettings, listen: String, clientAddress: SocketAddress?, logger: Logger) {
@@ -31,9 +37,31 @@ final class StreamSession: TunnelSessionDelegate {
     /// The client's channel, with its `GlueHandler` (made on `tunnel`) in the pipeline.
     func attachClient(_ channel: any Channel) { clientChannel = channel }
 
-    /// The client's address and the one it connected to, for a PROXY header.
-    var clientAddresses: (source: SocketAddress?, destination: SocketAddress?) {
-        (clientChannel?.remoteAddress, clientChannel?.localAddress)
+    /// The client's address and the one it connected to, for a PROXY header sent upstream:
+    /// those a balancer's header named, else the socket's.
+    var clientAddresses: (source: ProxiedAddress?, destination: ProxiedAddress?) {
+        if let proxied { return (proxied.source, proxied.destination) }
+        return (Self.proxied(clientChannel?.remoteAddress), Self.proxied(clientChannel?.localAddress))
+    }
+
+    static func proxied(_ address: SocketAddress?) -> ProxiedAddress? {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
+        return ProxiedAddress(ip: ip, port: port)
+    }
+
+    /// The balancer's PROXY header was read: a proxied connection's client is the one it names
+    /// (a LOCAL one, the balancer's own health check, keeps the socket's).
+    func headerRead(_ header: ProxyHeader) {
+        guard case .proxied(let source, let destination) = header else { return }
+        proxied = (source, destination)
+        record.client = try? SocketAddress(ipAddress: source.ip, port: source.port)
+    }
+
+    /// No good PROXY header: the reader closes the client, and the stream is logged and counted
+    /// as `refused` (never connected upstream).
+    func headerRefused(_ why: ProxyProtocolReader.Refusal) {
+        record.firstClose = "proxy_header_\(why.rawValue)"
+        record.end = "refused"
     }
 
     /// The upstream connected, its `GlueHandler` in place: glue the two sides and read both.
@@ -59,10 +87,16 @@ final class StreamSession: TunnelSessionDelegate {
     func tunnelSideGoneBeforeGlue(_ side: TunnelStateMachine.Side) {
         guard !clientGoneWhileConnecting, !logged else { return }
         clientGoneWhileConnecting = true
-        record.firstClose = "client_rst"
-        record.end = "reset"
+        if record.end != "refused" {
+            record.firstClose = "client_rst"
+            record.end = "reset"
+        }
         clientChannel?.close(promise: nil)
+        if !connecting { tunnel.abandon() }
     }
+
+    /// The connector is about to connect: from here it logs a client that leaves.
+    func connectStarted() { connecting = true }
 
     /// The connector gave up on a client that left while connecting; log it once.
     func finishAbandoned() { tunnel.abandon() }

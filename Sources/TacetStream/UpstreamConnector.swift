@@ -53,6 +53,7 @@ struct UpstreamConnector: Sendable {
 
     func connect(session: StreamSession, loop: any EventLoop, tried: Set<Int> = []) {
         loop.assertInEventLoop()
+        session.connectStarted()
         if session.clientGoneWhileConnecting {
             session.finishAbandoned()
             return
@@ -87,7 +88,7 @@ struct UpstreamConnector: Sendable {
                     if let version = settings.sendProxyProtocol {
                         // First on the wire, before any byte of the client's.
                         let (source, destination) = session.clientAddresses
-                        let header = ProxyHeaderEncoder.encode(version, source: Self.proxied(source), destination: Self.proxied(destination))
+                        let header = ProxyHeaderEncoder.encode(version, source: source, destination: destination)
                         channel.writeAndFlush(ByteBuffer(bytes: header), promise: nil)
                     }
                     session.glue(server: index)
@@ -100,10 +101,5 @@ struct UpstreamConnector: Sendable {
                     connect(session: session, loop: loop, tried: tried.union([index]))
                 }
             }
-    }
-
-    static func proxied(_ address: SocketAddress?) -> ProxiedAddress? {
-        guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
-        return ProxiedAddress(ip: ip, port: port)
     }
 }

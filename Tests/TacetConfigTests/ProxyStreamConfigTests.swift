@@ -120,7 +120,7 @@ import Testing
             ("streams:\n  - listen: \"127.0.0.1:1\"\n    upstream: db\n",
              "tacet.yaml:3:15: streams[0].upstream: unknown upstream 'db' (no upstreams are configured)"),
             ("streams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:2\", proxy_timeout: 1s }\n",
-             "tacet.yaml:2:49: streams[0]: unknown key 'proxy_timeout' (expected one of: listen, to, upstream, half_close_timeout, connect_timeout, tls, send_proxy_protocol)"),
+             "tacet.yaml:2:49: streams[0]: unknown key 'proxy_timeout' (expected one of: listen, to, upstream, half_close_timeout, connect_timeout, tls, proxy_protocol, send_proxy_protocol)"),
             ("streams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:2\" }\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:3\" }\n",
              "tacet.yaml:3:5: streams[1]: address '127.0.0.1:1' is already used by another listener"),
             ("listen: \"127.0.0.1:1\"\nstreams:\n  - { listen: \"127.0.0.1:1\", to: \"127.0.0.1:3\" }\n",
@@ -149,5 +149,28 @@ import Testing
               - { listen: "127.0.0.1:6000", to: "127.0.0.1:6001", send_proxy_protocol: v3 }
             """).map { "\($0)" } ?? ""
         #expect(error.contains("send_proxy_protocol is v1 or v2, not 'v3'"), "\(error)")
+    }
+}
+
+@Suite struct StreamProxyProtocolConfigTests {
+    @Test func readsTheFlagAndNeedsTrustedProxies() throws {
+        let config = try parse("""
+            trusted_proxies: ["10.0.0.0/8"]
+            streams:
+              - { listen: "127.0.0.1:6000", to: "127.0.0.1:6001", proxy_protocol: true, send_proxy_protocol: v2 }
+              - { listen: "127.0.0.1:6002", to: "127.0.0.1:6003" }
+            """)
+        #expect(config.streams.map(\.proxyProtocol) == [true, false])
+        let untrusted = configError("""
+            streams:
+              - { listen: "127.0.0.1:6000", to: "127.0.0.1:6001", proxy_protocol: true }
+            """)?.description
+        #expect(untrusted == "tacet.yaml:2:5: streams[0]: proxy_protocol needs trusted_proxies: the peers whose headers are believed")
+        let bad = configError("""
+            trusted_proxies: ["10.0.0.0/8"]
+            streams:
+              - { listen: "127.0.0.1:6000", to: "127.0.0.1:6001", proxy_protocol: maybe }
+            """)?.description ?? ""
+        #expect(bad.contains("proxy_protocol must be true or false, not 'maybe'"), "\(bad)")
     }
 }

@@ -264,6 +264,48 @@ struct MetricsEndpointTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("proxy_protocol refusals, on an HTTP listener and a stream: counted by reason; the stream also as ended refused")
+    func proxyProtocolRefused() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let echo = try await EchoServer.start(group: group)
+        let config = try ConfigLoader.parse(yaml: """
+            trusted_proxies: ["127.0.0.1"]
+            listen:
+              - { address: "127.0.0.1:0", proxy_protocol: true }
+            access_log: off
+            admin: { listen: "127.0.0.1:0" }
+            streams:
+              - { listen: "127.0.0.1:0", to: "127.0.0.1:\(echo.port)", proxy_protocol: true }
+            """, file: "tacet.yaml", baseDirectory: "/")
+        var logger = Logger(label: "tacet-test")
+        logger.logLevel = .warning
+        let server = try TacetServer(configuration: config, group: group, logger: logger)
+        try await whileRunning(server) {
+            let httpPort = try #require(try await server.start().first?.port)
+            let adminPort = try #require(server.adminAddress?.port)
+            let streamPort = try #require(server.streamAddresses.first?.port)
+            for port in [httpPort, streamPort] {
+                let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+                try? await client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(await client.readToEnd(timeout: 10).bytes.isEmpty)
+            }
+            // Through the stream with a header: echoed as usual.
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: streamPort)
+            try await client.write("PROXY TCP4 203.0.113.7 127.0.0.1 40000 5432\r\nping!")
+            try client.shutdownWrite()
+            #expect(String(decoding: await client.readToEnd(timeout: 10).bytes, as: UTF8.self) == "ping!")
+            #expect(await eventually {
+                (try? await MetricsScrape.fetch(port: adminPort))?.value("tacet_stream_connections_closed_total{listen=\"127.0.0.1:0\",end=\"clean\"}") == 1
+            })
+            let scrape = try await MetricsScrape.fetch(port: adminPort)
+            #expect(scrape.value("tacet_proxy_protocol_refused_total{reason=\"invalid\"}") == 2)
+            #expect(scrape.value("tacet_proxy_protocol_refused_total{reason=\"untrusted\"}") == 0)
+            #expect(scrape.value("tacet_stream_connections_closed_total{listen=\"127.0.0.1:0\",end=\"refused\"}") == 1)
+        }
+        try await echo.channel.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test("An upstream that sends bytes past its response: counted by upstream and reason, with the bytes")
     func upstreamExtraBytes() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -16,7 +16,8 @@ final class StreamFixture: Stoppable, @unchecked Sendable {
     let logs: LogCapture
 
     init(servers: [Int], halfCloseTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5),
-         threads: Int = 1, sendProxyProtocol: ProxyHeaderEncoder.Version? = nil) async throws {
+         threads: Int = 1, sendProxyProtocol: ProxyHeaderEncoder.Version? = nil,
+         readProxyProtocol trusted: [String]? = nil, headerTimeout: TimeAmount = .seconds(5)) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         logs = LogCapture()
         let capture = logs
@@ -26,6 +27,9 @@ final class StreamFixture: Stoppable, @unchecked Sendable {
         var settings = StreamSettings(host: "127.0.0.1", port: 0, group: upstream, connectTimeout: connectTimeout,
                                       halfCloseTimeout: halfCloseTimeout)
         settings.sendProxyProtocol = sendProxyProtocol
+        if let trusted {
+            settings.prelude = ProxyProtocolPrelude(trusted: try CIDRList(parsing: trusted), timeout: headerTimeout, logger: logger)
+        }
         listener = StreamListener(group: group, settings: settings, logger: logger)
         port = try await listener.start().port ?? 0
     }

@@ -28,6 +28,9 @@ public protocol HTTPObserver: Sendable {
     /// A client over a per-client limit: `limit` is `connections` (closed at once) or
     /// `requests` (429).
     func clientLimited(limit: String)
+    /// A connection on a `proxy_protocol` listener (HTTP or stream) was closed without a good
+    /// PROXY header: `reason` is `untrusted`, `invalid`, `timeout` or `incomplete`.
+    func proxyProtocolRefused(reason: String)
 }
 
 extension HTTPObserver {
@@ -35,6 +38,7 @@ extension HTTPObserver {
     public func tlsHandshake(version: String, outcome: String) {}
     public func http2ConnectionError(reason: String) {}
     public func clientLimited(limit: String) {}
+    public func proxyProtocolRefused(reason: String) {}
 }
 
 /// Observes nothing: the default.
