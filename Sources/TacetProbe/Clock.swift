@@ -6,7 +6,7 @@ import Darwin
 
 /// Time on CLOCK_MONOTONIC: a timeline must not bend when the wall clock is adjusted.
 struct Stopwatch: Sendable {
-    private let startNs: UInt64
+    let startNs: UInt64
 
     init() { startNs = Stopwatch.nowNs() }
 

@@ -17,6 +17,17 @@ public struct ProbeOptions: Sendable {
     public var rejectBodySize: Int = 2 << 20
     /// Opens the connections of an `https://` target; a probe of one without it cannot test.
     public var tls: (any ProbeTLSConnector)?
+    /// The probe's own origin behind the proxy under test: scenarios then use its paths, tag
+    /// their requests, and are judged on what it saw too.
+    public var origin: (any OriginView)?
+    /// `--path SCENARIO=PATH`: a scenario's own path (with an origin, its tag is added to the query).
+    public var paths: [ProbeScenario: String] = [:]
+    /// With an origin: how late `/slow` and `/echo` answer in half-close and body (so the FIN
+    /// reaches the proxy while it waits), and in close (time enough to see the proxy give up).
+    public var slowMs = 300
+    public var closeMs = 2000
+    /// With an origin: how long after our FIN its TCP service replies (socat gives up after 500 ms).
+    public var lateReplyMs = 1000
 
     public init() {}
 

@@ -47,6 +47,9 @@ public final class RawClient {
     /// Milliseconds since connect began.
     public var elapsedMs: Double { clock.elapsedMs }
 
+    /// CLOCK_MONOTONIC milliseconds when connect began: the zero of `timeline`.
+    public var startMs: Double { Double(clock.startNs) / 1_000_000 }
+
     // MARK: Connecting
 
     /// Connects to each address of `host` in turn (IPv4 or IPv6) with a non-blocking connect, all

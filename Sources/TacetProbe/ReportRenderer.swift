@@ -2,19 +2,35 @@ import Foundation
 
 /// Renders a report for people (a table, optionally with timelines) or machines (JSON).
 public enum ReportRenderer {
-    /// One row per scenario: name, then the plain-words verdict; disagreements between repetitions
-    /// on the line below.
+    /// The matrix for people: one row per scenario (what was sent, what came back, what the
+    /// origin saw when there is one, the verdict), each verdict's sentence below its row, every
+    /// repetition when they disagree, and the non-conforming rows counted at the end.
     public static func table(_ report: ProbeReport, timelines: Bool = false) -> String {
-        let summaries = report.summaries
-        let width = max(8, summaries.map { $0.name.count }.max() ?? 8)
-        let serverEnds = report.runs.first?.results.map(\.outcome.serverTLSEnding) ?? []
-        var lines = ["probe \(report.target)" + (report.runs.count > 1 ? " (\(report.runs.count) repetitions)" : ""), ""]
-        lines.append(pad("SCENARIO", width) + "  VERDICT")
-        for (index, summary) in summaries.enumerated() {
-            let tls = index < serverEnds.count ? serverEnds[index].map { " [server TLS end: \($0)]" } ?? "" : ""
-            lines.append(pad(summary.name, width) + "  " + summary.verdict.text + tls)
-            if let note = summary.disagreement { lines.append(pad("", width) + "  ! " + note) }
+        let rows = report.summaries
+        let withOrigin = rows.contains { $0.originSaw != "-" }
+        var header = ["SCENARIO", "SENT", "CAME BACK"]
+        if withOrigin { header.append("ORIGIN SAW") }
+        header.append("VERDICT")
+        let cells = rows.map { row -> [String] in
+            var line = [row.name, row.sent, row.cameBack]
+            if withOrigin { line.append(row.originSaw) }
+            line.append(mark(row) + row.verdict.kind.rawValue)
+            return line
         }
+        let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
+        func format(_ line: [String]) -> String {
+            let padded = line.enumerated().map { $0.offset == line.count - 1 ? $0.element : pad($0.element, widths[$0.offset]) }
+            return padded.joined(separator: "  ")
+        }
+        var lines = ["probe \(report.target)" + (report.runs.count > 1 ? " (\(report.runs.count) repetitions)" : ""), ""]
+        lines.append(format(header))
+        for (row, line) in zip(rows, cells) {
+            lines.append(format(line))
+            lines.append("    " + row.verdict.text)
+            for repetition in row.disagreement ?? [] { lines.append("    ! repetition " + repetition) }
+        }
+        lines.append("")
+        lines.append(conclusion(report))
         if timelines, let run = report.runs.first {
             for result in run.results {
                 lines.append("")
@@ -23,6 +39,36 @@ public enum ReportRenderer {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The same matrix as a Markdown table (for a CI summary or an issue).
+    public static func markdown(_ report: ProbeReport) -> String {
+        let rows = report.summaries
+        var lines = ["**tacet probe** `\(report.target)`" + (report.runs.count > 1 ? " (\(report.runs.count) repetitions)" : ""), "",
+                     "| scenario | sent | came back | origin saw | verdict |", "| --- | --- | --- | --- | --- |"]
+        for row in rows {
+            var verdict = "\(mark(row))**\(row.verdict.kind.rawValue)**: \(row.verdict.text)"
+            if let reps = row.disagreement { verdict += "<br>repetitions disagree: " + reps.joined(separator: "<br>") }
+            let cells = [row.name, row.sent, row.cameBack, row.originSaw, verdict].map { $0.replacingOccurrences(of: "|", with: "\\|") }
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
+        lines.append("")
+        lines.append(conclusion(report))
+        return lines.joined(separator: "\n")
+    }
+
+    /// "✗ " for a row that does not conform, "? " for one not tested.
+    static func mark(_ row: ProbeReport.Summary) -> String {
+        row.conforms == false ? "✗ " : row.conforms == nil ? "? " : ""
+    }
+
+    static func conclusion(_ report: ProbeReport) -> String {
+        let (failing, untested) = report.nonconforming()
+        if failing.isEmpty && untested.isEmpty { return "conforms: every scenario (RFC 9112 §9.6)" }
+        var parts: [String] = []
+        if !failing.isEmpty { parts.append("\(failing.count) scenario\(failing.count == 1 ? " does" : "s do") not conform (\(failing.map(\.name).joined(separator: ", ")))") }
+        if !untested.isEmpty { parts.append("\(untested.count) could not be tested (\(untested.map(\.name).joined(separator: ", ")))") }
+        return parts.joined(separator: "; ")
     }
 
     /// "   1.2 ms  status line  200 OK", one line per event.

@@ -17,6 +17,12 @@ public struct ScenarioOutcome: Sendable, Codable {
     public var tlsEnding: TLSEnding?
     /// Over TLS: how the server ended ("close_notify", "FIN without close_notify", "RST"), if it did.
     public var serverTLSEnding: String?
+    /// The scenario's tag (what the origin files its requests under); nil without an origin.
+    public var tag: String?
+    /// The request target sent (path and query), for the matrix.
+    public var path: String?
+    /// CLOCK_MONOTONIC ms at the connect: the zero of `timeline`, to place the origin's times on it.
+    public var startMs: Double = 0
 
     public init(scenario: ProbeScenario, timeline: [TimelineEvent] = [], responses: [ResponseSummary] = [],
                 end: StreamEnd, bytesReceived: Int = 0, trailingBytes: Int = 0, writeError: String? = nil,
@@ -47,6 +53,9 @@ public struct ScenarioOutcome: Sendable, Codable {
         return timeline.last { ours.contains($0.kind) }?.ms ?? 0
     }
 
+    /// When we did `kind` (shutdownWrite, closed...) on the CLOCK_MONOTONIC scale the origin uses.
+    func monotonicMs(of kind: TimelineEvent.Kind) -> Double? { time(of: kind).map { startMs + $0 } }
+
     /// When the stream ended (fin, rst or timeout), if it did.
     var endMs: Double? { timeline.last { [.fin, .rst, .timeout].contains($0.kind) }?.ms }
 }
@@ -61,6 +70,8 @@ public struct ResponseSummary: Sendable, Codable, Equatable {
     /// The Content-Length it announced, if any.
     public var expectedBodyBytes: Int?
     public var server: String?
+    /// `BodyDigest` of the body received: compared with the origin's or the baseline's.
+    public var bodyDigest: String?
 
     public init(status: Int, reason: String = "", isInterim: Bool = false, isComplete: Bool = true,
                 bodyBytes: Int = 0, expectedBodyBytes: Int? = nil, server: String? = nil) {
@@ -77,5 +88,6 @@ public struct ResponseSummary: Sendable, Codable, Equatable {
         self.init(status: response.status, reason: response.reason, isInterim: response.isInterim,
                   isComplete: response.isComplete, bodyBytes: response.body.count,
                   expectedBodyBytes: response.expectedBodyLength, server: response.header("server"))
+        bodyDigest = BodyDigest.of(response.body)
     }
 }

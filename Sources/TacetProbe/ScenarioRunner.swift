@@ -5,7 +5,8 @@ struct ScenarioRunner {
     var options: ProbeOptions
 
     /// Over TLS, `ending` is how the scenario half-closes (`close_notify` when not given).
-    func run(_ scenario: ProbeScenario, ending: TLSEnding? = nil) -> ScenarioOutcome {
+    /// `plan`: the scenario's own path and tag, when it has them (`ProbePlan`).
+    func run(_ scenario: ProbeScenario, ending: TLSEnding? = nil, plan: ScenarioPlan = ScenarioPlan()) -> ScenarioOutcome {
         let (host, port, isTLS) = address(for: scenario)
         let client: RawClient
         var relayed: (any ProbeTLSConnection)?
@@ -23,8 +24,11 @@ struct ScenarioRunner {
         }
         client.writeTimeout = options.timeout
         var session = Session(client: client, scenario: scenario, options: options)
-        perform(scenario, in: &session)
+        perform(scenario, plan: plan, in: &session)
         var outcome = session.outcome()
+        outcome.startMs = client.startMs
+        outcome.tag = plan.tag
+        outcome.path = plan.target?.path
         if let relayed {
             outcome.tlsEnding = scenario.halfCloses ? (ending ?? .closeNotify) : nil
             outcome.serverTLSEnding = relayed.serverEnding()
@@ -41,9 +45,9 @@ struct ScenarioRunner {
         }
     }
 
-    private func perform(_ scenario: ProbeScenario, in session: inout Session) {
+    private func perform(_ scenario: ProbeScenario, plan: ScenarioPlan, in session: inout Session) {
         let builder: RequestBuilder? = {
-            if case .http(let http) = target { return RequestBuilder(target: http, headers: options.headers) }
+            if case .http(let http) = target { return RequestBuilder(target: plan.target ?? http, headers: options.headers) }
             return nil
         }()
         let method = options.method.uppercased()
@@ -62,6 +66,12 @@ struct ScenarioRunner {
             let one = builder.request(method: method)
             session.send(one + one + one, methods: [method, method, method])
             session.shutdownWrite()
+            session.readResponses()
+        case .baselineBody:
+            guard let builder else { return }
+            let bodyMethod = options.bodyMethod.uppercased()
+            session.send(builder.request(method: bodyMethod, bodySize: options.bodySize) + RequestBuilder.body(size: options.bodySize),
+                         methods: [bodyMethod])
             session.readResponses()
         case .body:
             guard let builder else { return }
@@ -82,20 +92,37 @@ struct ScenarioRunner {
         case .rejectBody:
             guard let builder else { return }
             let rejectMethod = options.rejectMethod.uppercased()
-            let head = builder.request(method: rejectMethod, target: options.rejectTarget, bodySize: options.rejectBodySize)
+            let override = plan.target == nil ? options.rejectTarget : nil
+            let head = builder.request(method: rejectMethod, target: override, bodySize: options.rejectBodySize)
             session.send(head, methods: [rejectMethod])
             if session.writeError == nil { session.send(RequestBuilder.body(size: options.rejectBodySize), methods: []) }
+            session.shutdownWrite()
             session.readResponses()
         case .close:
             guard let builder else { return }
             session.send(builder.request(method: method), methods: [method])
+            if let tag = plan.tag, let origin = options.origin {
+                // Close once the proxy has passed the request on: the question is what it does then.
+                _ = origin.wait(tag: tag, timeout: options.timeout) { !$0.requests.isEmpty }
+            }
             session.client.close()
         case .tcp:
+            if let tag = plan.tag {
+                session.send(Array(OriginTCPSession.greeting(tag: tag, delayMs: options.lateReplyMs).utf8), methods: [])
+            }
             session.send(RequestBuilder.body(size: options.bodySize), methods: [])
             session.shutdownWrite()
-            session.read = session.client.readToEnd(timeout: options.timeout)
+            // With the origin the reply comes `lateReplyMs` after our FIN: wait that much longer.
+            let late = plan.tag == nil ? 0 : Double(options.lateReplyMs) / 1000
+            session.read = session.client.readToEnd(timeout: options.timeout + late)
         }
     }
+}
+
+/// A scenario's own request target and origin tag (`ProbePlan` makes them); empty: the probed URL.
+struct ScenarioPlan: Sendable {
+    var target: HTTPTarget?
+    var tag: String?
 }
 
 /// The state of one scenario's connection while it runs.
@@ -124,10 +151,10 @@ private struct Session {
     }
 
     /// Reads until the expected responses are whole, then waits `finWait` for the FIN that should follow.
-    /// The baseline stops at its response: the connection is expected to stay open there.
+    /// The baselines stop at their response: the connection is expected to stay open there.
     mutating func readResponses() {
         let first = client.readResponses(count: max(1, scenario.expectedResponses), timeout: options.timeout)
-        guard first.end == .open, scenario != .baseline else { read = first; return }
+        guard first.end == .open, scenario != .baseline, scenario != .baselineBody else { read = first; return }
         let tail = client.readToEnd(timeout: options.finWait)
         read = ReadResult(bytes: first.bytes + tail.bytes, end: tail.end, elapsedMs: tail.elapsedMs)
     }

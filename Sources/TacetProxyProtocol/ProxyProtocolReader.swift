@@ -58,7 +58,12 @@ public final class ProxyProtocolReader: ChannelInboundHandler, RemovableChannelH
 
     private func start(_ context: ChannelHandlerContext) {
         guard deadline == nil, !done else { return }
-        let peer = context.channel.remoteAddress?.ipAddress ?? "-"
+        guard let peer = context.channel.remoteAddress?.ipAddress else {
+            // Reset before we looked (no peer address to be had): gone, not refused.
+            done = true
+            context.close(promise: nil)
+            return
+        }
         guard trusted.contains(peer) else {
             refuse(context, .untrusted, "PROXY header from an untrusted peer")
             return

@@ -4,20 +4,40 @@ import NIOSSL
 import TacetProbe
 import TacetProbeTLS
 
-/// `tacet probe`: shows how a server treats a client that half-closes, one verdict per scenario.
-/// Exit code 0 whenever the probe ran, whatever the verdicts; 2 on a bad argument, a refused
-/// connection, a DNS failure or a failed TLS handshake.
+/// `tacet probe`: shows how a server treats a client that half-closes, one verdict per scenario,
+/// as a conformance test: exit 0 when every scenario conforms, 1 when one does not (named on
+/// stderr), 2 when it could not test (a bad argument, a refused connection, a failed handshake).
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Probe a server's half-close handling.",
+        abstract: "Probe a server's half-close handling; exit 0 when it conforms, 1 when not, 2 when it could not test.",
         discussion: """
-            Runs each scenario on its own connection and prints one plain-words verdict per scenario, \
-            compared with a baseline request. Scenarios: \
+            `tacet probe URL` (or `tacet probe --tcp HOST:PORT`) runs each scenario on its own \
+            connection and judges what came back against what the origin sent (with --origin) or a \
+            baseline request; its options: `tacet probe run --help`. SCENARIOS: \
             \(ProbeScenario.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
-            reject-body sends its 2 MiB with --reject-method (POST) to --reject-path (default: the URL's path). \
+            VERDICTS (✗ = does not conform): \
+            \(Verdict.Kind.allCases.map { "\($0.conforms == false ? "✗ " : "")\($0.rawValue): \($0.meaning)" }.joined(separator: "; ")). \
+            With --origin HOST:PORT the probe runs its own origin there (HTTP; TCP on the next port): \
+            point the proxy under test at it and the probe also sees whether requests were forwarded, \
+            whether the proxy spares its backend after the client's close(), and whether a TCP proxy \
+            delivers a reply sent after the client's FIN (`tacet probe origin` runs one alone; \
+            --use-origin reads it). `tacet probe explain` says what each scenario expects and why \
+            (RFC 9112 §9.6). Exit codes: 0 every scenario conforms (or its verdict is --allow'ed), \
+            1 one does not (named on stderr), 2 could not test.
+            """,
+        subcommands: [ProbeRunCommand.self, OriginCommand.self, ExplainCommand.self],
+        defaultSubcommand: ProbeRunCommand.self)
+}
+
+/// `tacet probe [run] URL`: the scenarios against one server, as a table, Markdown or JSON.
+struct ProbeRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the scenarios against a URL (or --tcp HOST:PORT): the default of `tacet probe`.",
+        discussion: """
             Over https every scenario that half-closes runs twice: with TLS's close_notify, and with a \
-            bare TCP FIN; the table says how the server ended TLS (close_notify, FIN without close_notify, RST).
+            bare TCP FIN. Scenarios and verdicts: `tacet probe --help`, `tacet probe explain`.
             """)
 
     @Argument(help: "The URL to probe: http[s]://HOST:PORT/PATH (omit with --tcp).")
@@ -26,8 +46,32 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("tcp"), help: ArgumentHelp("Probe a TCP proxy at HOST:PORT instead of an HTTP URL.", valueName: "host:port"))
     var tcpAddress: String?
 
-    @Flag(help: "Print machine-readable JSON, with every timeline.")
+    @Flag(help: "Print machine-readable JSON, with every timeline (same as --format json).")
     var json = false
+
+    @Option(help: "Output: text (default), markdown or json.")
+    var format: String = "text"
+
+    @Option(help: ArgumentHelp("Run the probe's own origin here (HTTP; its TCP service on the next port) and judge by what it saw too.", valueName: "host:port"))
+    var origin: String?
+
+    @Option(name: .customLong("use-origin"), help: ArgumentHelp("Judge by a `tacet probe origin` already running here (on this machine).", valueName: "host:port"))
+    var useOrigin: String?
+
+    @Option(help: ArgumentHelp("Accept this verdict as conforming (repeatable), e.g. aborts-on-half-close for nginx's default by design.", valueName: "verdict"))
+    var allow: [String] = []
+
+    @Option(help: ArgumentHelp("A scenario's own path (repeatable), e.g. close=/slow; with an origin its tag is added.", valueName: "scenario=path"))
+    var path: [String] = []
+
+    @Option(help: "With an origin: ms its answer takes in half-close and body.")
+    var slowMs: Int = 300
+
+    @Option(help: "With an origin: ms its answer takes in close.")
+    var closeMs: Int = 2000
+
+    @Option(help: "With an origin: ms after the FIN its TCP service replies.")
+    var lateMs: Int = 1000
 
     @Option(help: "Run one scenario by name (the baseline runs too, for comparison).")
     var scenario: String?
@@ -47,7 +91,7 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Body bytes for the body scenario, and bytes sent with --tcp.")
     var bodySize: Int = 1024
 
-    @Option(help: "Path that rejects a 2 MiB body, for reject-body (default: the URL's path).")
+    @Option(help: "Path that rejects a 2 MiB body, for reject-body (default: the URL's path; same as --path reject-body=PATH).")
     var rejectPath: String?
 
     @Option(help: "Method for reject-body.")
@@ -79,20 +123,68 @@ struct ProbeCommand: ParsableCommand {
                 return
             }
             var (probe, scenarios) = try makeProbe()
+            let allowed = try allowedKinds()
+            guard ["text", "markdown", "json"].contains(format) else { throw ProbeError("--format is text, markdown or json") }
             var relay: TLSRelay?
-            defer { relay?.shutdown() }
+            var running: ProbeOrigin?
+            defer {
+                relay?.shutdown()
+                running?.stop()
+            }
             if case .http(let http) = probe.target, http.isTLS || probe.options.rejectTarget?.isTLS == true {
                 relay = try makeRelay()
                 probe.options.tls = relay
             } else if insecure || ca != nil {
                 throw ProbeError("--insecure and --ca are for https URLs")
             }
+            switch (origin, useOrigin) {
+            case (let address?, nil):
+                let (host, port) = try Self.hostPort(address, "--origin")
+                do { running = try ProbeOrigin(host: host, httpPort: port) } catch { throw ProbeError("\(error)") }
+                if let running { probe.options.origin = LocalOrigin(running) }
+            case (nil, let address?):
+                let (host, port) = try Self.hostPort(address, "--use-origin")
+                probe.options.origin = RemoteOrigin(host: host, port: port)
+            case (.some, .some):
+                throw ProbeError("give either --origin or --use-origin, not both")
+            case (nil, nil):
+                break
+            }
             let report = try probe.run(scenarios: scenarios, repetitions: repetitions)
-            print(json ? try ReportRenderer.json(report) : ReportRenderer.table(report, timelines: timeline))
+            switch json ? "json" : format {
+            case "json": print(try ReportRenderer.json(report))
+            case "markdown": print(ReportRenderer.markdown(report))
+            default: print(ReportRenderer.table(report, timelines: timeline))
+            }
+            let (failing, untested) = report.nonconforming(allowing: allowed)
+            for row in failing {
+                FileHandle.standardError.write(Data("tacet probe: does not conform: \(row.name): \(row.verdict.kind.rawValue): \(row.verdict.text)\n".utf8))
+            }
+            for row in untested {
+                FileHandle.standardError.write(Data("tacet probe: could not test: \(row.name): \(row.verdict.text)\n".utf8))
+            }
+            if !failing.isEmpty { throw ExitCode(1) }
+            if !untested.isEmpty { throw ExitCode(2) }
         } catch let error as ProbeError {
             FileHandle.standardError.write(Data("tacet probe: \(error.description)\n".utf8))
             throw ExitCode(2)
         }
+    }
+
+    private func allowedKinds() throws -> Set<Verdict.Kind> {
+        Set(try allow.map { name in
+            guard let kind = Verdict.Kind(rawValue: name) else {
+                throw ProbeError("unknown verdict '\(name)' for --allow; one of: \(Verdict.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return kind
+        })
+    }
+
+    static func hostPort(_ text: String, _ option: String) throws -> (String, Int) {
+        guard case .tcp(let host, let port) = try? ProbeTarget.parseTCP(text) else {
+            throw ProbeError("\(option): expected HOST:PORT, not '\(text)'")
+        }
+        return (host, port)
     }
 
     /// Turns the arguments into a probe; every mistake is a one-line ProbeError.
@@ -125,6 +217,22 @@ struct ProbeCommand: ParsableCommand {
             throw ProbeError("give a URL (http[s]://HOST:PORT/PATH) or --tcp HOST:PORT")
         case (.some, .some):
             throw ProbeError("give either a URL or --tcp, not both")
+        }
+        options.slowMs = slowMs
+        options.closeMs = closeMs
+        options.lateReplyMs = lateMs
+        guard [slowMs, closeMs, lateMs].allSatisfy({ (0...60_000).contains($0) }) else {
+            throw ProbeError("--slow-ms, --close-ms and --late-ms must be between 0 and 60000")
+        }
+        for item in path {
+            guard let equals = item.firstIndex(of: "="), let chosen = ProbeScenario(rawValue: String(item[..<equals])) else {
+                throw ProbeError("--path expects SCENARIO=PATH with a scenario name, not '\(item)'")
+            }
+            let value = String(item[item.index(after: equals)...])
+            guard value.hasPrefix("/"), !value.contains(" "), !value.contains("\r"), !value.contains("\n") else {
+                throw ProbeError("--path \(chosen.rawValue): the path must start with / and have no spaces")
+            }
+            options.paths[chosen] = value
         }
         var scenarios: [ProbeScenario]?
         if let scenario {

@@ -24,19 +24,13 @@ final class NginxFixture {
     let directory: URL
     private let process: Process
 
-    init(backendPort: Int, ignoreClientAbort: Bool) throws {
-        guard let binary = Self.binary else { throw TestFailure(Self.skipReason) }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tacet-nginx-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        // nginx cannot listen on port 0: take a port the kernel just handed out and freed.
-        port = unusedPort()
-        let dir = directory.path
-        let config = """
-            \(geteuid() == 0 ? "user root;" : "")
-            worker_processes 1;
-            error_log \(dir)/error.log info;
-            pid \(dir)/nginx.pid;
-            events { worker_connections 64; }
+    /// nginx's stream module, when Debian ships it as a dynamic module (libnginx-mod-stream).
+    static let streamModule: String? = ["/usr/lib/nginx/modules/ngx_stream_module.so", "/usr/share/nginx/modules/ngx_stream_module.so"]
+        .first { FileManager.default.fileExists(atPath: $0) }
+
+    convenience init(backendPort: Int, ignoreClientAbort: Bool) throws {
+        try self.init { port, dir in
+            """
             http {
                 access_log \(dir)/access.log;
                 client_body_temp_path \(dir)/body;
@@ -52,6 +46,29 @@ final class NginxFixture {
                     }
                 }
             }
+            """
+        }
+    }
+
+    /// An nginx with the `http { }` or `stream { }` blocks `blocks(port, directory)` returns
+    /// (the stream module is loaded when they use it).
+    init(blocks: (Int, String) -> String) throws {
+        guard let binary = Self.binary else { throw TestFailure(Self.skipReason) }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tacet-nginx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // nginx cannot listen on port 0: take a port the kernel just handed out and freed.
+        port = unusedPort()
+        let dir = directory.path
+        let body = blocks(port, dir)
+        let module = body.contains("stream {") ? Self.streamModule.map { "load_module \($0);" } ?? "" : ""
+        let config = """
+            \(module)
+            \(geteuid() == 0 ? "user root;" : "")
+            worker_processes 1;
+            error_log \(dir)/error.log info;
+            pid \(dir)/nginx.pid;
+            events { worker_connections 64; }
+            \(body)
             """
         let configPath = directory.appendingPathComponent("nginx.conf")
         try config.write(to: configPath, atomically: true, encoding: .utf8)

@@ -68,7 +68,7 @@ private let ok = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhello\n"
         }
         defer { server.stop() }
         let verdict = try #require(try probe(server).run(scenarios: [.halfClose]).summaries.first?.verdict)
-        #expect(verdict == Verdict(.madeUpResponse, "answered 200 with an empty body where the baseline had 6 bytes: a made-up response"))
+        #expect(verdict == Verdict(.madeUp, "answered 200 with an empty body where the baseline sent 6 bytes: a made-up response"))
     }
 
     @Test func aRejectionFollowedByAnRSTIsReported() throws {

@@ -16,11 +16,43 @@ import Testing
         ])
         let summaries = report.summaries
         #expect(summaries.map(\.scenario) == [.halfClose, .idle])
-        #expect(summaries[0].disagreement == "repetitions disagree: 2× answers, 1× abortsOnHalfClose")
+        // The worst repetition is the row's verdict, and each repetition is shown.
+        #expect(summaries[0].verdict.kind == .abortsOnHalfClose)
+        #expect(summaries[0].conforms == false)
+        #expect(summaries[0].disagreement == ["1: answers, [], fin, - (answers)", "2: aborts-on-half-close, [], fin, - (aborts)",
+                                              "3: answers, [], fin, - (answers)"])
         #expect(summaries[1].disagreement == nil)
         let table = ReportRenderer.table(report)
-        #expect(table.contains("half-close  answers"))
-        #expect(table.contains("! repetitions disagree"))
+        #expect(table.contains("✗ aborts-on-half-close"))
+        #expect(table.contains("! repetition 2: aborts-on-half-close"))
+        #expect(table.hasSuffix("1 scenario does not conform (half-close)"))
+    }
+
+    @Test("Repetitions with the same verdict but another status, end or timing class disagree")
+    func disagreementOnStatusEndAndTiming() {
+        func run(_ status: Int, _ end: StreamEnd, statusAt: Double) -> ProbeRun {
+            let outcome = ScenarioOutcome(scenario: .halfClose, timeline: [TimelineEvent(ms: 0, kind: .connected), TimelineEvent(ms: 1, kind: .shutdownWrite),
+                                                                            TimelineEvent(ms: statusAt, kind: .statusLine)],
+                                          responses: [ResponseSummary(status: status)], end: end)
+            return ProbeRun(baseline: nil, results: [ScenarioResult(outcome: outcome, verdict: Verdict(.answers, "answers"))])
+        }
+        let same = ProbeReport(target: "x", runs: [run(200, .fin, statusAt: 3), run(200, .fin, statusAt: 5)])
+        #expect(same.summaries[0].disagreement == nil)
+        for other in [run(400, .fin, statusAt: 3), run(200, .rst, statusAt: 3), run(200, .fin, statusAt: 400)] {
+            let report = ProbeReport(target: "x", runs: [run(200, .fin, statusAt: 3), other])
+            #expect(report.summaries[0].disagreement?.count == 2)
+        }
+    }
+
+    @Test func markdownHasOneRowPerScenario() {
+        let report = ProbeReport(target: "http://x/", runs: [ProbeRun(baseline: nil, results: [result(.halfClose, .answers, "answers"),
+                                                                                               result(.close, .keepsBackendBusy, "busy")])])
+        let markdown = ReportRenderer.markdown(report)
+        #expect(markdown.contains("| scenario | sent | came back | origin saw | verdict |"))
+        #expect(markdown.contains("| half-close | request + SHUT_WR | nothing, FIN | - | **answers**: answers |"))
+        #expect(markdown.contains("| close | request + full close | nothing, FIN | - | ✗ **keeps-backend-busy**: busy |"))
+        #expect(markdown.hasSuffix("1 scenario does not conform (close)"))
+        #expect(report.nonconforming(allowing: [.keepsBackendBusy]).failing.isEmpty)
     }
 
     @Test func jsonCarriesSummariesAndTimelines() throws {

@@ -46,15 +46,15 @@ import Testing
         let madeUp = outcome(.halfClose, [(0, .connected), (0.1, .written), (0.2, .shutdownWrite), (0.5, .statusLine), (0.6, .fin)],
                              responses: [empty], end: .fin)
         #expect(Verdict.classify(madeUp, baseline: baseline())
-                == Verdict(.madeUpResponse, "answered 200 with an empty body where the baseline had 6 bytes: a made-up response"))
+                == Verdict(.madeUp, "answered 200 with an empty body where the baseline sent 6 bytes: a made-up response"))
     }
 
     @Test func anotherStatusThanTheBaselineIsCalledOut() {
         let bad = ResponseSummary(status: 502, reason: "Bad Gateway", bodyBytes: 10)
         let result = outcome(.halfClose, [(0, .connected), (0.2, .shutdownWrite), (5, .statusLine), (6, .fin)], responses: [bad], end: .fin)
         let verdict = Verdict.classify(result, baseline: baseline())
-        #expect(verdict.kind == .differentAnswer)
-        #expect(verdict.text == "answers half-closed clients with 502 where the baseline had 200; then FIN 1 ms later")
+        #expect(verdict.kind == .altered)
+        #expect(verdict.text == "answered 502 where the baseline sent 200; then FIN 1 ms later")
     }
 
     @Test func answerWithoutFINIsKeptOpenAndRSTAfterAnswerIsFlagged() {
@@ -110,7 +110,7 @@ import Testing
         let survived = Verdict.classify(outcome(.rejectBody, events + [(2.2, .rst)], responses: [rejected], end: .rst), baseline: nil)
         #expect(survived.kind == .answersThenReset)
         let accepted = Verdict.classify(outcome(.rejectBody, events + [(2.2, .fin)], responses: [ok], end: .fin), baseline: nil)
-        #expect(accepted.text.contains("see --reject-path"))
+        #expect(accepted.text.contains("see --path reject-body=PATH"))
     }
 
     @Test func closeIsInformationOnly() {
@@ -131,5 +131,95 @@ import Testing
     @Test func connectFailureIsReported() {
         let failed = ScenarioOutcome(scenario: .halfClose, end: .timeout, connectError: "connection refused by 127.0.0.1:1")
         #expect(Verdict.classify(failed, baseline: nil) == Verdict(.failed, "could not connect: connection refused by 127.0.0.1:1"))
+    }
+}
+
+/// Verdicts judged on what the probe's origin saw: no sockets, observations made by hand.
+@Suite struct OriginVerdictTests {
+    func outcome(_ scenario: ProbeScenario, _ events: [(Double, TimelineEvent.Kind)], responses: [ResponseSummary] = [],
+                 end: StreamEnd, bytes: Int = 0) -> ScenarioOutcome {
+        var outcome = ScenarioOutcome(scenario: scenario, timeline: events.map { TimelineEvent(ms: $0.0, kind: $0.1) },
+                                      responses: responses, end: end, bytesReceived: bytes)
+        outcome.startMs = 1000
+        return outcome
+    }
+
+    func answered(_ status: Int, body: String) -> ResponseSummary {
+        var response = ResponseSummary(status: status, bodyBytes: body.utf8.count)
+        response.bodyDigest = BodyDigest.of(Array(body.utf8))
+        return response
+    }
+
+    func request(answer status: Int? = nil, body: String = "", sentAt: Double = 1500, end: StreamEnd? = nil, endAt: Double? = nil) -> OriginRequestRecord {
+        var record = OriginRequestRecord(method: "GET", path: "/slow", receivedMs: 1001, dueMs: 1301)
+        record.response = status.map { OriginResponse(status: $0, bodyBytes: body.utf8.count, bodyDigest: BodyDigest.of(Array(body.utf8)), sentMs: sentAt) }
+        record.upstreamEnd = end
+        record.upstreamEndMs = endAt
+        return record
+    }
+
+    let halfClosed: [(Double, TimelineEvent.Kind)] = [(0, .connected), (0.5, .written), (1, .shutdownWrite), (301, .statusLine), (302, .fin)]
+
+    @Test func theOriginsBytesAnswerAnythingElseIsAlteredOrMadeUp() {
+        let origin = OriginObservation(requests: [request(answer: 200, body: "tacet-origin slow\n")])
+        let same = outcome(.halfClose, halfClosed, responses: [answered(200, body: "tacet-origin slow\n")], end: .fin)
+        #expect(Verdict.classify(same, context: VerdictContext(origin: origin)).kind == .answers)
+        let other = outcome(.halfClose, halfClosed, responses: [answered(200, body: "tacet-origin fast\n")], end: .fin)
+        #expect(Verdict.classify(other, context: VerdictContext(origin: origin))
+                == Verdict(.altered, "answered 200 with a 18-byte body that differs from the 18 bytes the origin sent"))
+        let status = outcome(.halfClose, halfClosed, responses: [answered(400, body: "tacet-origin slow\n")], end: .fin)
+        #expect(Verdict.classify(status, context: VerdictContext(origin: origin)).text.hasPrefix("answered 400 where the origin sent 200"))
+        let empty = outcome(.halfClose, halfClosed, responses: [answered(200, body: "")], end: .fin)
+        #expect(Verdict.classify(empty, context: VerdictContext(origin: origin)).kind == .madeUp)
+        // Caddy's empty 200 to a request the origin never got.
+        let never = Verdict.classify(empty, context: VerdictContext(origin: OriginObservation()))
+        #expect(never == Verdict(.madeUp, "answered 200 (0 bytes) but the origin never answered that request: a made-up response"))
+    }
+
+    @Test func eachPipelinedAnswerIsCompared() {
+        let body = "tacet-origin fast\n"
+        let origin = OriginObservation(requests: [request(answer: 200, body: body), request(answer: 200, body: body), request(answer: 200, body: body)])
+        let events: [(Double, TimelineEvent.Kind)] = [(0, .connected), (1, .shutdownWrite), (2, .statusLine), (3, .fin)]
+        let good = outcome(.pipelined, events, responses: Array(repeating: answered(200, body: body), count: 3), end: .fin)
+        #expect(Verdict.classify(good, context: VerdictContext(origin: origin)).kind == .answers)
+        let third = outcome(.pipelined, events, responses: [answered(200, body: body), answered(200, body: body), answered(200, body: "")], end: .fin)
+        let verdict = Verdict.classify(third, context: VerdictContext(origin: origin))
+        #expect(verdict.kind == .madeUp && verdict.text.hasPrefix("pipelined answer 3: "))
+    }
+
+    @Test func closeSparesOrKeepsTheBackendBusy() {
+        let closed: [(Double, TimelineEvent.Kind)] = [(0, .connected), (1, .written), (2, .closed)]
+        let spared = OriginObservation(requests: [request(end: .fin, endAt: 1004)])
+        #expect(Verdict.classify(outcome(.close, closed, end: .open), context: VerdictContext(origin: spared))
+                == Verdict(.sparesBackend, "spares its backend: closed the upstream connection 2 ms after the client's close(), before the origin's answer (due 299 ms after it)"))
+        let busy = OriginObservation(requests: [request(answer: 200, body: "x", sentAt: 1302, end: .fin, endAt: 1303)])
+        #expect(Verdict.classify(outcome(.close, closed, end: .open), context: VerdictContext(origin: busy))
+                == Verdict(.keepsBackendBusy, "keeps its backend busy for nobody: the upstream connection was still open when the origin answered, 300 ms after the client's close()"))
+        #expect(Verdict.classify(outcome(.close, closed, end: .open), context: VerdictContext(origin: OriginObservation())).kind == .failed)
+        #expect(Verdict.classify(outcome(.close, closed, end: .open), baseline: nil).kind == .info)
+    }
+
+    @Test func aTCPProxyDeliversTheLateReplyOrNot() {
+        let events: [(Double, TimelineEvent.Kind)] = [(0, .connected), (1, .written), (2, .shutdownWrite), (1003, .fin)]
+        var record = OriginTCPRecord(bytesReceived: 1050)
+        record.eofMs = 1002.5
+        record.replyMs = 2002
+        record.reply = Array("tacet-origin tcp t 1050 bytes\n".utf8)
+        record.end = .fin
+        let delivered = outcome(.tcp, events, end: .fin, bytes: 30)
+        #expect(Verdict.classify(delivered, context: VerdictContext(origin: OriginObservation(tcp: [record])))
+                == Verdict(.answers, "delivers a late reply: the origin's 30 bytes, sent 1000 ms after our FIN, then FIN"))
+        let lost = outcome(.tcp, events, end: .fin)
+        #expect(Verdict.classify(lost, context: VerdictContext(origin: OriginObservation(tcp: [record]))).kind == .abortsOnHalfClose)
+        var noEOF = OriginTCPRecord(bytesReceived: 1050)
+        noEOF.end = .fin
+        let held = Verdict.classify(outcome(.tcp, events, end: .timeout), context: VerdictContext(origin: OriginObservation(tcp: [noEOF])))
+        #expect(held.kind == .noResponse && held.text.hasSuffix("the proxy never passed our FIN on (the origin saw no EOF and never replied)"))
+    }
+
+    @Test func everyKindSaysWhetherItConforms() {
+        #expect(Verdict.Kind.allCases.filter { $0.conforms == true } == [.answers, .closes, .keepsOpen, .sparesBackend, .info])
+        #expect(Verdict.Kind.failed.conforms == nil)
+        #expect(Verdict.Kind(rawValue: "aborts-on-half-close") == .abortsOnHalfClose)
     }
 }

@@ -120,7 +120,7 @@ struct ReceiveProxyProtocolTests {
             try client.write("PROXY TCP4 ")
             client.reset()
             let log = try await proxy.logs.streamClosed()
-            #expect(log["end"] == "reset")
+            #expect(log["end"] == "reset", "\(log)")
             #expect(log["upstream"] == "-")
         }
     }

@@ -17,7 +17,7 @@ final class StreamFixture: Stoppable, @unchecked Sendable {
 
     init(servers: [Int], halfCloseTimeout: TimeAmount = .seconds(60), connectTimeout: TimeAmount = .seconds(5),
          threads: Int = 1, sendProxyProtocol: ProxyHeaderEncoder.Version? = nil,
-         readProxyProtocol trusted: [String]? = nil, headerTimeout: TimeAmount = .seconds(5)) async throws {
+         readProxyProtocol trusted: [String]? = nil, headerTimeout: TimeAmount = .seconds(60)) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         logs = LogCapture()
         let capture = logs

@@ -1,0 +1,107 @@
+@testable import TacetProbe
+import TacetTestSupport
+import Testing
+
+/// The origin's request parser and chunked decoder: what they accept, what they refuse, and a
+/// fuzz of mutated and split input (never a crash, never a different answer for a split).
+@Suite struct OriginParserTests {
+    typealias P = OriginRequestParser
+
+    @Test func headsAndTheirFraming() {
+        let get = Array("GET /slow?ms=300&tacet=ab-half-close-1 HTTP/1.1\r\nHost: x\r\n\r\nNEXT".utf8)
+        guard case .head(let head, let length) = P.parse(get) else {
+            Issue.record("not parsed")
+            return
+        }
+        #expect(length == get.count - 4)
+        #expect(head.path == "/slow" && head.query("ms") == "300" && head.query("tacet") == "ab-half-close-1")
+        #expect(head.contentLength == 0 && !head.chunked && !head.closeAfter)
+        guard case .head(let post, _) = P.parse(Array("POST /echo HTTP/1.0\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n".utf8)) else {
+            Issue.record("not parsed")
+            return
+        }
+        #expect(post.contentLength == 5 && !post.closeAfter)
+        #expect(P.parse(Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8)) == .needMore)
+        for bad in ["GET / HTTP/2.0\r\n\r\n", "GET  / HTTP/1.1\r\n\r\n", "GET x HTTP/1.1\r\n\r\n",
+                    "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                    "POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+                    "POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"] {
+            guard case .invalid = P.parse(Array(bad.utf8)) else {
+                Issue.record("accepted: \(bad)")
+                continue
+            }
+        }
+        #expect(P.parse([UInt8](repeating: UInt8(ascii: "a"), count: P.maxHeadBytes + 10)) != .needMore)
+    }
+
+    @Test func chunkedBodies() {
+        var decoder = ChunkedBody()
+        #expect(decoder.feed(Array("5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\nNEXT".utf8)) == .done(consumed: 33))
+        #expect(decoder.body == Array("hello".utf8))
+        for bad in ["zz\r\n", "5\r\nhelloX\r\n", "5\nhello", "fffffffff\r\n"] {
+            var one = ChunkedBody()
+            guard case .invalid = one.feed(Array(bad.utf8)) else {
+                Issue.record("accepted: \(bad)")
+                continue
+            }
+        }
+    }
+
+    @Test("Fuzz: mutated requests and chunked bodies never crash; whole and split input give the same answer")
+    func fuzz() {
+        var random = SeededGenerator(seed: 0x0815)
+        let heads: [[UInt8]] = [
+            Array("GET /fast?tacet=a-b-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: x\r\n\r\n".utf8),
+            Array("POST /echo?ms=5 HTTP/1.1\r\nContent-Length: 12\r\nConnection: close\r\n\r\n".utf8),
+            Array("PUT /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n".utf8),
+        ]
+        let bodies: [[UInt8]] = [Array("5\r\nhello\r\n0\r\n\r\n".utf8), Array("a;x=y\r\n0123456789\r\n3\r\nabc\r\n0\r\nT: v\r\n\r\n".utf8)]
+        func mutate(_ input: [UInt8]) -> [UInt8] {
+            var bytes = input
+            for _ in 0..<Int(random.next() % 4) {
+                let i = Int(random.next() % UInt64(max(bytes.count, 1)))
+                switch random.next() % 4 {
+                case 0 where !bytes.isEmpty: bytes[i] = UInt8(truncatingIfNeeded: random.next())
+                case 1: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: min(i, bytes.count))
+                case 2 where !bytes.isEmpty: bytes.remove(at: i)
+                default: bytes = Array(bytes.prefix(i))
+                }
+            }
+            return bytes
+        }
+        for _ in 0..<3000 {
+            let bytes = mutate(heads[Int(random.next() % UInt64(heads.count))])
+            let whole = P.parse(bytes)
+            var answer = P.Result.needMore
+            for n in 1...max(bytes.count, 1) where n <= bytes.count {
+                answer = P.parse(bytes.prefix(n))
+                if answer != .needMore { break }
+            }
+            if case .head(let head, let length) = answer {
+                #expect(whole == .head(head, length: length), "\(bytes)")
+            }
+            let body = mutate(bodies[Int(random.next() % UInt64(bodies.count))])
+            var all = ChunkedBody()
+            let once = all.feed(body)
+            var split = ChunkedBody()
+            var result = ChunkedBody.Step.needMore
+            var offset = 0
+            var fed = 0
+            while offset < body.count {
+                let size = 1 + Int(random.next() % 5)
+                let piece = body[offset..<min(body.count, offset + size)]
+                result = split.feed(piece)
+                if case .done(let consumed) = result { result = .done(consumed: fed + consumed); break }
+                if case .invalid = result { break }
+                fed += piece.count
+                offset += size
+            }
+            switch (once, result) {
+            case (.done(let a), .done(let b)): #expect(a == b && all.body == split.body, "\(body)")
+            case (.invalid, .invalid), (.needMore, .needMore): break
+            default: Issue.record("whole \(once) vs split \(result): \(body)")
+            }
+        }
+    }
+}
