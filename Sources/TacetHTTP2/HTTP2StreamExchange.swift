@@ -41,6 +41,12 @@ final class HTTP2StreamExchange: ResponseSink {
     private var bodyTimer: Scheduled<Void>?
     /// What the access line says instead, when the route gave up (status, end).
     private var abandonLog: (Int?, String?)?
+    /// Where END_STREAM is: the exchange is logged `complete` only once it has left (a response
+    /// held by flow control may never: a client that has sent its FIN can open no window).
+    private enum EndStreamDelivery { case notWritten, pending, delivered, failed }
+    private var endStream = EndStreamDelivery.notWritten
+    /// The status to log when END_STREAM leaves (or cannot), when the exchange finished first.
+    private var logOnDelivery: Int?
 
     init(id: HTTP2StreamID, connection: HTTP2ConnectionState, streams: HTTP2Streams, eventLoop: any EventLoop) {
         self.id = id
@@ -83,7 +89,7 @@ final class HTTP2StreamExchange: ResponseSink {
         let block = ResponseFields.block(for: head, date: HTTPDate.now)
         let bodyBytes = suppressBody ? 0 : (body?.readableBytes ?? 0)
         let headersEnd = suppressBody || (end && bodyBytes == 0)
-        streams.write(self.id, .headers(.init(headers: block, endStream: headersEnd)))
+        streams.write(self.id, .headers(.init(headers: block, endStream: headersEnd)), promise: headersEnd ? endStreamPromise() : nil)
         endStreamSent = headersEnd
         if let body, bodyBytes > 0 {
             bodyBytesOut += bodyBytes
@@ -112,7 +118,7 @@ final class HTTP2StreamExchange: ResponseSink {
     private func writeData(_ data: IOData, end: Bool, then: (@Sendable (Result<Void, any Error>) -> Void)? = nil) {
         let size = data.readableBytes
         if end && then == nil {
-            streams.write(self.id, .data(.init(data: data, endStream: true)))
+            streams.write(self.id, .data(.init(data: data, endStream: true)), promise: endStreamPromise())
             return
         }
         unsent += size
@@ -147,7 +153,7 @@ final class HTTP2StreamExchange: ResponseSink {
     func endResponse(_ id: UInt64) {
         guard open, status != nil, !machine.done, machine.response != .ended else { return }
         if !endStreamSent {
-            streams.write(self.id, .data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)))
+            streams.write(self.id, .data(.init(data: .byteBuffer(ByteBuffer()), endStream: true)), promise: endStreamPromise())
             endStreamSent = true
         }
         let finished = machine.responseEnded()
@@ -307,13 +313,30 @@ final class HTTP2StreamExchange: ResponseSink {
         case .finished(let stopUpload):
             bodyTimer?.cancel()
             handler = nil
-            logExchange(status: status ?? 0, end: "complete")
+            switch endStream {
+            case .pending: logOnDelivery = status ?? 0
+            case .failed: logExchange(status: status ?? 0, end: "write_failed")
+            case .delivered, .notWritten: logExchange(status: status ?? 0, end: "complete")
+            }
             if stopUpload, open {
                 streams.write(self.id, .rstStream(.noError))
                 streams.flush()
             }
             connection.ended(self)
         }
+    }
+
+    /// A promise for the frame carrying END_STREAM: its outcome is the exchange's.
+    private func endStreamPromise() -> EventLoopPromise<Void> {
+        endStream = .pending
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            if case .success = result { endStream = .delivered } else { endStream = .failed }
+            guard let status = logOnDelivery else { return }
+            logOnDelivery = nil
+            logExchange(status: status, end: endStream == .delivered ? "complete" : "write_failed")
+        }
+        return promise
     }
 
     private func logExchange(status: Int, end: String) {

@@ -86,8 +86,15 @@ public struct Probe: Sendable {
         case .close:
             return origin.wait(tag: tag, timeout: Double(options.closeMs) / 1000 + options.timeout) { $0.requests.first?.isSettled == true }
         default:
-            return origin.wait(tag: tag, timeout: options.finWait) { seen in
-                seen.requests.count >= wanted && seen.requests.allSatisfy(\.isSettled)
+            // The origin files a request before it answers it: if nothing is there shortly after
+            // the scenario ended, the proxy did not forward it (it answered, rejected or dropped
+            // it itself). Once something is, wait for it to settle.
+            let first = origin.wait(tag: tag, timeout: min(1, options.timeout)) { !$0.requests.isEmpty }
+            guard !first.requests.isEmpty else { return first }
+            // Fewer than asked for is all there will be once the client's connection has ended.
+            let over = outcome.end == .fin || outcome.end == .rst
+            return origin.wait(tag: tag, timeout: options.timeout) { seen in
+                (seen.requests.count >= wanted || over) && seen.requests.allSatisfy(\.isSettled)
             }
         }
     }

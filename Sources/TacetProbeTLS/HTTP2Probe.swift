@@ -33,6 +33,16 @@ public struct HTTP2Probe: Sendable {
         public var text: String
         public var status: Int?
         public var bodyBytes: Int
+
+        /// Conforms (END_STREAM and a FIN are not aborts, RFC 9113 §8.1 and RFC 9112 §9.6; an
+        /// RST_STREAM ends one stream, §5.4.2); nil when it could not be tested.
+        public var conforms: Bool? {
+            switch kind {
+            case "answers", "survivesReset", "info": return true
+            case "error": return nil
+            default: return false
+            }
+        }
     }
 
     public var target: HTTPTarget
@@ -150,7 +160,8 @@ public struct HTTP2Probe: Sendable {
         let width = Scenario.allCases.map(\.rawValue.count).max() ?? 16
         var lines = ["probe --http2 \(target)", "", "SCENARIO".padding(toLength: width, withPad: " ", startingAt: 0) + "  VERDICT"]
         for result in results {
-            lines.append(result.scenario.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + result.text)
+            let mark = result.conforms == false ? "✗ " : result.conforms == nil ? "? " : ""
+            lines.append(result.scenario.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + mark + result.kind + ": " + result.text)
         }
         return lines.joined(separator: "\n")
     }

@@ -55,6 +55,9 @@ struct ProbeRunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run the probe's own origin here (HTTP; its TCP service on the next port) and judge by what it saw too.", valueName: "host:port"))
     var origin: String?
 
+    @Option(name: .customLong("origin-tcp"), help: ArgumentHelp("With --origin: its TCP service's address (default: the next port).", valueName: "host:port"))
+    var originTCP: String?
+
     @Option(name: .customLong("use-origin"), help: ArgumentHelp("Judge by a `tacet probe origin` already running here (on this machine).", valueName: "host:port"))
     var useOrigin: String?
 
@@ -140,7 +143,8 @@ struct ProbeRunCommand: ParsableCommand {
             switch (origin, useOrigin) {
             case (let address?, nil):
                 let (host, port) = try Self.hostPort(address, "--origin")
-                do { running = try ProbeOrigin(host: host, httpPort: port) } catch { throw ProbeError("\(error)") }
+                let tcpPort = try originTCP.map { try Self.hostPort($0, "--origin-tcp").1 }
+                do { running = try ProbeOrigin(host: host, httpPort: port, tcpPort: tcpPort) } catch { throw ProbeError("\(error)") }
                 if let running { probe.options.origin = LocalOrigin(running) }
             case (nil, let address?):
                 let (host, port) = try Self.hostPort(address, "--use-origin")
@@ -180,10 +184,14 @@ struct ProbeRunCommand: ParsableCommand {
         })
     }
 
+    /// `HOST:PORT` (IPv6 in brackets) for a listening address: port 0, any free port, allowed.
     static func hostPort(_ text: String, _ option: String) throws -> (String, Int) {
-        guard case .tcp(let host, let port) = try? ProbeTarget.parseTCP(text) else {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
             throw ProbeError("\(option): expected HOST:PORT, not '\(text)'")
         }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ProbeError("\(option): expected HOST:PORT, not '\(text)'") }
         return (host, port)
     }
 
@@ -254,13 +262,19 @@ struct ProbeRunCommand: ParsableCommand {
         if !target.isTLS && (insecure || ca != nil) { throw ProbeError("--insecure and --ca are for https URLs") }
         let probe = HTTP2Probe(target: target, trust: try trust(), timeout: timeout, resetAfterMs: resetAfter)
         let results = try probe.run()
-        if json {
+        if json || format == "json" {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
             print(HTTP2Probe.table(results, target: target))
         }
+        let failing = results.filter { $0.conforms == false && !allow.contains($0.kind) }
+        for result in failing {
+            FileHandle.standardError.write(Data("tacet probe: does not conform: \(result.scenario.rawValue): \(result.kind): \(result.text)\n".utf8))
+        }
+        if !failing.isEmpty { throw ExitCode(1) }
+        if results.contains(where: { $0.conforms == nil }) { throw ExitCode(2) }
     }
 
     private func trust() throws -> TLSRelay.Trust {

@@ -166,6 +166,23 @@ struct HTTP2Tests {
         }
     }
 
+    @Test("A response bigger than the window after the client's FIN cannot finish (no WINDOW_UPDATE can come): cut, and logged write_failed, not complete")
+    func bigAnswerAfterFINIsNotLoggedComplete() async throws {
+        // The route answers once it has heard of the FIN: no DATA before it, so no WINDOW_UPDATE.
+        let live = try await Self.plainServer(BigAnswerAfterFIN())
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/big")
+            try await client.finish()
+            #expect(await client.wait { $0.isClosed })
+            let response = await client.waitForEnd(1)
+            #expect(response.body.utf8.count < BigAnswerAfterFIN.size)
+            #expect(await live.waitForAccessLog(containing: "\"GET /big HTTP/2.0\" 200"), "\(live.accessLogLines)")
+            let line = live.accessLogLines.first { $0.contains("GET /big") } ?? ""
+            #expect(line.contains(" write_failed") && !line.contains(" complete"), "\(line)")
+        }
+    }
+
     @Test("close_notify with a stream in flight over TLS: answered too")
     func closeNotifyWithStreamInFlight() async throws {
         let delayed = DelayedResponder(delay: .milliseconds(200), body: "after close_notify\n")
@@ -296,5 +313,22 @@ struct ALPNHTTP1MetricsTests {
             #expect(await eventually { counts.counts.withLockedValue { $0.closed } == 1 })
             #expect(counts.counts.withLockedValue { $0.opened } == 1)
         }
+    }
+}
+
+/// Answers 1 MiB once the client's FIN has reached the route.
+private struct BigAnswerAfterFIN: Responder {
+    static let size = 1 << 20
+
+    func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? { Handler(writer: writer) }
+
+    final class Handler: RequestHandler {
+        let writer: ResponseWriter
+        init(writer: ResponseWriter) { self.writer = writer }
+        func clientHalfClosed() {
+            let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: BigAnswerAfterFIN.size)
+            writer.respond(ResponseHead(status: .ok, body: .length(body.readableBytes)), body: body)
+        }
+        func cancel(_ reason: ConnectionEndReason) {}
     }
 }

@@ -24,6 +24,9 @@ struct ProbeAgainstTacetTests {
     /// Runs the probe on its own thread: it blocks in poll(2) and must not hold a cooperative thread.
     func probe(_ live: LiveServer, path: String = "/", _ scenarios: [ProbeScenario]? = nil,
                repetitions: Int = 1, options: ProbeOptions = ProbeOptions()) async throws -> ProbeReport {
+        var options = options
+        // Tacet sends its FIN at once; a loaded machine may take longer than the default 1 s.
+        options.finWait = 10
         let probe = Probe(target: .http(HTTPTarget(host: "127.0.0.1", port: live.port, path: path)), options: options)
         return try await blocking { try probe.run(scenarios: scenarios, repetitions: repetitions) }
     }

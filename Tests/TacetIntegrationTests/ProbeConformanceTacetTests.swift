@@ -30,6 +30,8 @@ import Testing
 
     static func probe(_ origin: ProbeOrigin, _ target: ProbeTarget) async throws -> ProbeReport {
         var options = ProbeOptions()
+        options.timeout = 10
+        options.finWait = 10
         options.origin = LocalOrigin(origin)
         let probe = Probe(target: target, options: options)
         return try await blocking { try probe.run() }
@@ -90,13 +92,13 @@ import Testing
             let port = try #require(try await tacet.start().first?.port)
             let url = "http://127.0.0.1:\(port)/"
             let failing = try await blocking {
-                try CLITests.run(["probe", "--origin", "127.0.0.1:\(originPort)", "--scenario", "close", url])
+                try CLITests.run(["probe", "--origin", "127.0.0.1:\(originPort)", "--origin-tcp", "127.0.0.1:0", "--scenario", "close", url])
             }
             #expect(failing.status == 1, "\(failing.stdout)\(failing.stderr)")
             #expect(failing.stderr.contains("does not conform: close: keeps-backend-busy"), "\(failing.stderr)")
             #expect(failing.stdout.contains("✗ keeps-backend-busy"), "\(failing.stdout)")
             let allowed = try await blocking {
-                try CLITests.run(["probe", "--origin", "127.0.0.1:\(originPort)", "--scenario", "close",
+                try CLITests.run(["probe", "--origin", "127.0.0.1:\(originPort)", "--origin-tcp", "127.0.0.1:0", "--scenario", "close",
                                   "--allow", "keeps-backend-busy", "--format", "markdown", url])
             }
             #expect(allowed.status == 0, "\(allowed.stdout)\(allowed.stderr)")

@@ -19,6 +19,8 @@ struct ProbeOverTLSTests {
     func probe(port: Int, relay: TLSRelay, host: String = "localhost", _ scenarios: [ProbeScenario]? = nil) async throws -> ProbeReport {
         var options = ProbeOptions()
         options.tls = relay
+        // A server that sends its FIN does so at once; a loaded machine may take more than 1 s.
+        options.finWait = 10
         let probe = Probe(target: .http(HTTPTarget(host: host, port: port, path: "/", isTLS: true)), options: options)
         return try await blocking { try probe.run(scenarios: scenarios) }
     }

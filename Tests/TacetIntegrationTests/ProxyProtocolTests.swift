@@ -11,7 +11,7 @@ import Testing
 /// access log and X-Forwarded-For.
 @Suite("PROXY protocol on an HTTP listener")
 struct ProxyProtocolTests {
-    static func server(trusted: [String], timeout: TimeAmount = .seconds(5)) async throws -> LiveServer {
+    static func server(trusted: [String], timeout: TimeAmount = .seconds(60)) async throws -> LiveServer {
         let prelude = ProxyProtocolPrelude(trusted: try CIDRList(parsing: trusted), timeout: timeout,
                                            logger: TLSTests.logger)
         return try await LiveServer.start(prelude: prelude) { _ in
