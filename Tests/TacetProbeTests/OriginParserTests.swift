@@ -1,3 +1,4 @@
+import Foundation
 @testable import TacetProbe
 import TacetTestSupport
 import Testing
@@ -103,5 +104,32 @@ import Testing
             default: Issue.record("whole \(once) vs split \(result): \(body)")
             }
         }
+    }
+}
+
+/// The origin's notebook is bounded: per tag, and in tags.
+@Suite struct OriginRecorderTests {
+    @Test func boundedPerTagAndInTags() {
+        let recorder = OriginRecorder(limit: 3)
+        for _ in 0..<(OriginRecorder.perTag + 5) {
+            _ = recorder.addRequest(OriginRequestRecord(method: "GET", path: "/fast", receivedMs: 0, dueMs: 0), tag: "a")
+        }
+        #expect(recorder.observation(tag: "a").requests.count == OriginRecorder.perTag)
+        for tag in ["b", "c", "d"] { _ = recorder.addTCP(OriginTCPRecord(), tag: tag) }
+        #expect(recorder.observation(tag: "a").requests.isEmpty)
+        #expect(recorder.observation(tag: "d").tcp.count == 1)
+    }
+
+    @Test func waitingEndsOnTheChangeItWaitsFor() {
+        let recorder = OriginRecorder()
+        let index = recorder.addRequest(OriginRequestRecord(method: "GET", path: "/slow", receivedMs: 0, dueMs: 0), tag: "t")
+        let thread = Thread {
+            recorder.updateRequest(tag: "t", index: index) {
+                $0.response = OriginResponse(status: 200, bodyBytes: 1, bodyDigest: "x", sentMs: 1)
+            }
+        }
+        thread.start()
+        let seen = recorder.wait(tag: "t", timeout: 30) { $0.requests.first?.isSettled == true }
+        #expect(seen.requests.first?.response?.status == 200)
     }
 }

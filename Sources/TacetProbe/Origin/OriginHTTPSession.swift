@@ -11,7 +11,7 @@ struct OriginHTTPSession {
     let socket: OriginSocket
     let recorder: OriginRecorder
     /// The last request on this connection: an end that comes later belongs to it.
-    private var last: (tag: String, index: Int)?
+    private var last: (tag: String, index: Int?)?
 
     init(socket: OriginSocket, recorder: OriginRecorder) {
         self.socket = socket

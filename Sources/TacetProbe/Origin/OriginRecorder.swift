@@ -33,34 +33,40 @@ public final class OriginRecorder: @unchecked Sendable {
         }
     }
 
-    /// A new request; returns its index under the tag, for later updates.
-    func addRequest(_ record: OriginRequestRecord, tag: String) -> Int {
+    /// Records kept under one tag: a scenario sends at most three requests; more is someone
+    /// else's traffic, not kept.
+    static let perTag = 64
+
+    /// A new request; returns its index under the tag, for later updates (nil: not kept).
+    func addRequest(_ record: OriginRequestRecord, tag: String) -> Int? {
         change {
             remember(tag)
+            guard requests[tag, default: []].count < Self.perTag else { return nil }
             requests[tag, default: []].append(record)
             return requests[tag, default: []].count - 1
         }
     }
 
-    func updateRequest(tag: String, index: Int, _ update: (inout OriginRequestRecord) -> Void) {
+    func updateRequest(tag: String, index: Int?, _ update: (inout OriginRequestRecord) -> Void) {
         change {
-            guard var list = requests[tag], list.indices.contains(index) else { return }
+            guard let index, var list = requests[tag], list.indices.contains(index) else { return }
             update(&list[index])
             requests[tag] = list
         }
     }
 
-    func addTCP(_ record: OriginTCPRecord, tag: String) -> Int {
+    func addTCP(_ record: OriginTCPRecord, tag: String) -> Int? {
         change {
             remember(tag)
+            guard tcp[tag, default: []].count < Self.perTag else { return nil }
             tcp[tag, default: []].append(record)
             return tcp[tag, default: []].count - 1
         }
     }
 
-    func updateTCP(tag: String, index: Int, _ update: (inout OriginTCPRecord) -> Void) {
+    func updateTCP(tag: String, index: Int?, _ update: (inout OriginTCPRecord) -> Void) {
         change {
-            guard var list = tcp[tag], list.indices.contains(index) else { return }
+            guard let index, var list = tcp[tag], list.indices.contains(index) else { return }
             update(&list[index])
             tcp[tag] = list
         }

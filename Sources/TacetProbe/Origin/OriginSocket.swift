@@ -103,6 +103,10 @@ final class OriginSocket {
 final class OriginListener: @unchecked Sendable {
     let fd: Int32
     let port: Int
+    /// Connections served at once, a thread each: past this, new ones are closed at once.
+    static let maxConnections = 256
+    private let active = NSLock()
+    private var count = 0
 
     init(host: String, port: Int) throws {
         let addresses = try SocketAddress.resolve(host: host, port: port)
@@ -138,10 +142,27 @@ final class OriginListener: @unchecked Sendable {
                     if errno == EINTR || errno == ECONNABORTED { continue }
                     return
                 }
-                Thread.detachNewThread { handle(OriginSocket(fd: client)) }
+                guard self.enter() else {
+                    Glibc.close(client)
+                    continue
+                }
+                Thread.detachNewThread {
+                    handle(OriginSocket(fd: client))
+                    self.leave()
+                }
             }
         }
     }
+
+    private func enter() -> Bool {
+        active.withLock {
+            guard count < Self.maxConnections else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    private func leave() { active.withLock { count -= 1 } }
 
     /// Closes a listener whose loop never started.
     func close() { Glibc.close(fd) }

@@ -15,7 +15,7 @@ struct OriginTCPSession {
     public static func greeting(tag: String, delayMs: Int) -> String { "TACET-PROBE \(tag) \(delayMs)\n" }
 
     func run() {
-        var tag: (name: String, delay: Double, index: Int)?
+        var tag: (name: String, delay: Double, index: Int?)?
         let deadline = monotonicMs() + OriginHTTPSession.idleMs
         while socket.end == nil, monotonicMs() < deadline {
             socket.receive(waitingMs: deadline - monotonicMs())
