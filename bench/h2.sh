@@ -305,43 +305,12 @@ done
 [ "$CHECK_FAILED" = 0 ] || die "a path did not answer 200 over HTTP/2 (see above)"
 
 # ---------------------------------------------------------------- idle HTTP/2 connections
-IDLE_LINES=()
-idle_test() { # server
-    local s=$1 before after ready="$WORK/idle.$1.ready" i line done_line
-    rm -f "$ready"
-    sleep 0.5
-    before="$(rss_kib "$s")"
-    python3 "$BENCH_DIR/idle_h2.py" --port "$(port_of "$s")" --count "$IDLE" \
-        --ready-file "$ready" --hold-seconds 300 >"$WORK/idle.$s.out" 2>&1 &
-    IDLE_PID=$!
-    for i in $(seq 1 3000); do
-        [ -f "$ready" ] && break
-        kill -0 "$IDLE_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ ! -f "$ready" ]; then
-        kill "$IDLE_PID" 2>/dev/null || true; wait "$IDLE_PID" 2>/dev/null || true; IDLE_PID=""
-        IDLE_LINES+=("$s	$before	-	-	idle client failed: $(tr '\n' ' ' <"$WORK/idle.$s.out")")
-        return
-    fi
-    sleep 1
-    after="$(rss_kib "$s")"
-    line="$(cat "$ready")"
-    kill -TERM "$IDLE_PID" 2>/dev/null || true
-    wait "$IDLE_PID" 2>/dev/null || true
-    IDLE_PID=""
-    done_line="$(grep '^DONE' "$WORK/idle.$s.out" || echo 'DONE ?')"
-    local ok="${line#*ok=}"; ok="${ok%% *}"
-    IDLE_LINES+=("$s	$before	$after	$ok	${line#READY } ${done_line#DONE }")
-    printf '%s\t%s\t%s\t%s\n' "$s" "$before" "$after" "$ok" >>"$WORK/idle.tsv"
-    alive "$s" || log "!! $s died during the idle-connection test"
-}
 : >"$WORK/idle.tsv"
 if [ "$IDLE" != 0 ]; then
     log ""
     log "== RSS with $IDLE idle HTTP/2 connections (handshake, SETTINGS both ways, one GET /hello on stream 1, then held open)"
-    idle_test tacet
-    idle_test nginx
+    idle_test tacet idle_h2.py 3000
+    idle_test nginx idle_h2.py 3000
     sleep 1    # let both servers see the closes before the load runs
 fi
 

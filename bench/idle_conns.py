@@ -20,6 +20,7 @@ import resource
 import selectors
 import signal
 import socket
+import ssl
 import sys
 import time
 
@@ -76,6 +77,88 @@ def read_response(sock, deadline):
     return status
 
 
+class ProtocolError(Exception):
+    """A connection that spoke, but not as expected (no h2 by ALPN, no SETTINGS...): its text is the failure key."""
+
+
+def failure_key(e):
+    if isinstance(e, ProtocolError):
+        return str(e)
+    if isinstance(e, OSError) and not isinstance(e, ssl.SSLError) and e.errno:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    return type(e).__name__
+
+
+def hold_idle(args, open_one, closed_by_server):
+    """What the idle clients share: open args.count connections, each with open_one(deadline) ->
+    (socket, status or None, version text or None) (which closes what it opened before raising);
+    write READY (stdout and --ready-file); hold them until SIGTERM/SIGINT or --hold-seconds; then
+    count those the server closed (closed_by_server(readable socket) -> bool) and print DONE."""
+    raise_fd_limit(args.count)
+    stop = {"flag": False}
+
+    def on_signal(_signum, _frame):
+        stop["flag"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    socks, statuses, failures, versions = [], {}, {}, {}
+    started = time.monotonic()
+    for _ in range(args.count):
+        if stop["flag"]:
+            break
+        try:
+            s, status, version = open_one(time.monotonic() + args.timeout)
+        except (OSError, ValueError, IndexError, ProtocolError) as e:
+            key = failure_key(e)
+            failures[key] = failures.get(key, 0) + 1
+            if isinstance(e, OSError) and e.errno == errno.EMFILE:
+                break
+            continue
+        if status is not None:
+            statuses[status] = statuses.get(status, 0) + 1
+        if version is not None:
+            versions[version] = versions.get(version, 0) + 1
+        s.setblocking(False)
+        socks.append(s)
+    elapsed = time.monotonic() - started
+    status_text = ",".join("%s:%d" % kv for kv in sorted(statuses.items(), key=str)) or "-"
+    fail_text = ",".join("%s:%d" % kv for kv in sorted(failures.items())) or "-"
+    tls_text = (" tls=" + (",".join(sorted(versions)) or "-")) if versions or args.__dict__.get("sni") else ""
+    ready = "READY ok=%d failed=%d statuses=%s failures=%s%s seconds=%.2f" % (
+        len(socks), sum(failures.values()), status_text, fail_text, tls_text, elapsed)
+    print(ready, flush=True)
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(ready + "\n")
+        os.rename(tmp, args.ready_file)
+
+    end = time.monotonic() + args.hold_seconds
+    while not stop["flag"] and time.monotonic() < end:
+        time.sleep(0.2)
+
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        sel.register(s, selectors.EVENT_READ)
+    closed = sum(1 for key, _ in sel.select(timeout=0) if closed_by_server(key.fileobj))
+    sel.close()
+    print("DONE still_open=%d closed_by_server=%d" % (len(socks) - closed, closed), flush=True)
+    for s in socks:
+        s.close()
+
+
+def plain_closed(sock):
+    """A readable plain socket that returns b"" (or an error) was closed by the server."""
+    try:
+        return not sock.recv(4096)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.1")
@@ -89,78 +172,19 @@ def main():
                     help="per-connection connect+response timeout")
     args = ap.parse_args()
 
-    raise_fd_limit(args.count)
-
-    stop = {"flag": False}
-
-    def on_signal(_signum, _frame):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
     request = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: tacet-bench-idle\r\n"
                "Accept: */*\r\n\r\n" % (args.path, args.host, args.port)).encode()
-    socks = []
-    statuses = {}
-    failures = {}
-    started = time.monotonic()
-    for _ in range(args.count):
-        if stop["flag"]:
-            break
-        s = None
+
+    def open_one(deadline):
+        s = socket.create_connection((args.host, args.port), timeout=args.timeout)
         try:
-            deadline = time.monotonic() + args.timeout
-            s = socket.create_connection((args.host, args.port), timeout=args.timeout)
             s.sendall(request)
-            status = read_response(s, deadline)
-            statuses[status] = statuses.get(status, 0) + 1
-            s.setblocking(False)
-            socks.append(s)
-        except (OSError, ValueError, IndexError) as e:
-            key = type(e).__name__
-            if isinstance(e, OSError) and e.errno:
-                key = errno.errorcode.get(e.errno, str(e.errno))
-            failures[key] = failures.get(key, 0) + 1
-            if s is not None:
-                s.close()
-            if isinstance(e, OSError) and e.errno == errno.EMFILE:
-                break
-    elapsed = time.monotonic() - started
-    status_text = ",".join("%d:%d" % kv for kv in sorted(statuses.items())) or "-"
-    fail_text = ",".join("%s:%d" % kv for kv in sorted(failures.items())) or "-"
-    ready = "READY ok=%d failed=%d statuses=%s failures=%s seconds=%.2f" % (
-        len(socks), sum(failures.values()), status_text, fail_text, elapsed)
-    print(ready, flush=True)
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(ready + "\n")
-        os.rename(tmp, args.ready_file)
+            return s, read_response(s, deadline), None
+        except BaseException:
+            s.close()
+            raise
 
-    end = time.monotonic() + args.hold_seconds
-    while not stop["flag"] and time.monotonic() < end:
-        time.sleep(0.2)
-
-    # How many did the server keep? A readable socket that returns b"" (or an
-    # error) was closed by the server; anything else is still open and idle.
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed = 0
-    for key, _ in sel.select(timeout=0):
-        try:
-            data = key.fileobj.recv(4096)
-            if not data:
-                closed += 1
-        except BlockingIOError:
-            pass
-        except OSError:
-            closed += 1
-    sel.close()
-    print("DONE still_open=%d closed_by_server=%d" % (len(socks) - closed, closed), flush=True)
-    for s in socks:
-        s.close()
+    hold_idle(args, open_one, plain_closed)
 
 
 if __name__ == "__main__":

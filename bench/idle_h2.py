@@ -19,10 +19,7 @@ Standard library only (`ssl`); the client sends no WINDOW_UPDATE and no PING.
 """
 
 import argparse
-import errno
 import os
-import selectors
-import signal
 import socket
 import ssl
 import struct
@@ -30,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from idle_conns import raise_fd_limit  # noqa: E402
+from idle_conns import ProtocolError, hold_idle  # noqa: E402
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, CONTINUATION = 0x0, 0x1, 0x3, 0x4, 0x6, 0x7, 0x9
@@ -107,10 +104,6 @@ class Reader:
             self.buf += chunk
 
 
-class ProtocolError(Exception):
-    pass
-
-
 def h2_open(sock, deadline, path, authority):
     """Preface and SETTINGS both ways, then (if path) one GET; returns the status or None."""
     sock.sendall(PREFACE + frame(SETTINGS, 0, 0))
@@ -169,106 +162,53 @@ def main():
                     help="per-connection connect+handshake+SETTINGS+response timeout")
     args = ap.parse_args()
 
-    raise_fd_limit(args.count)
-
-    stop = {"flag": False}
-
-    def on_signal(_signum, _frame):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_alpn_protocols(["h2"])
-
     path = None if args.no_request else args.path
-    socks = []
-    statuses = {}
-    failures = {}
-    versions = {}
-    started = time.monotonic()
-    for _ in range(args.count):
-        if stop["flag"]:
-            break
-        raw = s = None
+
+    def open_one(deadline):
+        raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
         try:
-            deadline = time.monotonic() + args.timeout
-            raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # as h2load and curl
             s = ctx.wrap_socket(raw, server_hostname=args.sni)   # handshakes here (blocking)
-            raw = None
+        except BaseException:
+            raw.close()
+            raise
+        try:
             alpn = s.selected_alpn_protocol()
             if alpn != "h2":
                 raise ProtocolError("alpn_%s" % (alpn or "none"))
             status = h2_open(s, deadline, path, args.sni)
-            if status is not None:
-                statuses[status] = statuses.get(status, 0) + 1
-            v = "%s/%s/%s" % (s.version(), (s.cipher() or ("?",))[0], alpn)
-            versions[v] = versions.get(v, 0) + 1
-            s.setblocking(False)
-            socks.append(s)
-        except (OSError, ValueError, IndexError, ProtocolError) as e:
-            key = str(e) if isinstance(e, ProtocolError) else type(e).__name__
-            if isinstance(e, OSError) and not isinstance(e, ssl.SSLError) and e.errno:
-                key = errno.errorcode.get(e.errno, str(e.errno))
-            failures[key] = failures.get(key, 0) + 1
-            for x in (s, raw):
-                if x is not None:
-                    x.close()
-            if isinstance(e, OSError) and e.errno == errno.EMFILE:
-                break
-    elapsed = time.monotonic() - started
-    status_text = ",".join("%s:%d" % kv for kv in sorted(statuses.items(), key=str)) or "-"
-    fail_text = ",".join("%s:%d" % kv for kv in sorted(failures.items())) or "-"
-    tls_text = ",".join(sorted(versions)) or "-"
-    ready = "READY ok=%d failed=%d statuses=%s failures=%s tls=%s seconds=%.2f" % (
-        len(socks), sum(failures.values()), status_text, fail_text, tls_text, elapsed)
-    print(ready, flush=True)
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(ready + "\n")
-        os.rename(tmp, args.ready_file)
+            return s, status, "%s/%s/%s" % (s.version(), (s.cipher() or ("?",))[0], alpn)
+        except BaseException:
+            s.close()
+            raise
 
-    end = time.monotonic() + args.hold_seconds
-    while not stop["flag"] and time.monotonic() < end:
-        time.sleep(0.2)
+    hold_idle(args, open_one, h2_closed)
 
-    # How many did the server keep? A readable socket whose TLS read returns b"" (close_notify
-    # or EOF), fails, or carries a GOAWAY frame was closed by the server (or is closing); one that
-    # only wants more bytes, or carries other frames (a WINDOW_UPDATE, a session ticket), is open.
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed = 0
-    for key, _ in sel.select(timeout=0):
-        data = b""
-        try:
-            while True:
-                chunk = key.fileobj.recv(65536)
-                if not chunk:
-                    data = None
-                    break
-                data += chunk
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
-            pass
-        except OSError:
-            data = None
-        if data is None:
-            closed += 1
-            continue
-        while len(data) >= 9:
-            if data[3] == GOAWAY:
-                closed += 1
-                break
-            data = data[9 + int.from_bytes(data[0:3], "big"):]
-    sel.close()
-    print("DONE still_open=%d closed_by_server=%d" % (len(socks) - closed, closed), flush=True)
-    for s in socks:
-        s.close()
+
+def h2_closed(sock):
+    """A readable socket whose TLS read returns b"" (close_notify or EOF), fails, or carries a
+    GOAWAY frame was closed by the server (or is closing); one that only wants more bytes, or
+    carries other frames (a WINDOW_UPDATE, a session ticket), is open."""
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return True
+            data += chunk
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+        pass
+    except OSError:
+        return True
+    while len(data) >= 9:
+        if data[3] == GOAWAY:
+            return True
+        data = data[9 + int.from_bytes(data[0:3], "big"):]
+    return False
 
 
 if __name__ == "__main__":

@@ -14,17 +14,13 @@ until SIGTERM or SIGINT (or --hold-seconds pass). Standard library only (`ssl`).
 """
 
 import argparse
-import errno
 import os
-import selectors
-import signal
 import socket
 import ssl
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from idle_conns import raise_fd_limit, read_response  # noqa: E402  (works on an SSLSocket too)
+from idle_conns import hold_idle, read_response  # noqa: E402  (works on an SSLSocket too)
 
 
 def main():
@@ -43,16 +39,6 @@ def main():
                     help="leave Nagle's algorithm on (default: TCP_NODELAY, as wrk, h2load and curl set)")
     args = ap.parse_args()
 
-    raise_fd_limit(args.count)
-
-    stop = {"flag": False}
-
-    def on_signal(_signum, _frame):
-        stop["flag"] = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -60,79 +46,40 @@ def main():
 
     request = ("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: tacet-bench-idle-tls\r\n"
                "Accept: */*\r\n\r\n" % (args.path, args.sni, args.port)).encode()
-    socks = []
-    statuses = {}
-    failures = {}
-    versions = {}
-    started = time.monotonic()
-    for _ in range(args.count):
-        if stop["flag"]:
-            break
-        raw = s = None
+
+    def open_one(deadline):
+        raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
         try:
-            deadline = time.monotonic() + args.timeout
-            raw = socket.create_connection((args.host, args.port), timeout=args.timeout)
             if not args.nagle:
                 # Without it the request waits behind the unacknowledged client Finished until
                 # the server ACKs it; a server that sends nothing after the handshake may delay
                 # that ACK by ~40 ms (delayed ACK), for every connection.
                 raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s = ctx.wrap_socket(raw, server_hostname=args.sni)   # handshakes here (blocking)
-            raw = None
+        except BaseException:
+            raw.close()
+            raise
+        try:
             s.sendall(request)
             status = read_response(s, deadline)
-            statuses[status] = statuses.get(status, 0) + 1
-            v = "%s/%s" % (s.version(), (s.cipher() or ("?",))[0])
-            versions[v] = versions.get(v, 0) + 1
-            s.setblocking(False)
-            socks.append(s)
-        except (OSError, ValueError, IndexError) as e:
-            key = type(e).__name__
-            if isinstance(e, OSError) and not isinstance(e, ssl.SSLError) and e.errno:
-                key = errno.errorcode.get(e.errno, str(e.errno))
-            failures[key] = failures.get(key, 0) + 1
-            for x in (s, raw):
-                if x is not None:
-                    x.close()
-            if isinstance(e, OSError) and e.errno == errno.EMFILE:
-                break
-    elapsed = time.monotonic() - started
-    status_text = ",".join("%d:%d" % kv for kv in sorted(statuses.items())) or "-"
-    fail_text = ",".join("%s:%d" % kv for kv in sorted(failures.items())) or "-"
-    tls_text = ",".join(sorted(versions)) or "-"
-    ready = "READY ok=%d failed=%d statuses=%s failures=%s tls=%s seconds=%.2f" % (
-        len(socks), sum(failures.values()), status_text, fail_text, tls_text, elapsed)
-    print(ready, flush=True)
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(ready + "\n")
-        os.rename(tmp, args.ready_file)
+            return s, status, "%s/%s" % (s.version(), (s.cipher() or ("?",))[0])
+        except BaseException:
+            s.close()
+            raise
 
-    end = time.monotonic() + args.hold_seconds
-    while not stop["flag"] and time.monotonic() < end:
-        time.sleep(0.2)
+    hold_idle(args, open_one, tls_closed)
 
-    # How many did the server keep? A readable socket whose TLS read returns b"" (close_notify
-    # or EOF) or fails was closed by the server; one that only wants more bytes (a record not
-    # yet whole, or a post-handshake message such as a session ticket) is still open.
-    sel = selectors.DefaultSelector()
-    for s in socks:
-        sel.register(s, selectors.EVENT_READ)
-    closed = 0
-    for key, _ in sel.select(timeout=0):
-        try:
-            data = key.fileobj.recv(4096)
-            if not data:
-                closed += 1
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
-            pass
-        except OSError:
-            closed += 1
-    sel.close()
-    print("DONE still_open=%d closed_by_server=%d" % (len(socks) - closed, closed), flush=True)
-    for s in socks:
-        s.close()
+
+def tls_closed(sock):
+    """A readable socket whose TLS read returns b"" (close_notify or EOF) or fails was closed by
+    the server; one that only wants more bytes (a record not yet whole, or a post-handshake
+    message such as a session ticket) is still open."""
+    try:
+        return not sock.recv(4096)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+        return False
+    except OSError:
+        return True
 
 
 if __name__ == "__main__":

@@ -140,3 +140,39 @@ report_server_health() {
     log "written to $OUT"
 }
 
+# idle_test SERVER SCRIPT [MAX_WAIT_TENTHS]: opens $IDLE idle connections to SERVER with
+# bench/SCRIPT (idle_conns.py, idle_tls.py, idle_h2.py: they print READY, then hold until
+# SIGTERM and print DONE), and records the server's RSS before and after in IDLE_LINES (and in
+# $WORK/idle.tsv when that file exists). Uses the caller's rss_kib, port_of and alive; IDLE_PID
+# is the client while it runs (for the caller's cleanup).
+IDLE_LINES=()
+idle_test() {
+    local s=$1 script=$2 tries=${3:-3000} before after ready="$WORK/idle.$1.ready" i line done_line
+    rm -f "$ready"
+    sleep 0.5
+    before="$(rss_kib "$s")"
+    python3 "$BENCH_DIR/$script" --port "$(port_of "$s")" --count "$IDLE" \
+        --ready-file "$ready" --hold-seconds 300 >"$WORK/idle.$s.out" 2>&1 &
+    IDLE_PID=$!
+    for i in $(seq 1 "$tries"); do
+        [ -f "$ready" ] && break
+        kill -0 "$IDLE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ ! -f "$ready" ]; then
+        kill "$IDLE_PID" 2>/dev/null || true; wait "$IDLE_PID" 2>/dev/null || true; IDLE_PID=""
+        IDLE_LINES+=("$s	$before	-	-	idle client failed: $(tr '\n' ' ' <"$WORK/idle.$s.out")")
+        return
+    fi
+    sleep 1
+    after="$(rss_kib "$s")"
+    line="$(cat "$ready")"
+    kill -TERM "$IDLE_PID" 2>/dev/null || true
+    wait "$IDLE_PID" 2>/dev/null || true
+    IDLE_PID=""
+    done_line="$(grep '^DONE' "$WORK/idle.$s.out" || echo 'DONE ?')"
+    local ok="${line#*ok=}"; ok="${ok%% *}"
+    IDLE_LINES+=("$s	$before	$after	$ok	${line#READY } ${done_line#DONE }")
+    [ -f "$WORK/idle.tsv" ] && printf '%s\t%s\t%s\t%s\n' "$s" "$before" "$after" "$ok" >>"$WORK/idle.tsv"
+    alive "$s" || log "!! $s died during the idle-connection test"
+}

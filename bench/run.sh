@@ -209,41 +209,11 @@ if [ "$TACET_STATIC" != 200 ]; then
 fi
 
 # ---------------------------------------------------------------- idle connections
-IDLE_LINES=()
-idle_test() { # server
-    local s=$1 before after ready="$WORK/idle.$1.ready" i line done_line
-    rm -f "$ready"
-    sleep 0.5
-    before="$(rss_kib "$s")"
-    python3 "$BENCH_DIR/idle_conns.py" --port "$(port_of "$s")" --count "$IDLE" \
-        --ready-file "$ready" --hold-seconds 300 >"$WORK/idle.$s.out" 2>&1 &
-    IDLE_PID=$!
-    for i in $(seq 1 1200); do
-        [ -f "$ready" ] && break
-        kill -0 "$IDLE_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ ! -f "$ready" ]; then
-        kill "$IDLE_PID" 2>/dev/null || true; wait "$IDLE_PID" 2>/dev/null || true; IDLE_PID=""
-        IDLE_LINES+=("$s	$before	-	-	idle client failed: $(tr '\n' ' ' <"$WORK/idle.$s.out")")
-        return
-    fi
-    sleep 1
-    after="$(rss_kib "$s")"
-    line="$(cat "$ready")"
-    kill -TERM "$IDLE_PID" 2>/dev/null || true
-    wait "$IDLE_PID" 2>/dev/null || true
-    IDLE_PID=""
-    done_line="$(grep '^DONE' "$WORK/idle.$s.out" || echo 'DONE ?')"
-    local ok="${line#*ok=}"; ok="${ok%% *}"
-    IDLE_LINES+=("$s	$before	$after	$ok	${line#READY } ${done_line#DONE }")
-    alive "$s" || log "!! $s died during the idle-connection test"
-}
 if [ "$RUN_IDLE" = 1 ]; then
     log ""
     log "== RSS with $IDLE idle keep-alive connections (one GET /fixed each, then held open)"
-    idle_test tacet
-    idle_test nginx
+    idle_test tacet idle_conns.py 1200
+    idle_test nginx idle_conns.py 1200
     sleep 1    # let both servers see the closes before the load runs
 fi
 
