@@ -58,21 +58,8 @@ import Testing
             Array("PUT /x HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n".utf8),
         ]
         let bodies: [[UInt8]] = [Array("5\r\nhello\r\n0\r\n\r\n".utf8), Array("a;x=y\r\n0123456789\r\n3\r\nabc\r\n0\r\nT: v\r\n\r\n".utf8)]
-        func mutate(_ input: [UInt8]) -> [UInt8] {
-            var bytes = input
-            for _ in 0..<Int(random.next() % 4) {
-                let i = Int(random.next() % UInt64(max(bytes.count, 1)))
-                switch random.next() % 4 {
-                case 0 where !bytes.isEmpty: bytes[i] = UInt8(truncatingIfNeeded: random.next())
-                case 1: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: min(i, bytes.count))
-                case 2 where !bytes.isEmpty: bytes.remove(at: i)
-                default: bytes = Array(bytes.prefix(i))
-                }
-            }
-            return bytes
-        }
         for _ in 0..<3000 {
-            let bytes = mutate(heads[Int(random.next() % UInt64(heads.count))])
+            let bytes = random.mutate(heads[Int(random.next() % UInt64(heads.count))])
             let whole = P.parse(bytes)
             var answer = P.Result.needMore
             for n in 1...max(bytes.count, 1) where n <= bytes.count {
@@ -82,7 +69,7 @@ import Testing
             if case .head(let head, let length) = answer {
                 #expect(whole == .head(head, length: length), "\(bytes)")
             }
-            let body = mutate(bodies[Int(random.next() % UInt64(bodies.count))])
+            let body = random.mutate(bodies[Int(random.next() % UInt64(bodies.count))])
             var all = ChunkedBody()
             let once = all.feed(body)
             var split = ChunkedBody()

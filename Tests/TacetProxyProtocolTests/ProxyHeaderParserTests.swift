@@ -113,16 +113,7 @@ struct ProxyHeaderParserTests {
             Self.v2(command: 0, family: 0, payload: []),
         ]
         for _ in 0..<4000 {
-            var bytes = seeds[Int(random.next() % UInt64(seeds.count))]
-            for _ in 0..<Int(random.next() % 4) {
-                let i = Int(random.next() % UInt64(max(bytes.count, 1)))
-                switch random.next() % 4 {
-                case 0 where !bytes.isEmpty: bytes[i] = UInt8(truncatingIfNeeded: random.next())
-                case 1: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: min(i, bytes.count))
-                case 2 where !bytes.isEmpty: bytes.remove(at: i)
-                default: bytes = Array(bytes.prefix(i))
-                }
-            }
+            let bytes = random.mutate(seeds[Int(random.next() % UInt64(seeds.count))])
             let whole = P.parse(bytes)
             // Fed as it would arrive, growing: the first answer that is not needMore must be the
             // answer the whole input gives (a header must not depend on how it was split).

@@ -12,4 +12,20 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// `bytes` with up to three random edits (a byte replaced, inserted or deleted, or the input
+    /// cut short): the fuzz tests' mutation, so every parser is fuzzed the same way.
+    public mutating func mutate(_ input: [UInt8]) -> [UInt8] {
+        var bytes = input
+        for _ in 0..<Int(next() % 4) {
+            let i = Int(next() % UInt64(max(bytes.count, 1)))
+            switch next() % 4 {
+            case 0 where !bytes.isEmpty: bytes[i] = UInt8(truncatingIfNeeded: next())
+            case 1: bytes.insert(UInt8(truncatingIfNeeded: next()), at: min(i, bytes.count))
+            case 2 where !bytes.isEmpty: bytes.remove(at: i)
+            default: bytes = Array(bytes.prefix(i))
+            }
+        }
+        return bytes
+    }
 }
