@@ -237,6 +237,12 @@ final class HTTP2StreamExchange: ResponseSink {
 
     /// NIOHTTP2 closed the stream: both ends done, a reset (either side's), or the connection went.
     func closed(connectionGone: Bool) {
+        if connectionGone, let status = logOnDelivery {
+            // Its END_STREAM never left (NIOHTTP2 fails it only later, when it is removed):
+            // logged now, before the connection's own end line.
+            logOnDelivery = nil
+            logExchange(status: status, end: "write_failed")
+        }
         guard open else { return }
         bodyTimer?.cancel()
         perform(machine.streamClosed(connectionGone: connectionGone))

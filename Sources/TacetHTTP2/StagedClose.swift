@@ -58,8 +58,16 @@ final class StagedClose: ChannelDuplexHandler {
             return
         }
         if inputClosed {
-            context.flush()
-            context.close(mode: .all, promise: promise)
+            // The client has sent its FIN: nothing to linger for, but what is queued must reach
+            // the socket first (a close drops writes still waiting for it). An empty write
+            // completes once everything before it has; the linger total bounds the wait.
+            staging = true
+            lingerUntil = .now() + lingerTotal
+            timer = context.eventLoop.assumeIsolated().scheduleTask(in: lingerTotal) { context.close(promise: nil) }
+            let flushed = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: flushed)
+            flushed.futureResult.assumeIsolated().whenComplete { _ in context.close(mode: .all, promise: nil) }
+            promise?.succeed(())
             return
         }
         staging = true

@@ -149,6 +149,8 @@ public struct ProbeReport: Sendable, Codable {
         /// Nil when all repetitions agree on verdict, statuses, body, end and timing class; else
         /// one line per repetition.
         public var disagreement: [String]?
+        /// Each repetition's verdict kind (a row fails when any is non-conforming and not allowed).
+        public var kinds: [Verdict.Kind]
     }
 
     public var summaries: [Summary] {
@@ -165,14 +167,15 @@ public struct ProbeReport: Sendable, Codable {
                 : nil
             return Summary(scenario: worst.scenario, name: worst.outcome.name, verdict: worst.verdict, conforms: conforms,
                            sent: Self.sent(worst), cameBack: Self.cameBack(worst.outcome),
-                           originSaw: worst.origin.map { Self.originSaw($0, worst.outcome) } ?? "-", disagreement: disagreement)
+                           originSaw: worst.origin.map { Self.originSaw($0, worst.outcome) } ?? "-", disagreement: disagreement,
+                           kinds: results.map(\.verdict.kind))
         }
     }
 
     /// The scenarios that do not conform (their verdict not in `allowed`) and those that could not be tested.
     public func nonconforming(allowing allowed: Set<Verdict.Kind> = []) -> (failing: [Summary], untested: [Summary]) {
         let rows = summaries
-        let failing = rows.filter { $0.conforms == false && !allowed.contains($0.verdict.kind) }
+        let failing = rows.filter { row in row.kinds.contains { $0.conforms == false && !allowed.contains($0) } }
         return (failing, rows.filter { $0.conforms == nil })
     }
 

@@ -5,7 +5,7 @@ public enum ReportRenderer {
     /// The matrix for people: one row per scenario (what was sent, what came back, what the
     /// origin saw when there is one, the verdict), each verdict's sentence below its row, every
     /// repetition when they disagree, and the non-conforming rows counted at the end.
-    public static func table(_ report: ProbeReport, timelines: Bool = false) -> String {
+    public static func table(_ report: ProbeReport, timelines: Bool = false, allowing allowed: Set<Verdict.Kind> = []) -> String {
         let rows = report.summaries
         let withOrigin = rows.contains { $0.originSaw != "-" }
         var header = ["SCENARIO", "SENT", "CAME BACK"]
@@ -30,7 +30,7 @@ public enum ReportRenderer {
             for repetition in row.disagreement ?? [] { lines.append("    ! repetition " + repetition) }
         }
         lines.append("")
-        lines.append(conclusion(report))
+        lines.append(conclusion(report, allowing: allowed))
         if timelines, let run = report.runs.first {
             for result in run.results {
                 lines.append("")
@@ -42,7 +42,7 @@ public enum ReportRenderer {
     }
 
     /// The same matrix as a Markdown table (for a CI summary or an issue).
-    public static func markdown(_ report: ProbeReport) -> String {
+    public static func markdown(_ report: ProbeReport, allowing allowed: Set<Verdict.Kind> = []) -> String {
         let rows = report.summaries
         var lines = ["**tacet probe** `\(report.target)`" + (report.runs.count > 1 ? " (\(report.runs.count) repetitions)" : ""), "",
                      "| scenario | sent | came back | origin saw | verdict |", "| --- | --- | --- | --- | --- |"]
@@ -53,7 +53,7 @@ public enum ReportRenderer {
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         lines.append("")
-        lines.append(conclusion(report))
+        lines.append(conclusion(report, allowing: allowed))
         return lines.joined(separator: "\n")
     }
 
@@ -62,9 +62,10 @@ public enum ReportRenderer {
         row.conforms == false ? "✗ " : row.conforms == nil ? "? " : ""
     }
 
-    static func conclusion(_ report: ProbeReport) -> String {
-        let (failing, untested) = report.nonconforming()
-        if failing.isEmpty && untested.isEmpty { return "conforms: every scenario (RFC 9112 §9.6)" }
+    static func conclusion(_ report: ProbeReport, allowing allowed: Set<Verdict.Kind>) -> String {
+        let (failing, untested) = report.nonconforming(allowing: allowed)
+        let accepted = allowed.isEmpty ? "" : " (accepting \(allowed.map(\.rawValue).sorted().joined(separator: ", ")))"
+        if failing.isEmpty && untested.isEmpty { return "conforms: every scenario (RFC 9112 §9.6)" + accepted }
         var parts: [String] = []
         if !failing.isEmpty { parts.append("\(failing.count) scenario\(failing.count == 1 ? " does" : "s do") not conform (\(failing.map(\.name).joined(separator: ", ")))") }
         if !untested.isEmpty { parts.append("\(untested.count) could not be tested (\(untested.map(\.name).joined(separator: ", ")))") }

@@ -157,8 +157,8 @@ struct ProbeRunCommand: ParsableCommand {
             let report = try probe.run(scenarios: scenarios, repetitions: repetitions)
             switch json ? "json" : format {
             case "json": print(try ReportRenderer.json(report))
-            case "markdown": print(ReportRenderer.markdown(report))
-            default: print(ReportRenderer.table(report, timelines: timeline))
+            case "markdown": print(ReportRenderer.markdown(report, allowing: allowed))
+            default: print(ReportRenderer.table(report, timelines: timeline, allowing: allowed))
             }
             let (failing, untested) = report.nonconforming(allowing: allowed)
             for row in failing {

@@ -183,6 +183,25 @@ struct HTTP2Tests {
         }
     }
 
+    @Test("After the client's FIN, a response within the window but bigger than the socket takes at once arrives whole before the close, logged complete")
+    func bigAnswerWithinTheWindowAfterFINArrivesWhole() async throws {
+        let live = try await Self.plainServer(BigAnswerAfterFIN(size: 4 << 20))
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            // Windows big enough for the whole answer: only the socket holds it back.
+            try await client.send(HTTP2Frame(streamID: .rootStream, payload: .settings(.settings([HTTP2Setting(parameter: .initialWindowSize, value: 8 << 20)]))),
+                                  HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: 8 << 20)))
+            try await client.request(1, "/big")
+            try await client.finish()
+            let response = await client.waitForEnd(1, timeout: 30)
+            #expect(response.body.utf8.count == 4 << 20)
+            #expect(response.ended)
+            #expect(await live.waitForAccessLog(containing: "\"GET /big HTTP/2.0\" 200"), "\(live.accessLogLines)")
+            let line = live.accessLogLines.first { $0.contains("GET /big") } ?? ""
+            #expect(line.contains(" complete"), "\(line)")
+        }
+    }
+
     @Test("close_notify with a stream in flight over TLS: answered too")
     func closeNotifyWithStreamInFlight() async throws {
         let delayed = DelayedResponder(delay: .milliseconds(200), body: "after close_notify\n")
@@ -319,14 +338,19 @@ struct ALPNHTTP1MetricsTests {
 /// Answers 1 MiB once the client's FIN has reached the route.
 private struct BigAnswerAfterFIN: Responder {
     static let size = 1 << 20
+    var size = Self.size
 
-    func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? { Handler(writer: writer) }
+    func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? { Handler(writer: writer, size: size) }
 
     final class Handler: RequestHandler {
         let writer: ResponseWriter
-        init(writer: ResponseWriter) { self.writer = writer }
+        let size: Int
+        init(writer: ResponseWriter, size: Int) {
+            self.writer = writer
+            self.size = size
+        }
         func clientHalfClosed() {
-            let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: BigAnswerAfterFIN.size)
+            let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
             writer.respond(ResponseHead(status: .ok, body: .length(body.readableBytes)), body: body)
         }
         func cancel(_ reason: ConnectionEndReason) {}

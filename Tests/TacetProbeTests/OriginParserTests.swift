@@ -40,7 +40,7 @@ import Testing
         var decoder = ChunkedBody()
         #expect(decoder.feed(Array("5;ext=1\r\nhello\r\n0\r\nTrailer: x\r\n\r\nNEXT".utf8)) == .done(consumed: 33))
         #expect(decoder.body == Array("hello".utf8))
-        for bad in ["zz\r\n", "5\r\nhelloX\r\n", "5\nhello", "fffffffff\r\n"] {
+        for bad in ["zz\r\n", "5\r\nhelloX\r\n", "5\nhello", "fffffffff\r\n", "+a\r\n", "-0\r\n"] {
             var one = ChunkedBody()
             guard case .invalid = one.feed(Array(bad.utf8)) else {
                 Issue.record("accepted: \(bad)")
@@ -91,6 +91,33 @@ import Testing
             default: Issue.record("whole \(once) vs split \(result): \(body)")
             }
         }
+    }
+}
+
+/// What the origin takes from a peer beyond requests: delays, a PROXY header in front.
+@Suite struct OriginInputTests {
+    @Test func delaysAreFiniteAndBounded() {
+        #expect(OriginHTTPSession.delay("300") == 300)
+        for (text, expected) in [("-inf", 0.0), ("inf", 0), ("nan", 0), ("-5", 0), ("1e20", 60_000), ("x", 0)] {
+            #expect(OriginHTTPSession.delay(text) == expected, "\(text)")
+        }
+        #expect(OriginHTTPSession.delay(nil) == 0)
+    }
+
+    @Test func aProxyHeaderInFrontIsSkipped() {
+        let v1 = Array("PROXY TCP4 192.0.2.1 192.0.2.2 5000 80\r\n".utf8)
+        #expect(ProxyPreamble.length(v1 + Array("GET".utf8)) == .length(v1.count))
+        #expect(ProxyPreamble.length(Array(v1.prefix(10))) == .needMore)
+        let v2 = ProxyPreamble.v2Signature + [0x21, 0x11, 0x00, 0x0C] + [UInt8](repeating: 1, count: 12)
+        #expect(ProxyPreamble.length(v2 + [0x47]) == .length(28))
+        #expect(ProxyPreamble.length(Array(v2.prefix(14))) == .needMore)
+        #expect(ProxyPreamble.length(Array("POST / HTTP/1.1\r\n".utf8)) == .none)
+        #expect(ProxyPreamble.length(Array("GET / HTTP/1.1\r\n".utf8)) == .none)
+        let greeting = Array(OriginTCPSession.greeting(tag: "ab-tcp-1", delayMs: 1000).utf8)
+        #expect(OriginTCPSession.greeting(in: v2 + greeting)?.tag == "ab-tcp-1")
+        #expect(OriginTCPSession.greeting(in: v1 + greeting)?.delay == 1000)
+        #expect(OriginTCPSession.greeting(in: Array("hello\n".utf8))?.tag == "")
+        #expect(OriginTCPSession.greeting(in: Array("TACET-PRO".utf8)) == nil)
     }
 }
 

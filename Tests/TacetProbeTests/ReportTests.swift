@@ -44,6 +44,18 @@ import Testing
         }
     }
 
+    @Test("--allow must accept every repetition's deviation, not only the row's")
+    func allowCoversEveryRepetition() {
+        let report = ProbeReport(target: "x", runs: [
+            ProbeRun(baseline: nil, results: [result(.halfClose, .resets, "resets")]),
+            ProbeRun(baseline: nil, results: [result(.halfClose, .abortsOnHalfClose, "aborts")]),
+        ])
+        #expect(report.nonconforming(allowing: [.resets]).failing.count == 1)
+        #expect(report.nonconforming(allowing: [.resets, .abortsOnHalfClose]).failing.isEmpty)
+        #expect(ReportRenderer.table(report, allowing: [.resets, .abortsOnHalfClose])
+                .hasSuffix("conforms: every scenario (RFC 9112 §9.6) (accepting aborts-on-half-close, resets)"))
+    }
+
     @Test func markdownHasOneRowPerScenario() {
         let report = ProbeReport(target: "http://x/", runs: [ProbeRun(baseline: nil, results: [result(.halfClose, .answers, "answers"),
                                                                                                result(.close, .keepsBackendBusy, "busy")])])

@@ -176,6 +176,17 @@ import Testing
         #expect(never == Verdict(.madeUp, "answered 200 (0 bytes) but the origin never answered that request: a made-up response"))
     }
 
+    @Test("Without an origin, an answer is compared with a baseline of the same path only")
+    func baselinesSpeakForTheirOwnPath() {
+        var base = outcome(.baseline, [(0, .connected), (1, .written), (3, .statusLine)], responses: [answered(200, body: "home")], end: .open)
+        base.path = nil
+        var other = outcome(.halfClose, halfClosed, responses: [answered(404, body: "no")], end: .fin)
+        other.path = "/elsewhere"
+        #expect(Verdict.classify(other, context: VerdictContext(baseline: base)).kind == .answers)
+        other.path = nil
+        #expect(Verdict.classify(other, context: VerdictContext(baseline: base)).kind == .altered)
+    }
+
     @Test func eachPipelinedAnswerIsCompared() {
         let body = "tacet-origin fast\n"
         let origin = OriginObservation(requests: [request(answer: 200, body: body), request(answer: 200, body: body), request(answer: 200, body: body)])

@@ -22,10 +22,30 @@ struct OriginHTTPSession {
     static let idleMs = 60_000.0
 
     mutating func run() {
+        guard skipProxyHeader() else {
+            noteEnd()
+            return
+        }
         while let (head, body) = nextRequest() {
             guard serve(head, body) else { return }
         }
         noteEnd()
+    }
+
+    /// A PROXY header (v1 or v2) a proxy sends before its first request (HAProxy's send-proxy,
+    /// Tacet's send_proxy_protocol) is skipped: the origin answers the request behind it.
+    private mutating func skipProxyHeader() -> Bool {
+        while true {
+            switch ProxyPreamble.length(socket.buffer) {
+            case .none:
+                return true
+            case .needMore:
+                guard socket.end == nil, socket.receive(waitingMs: Self.idleMs) else { return false }
+            case .length(let n):
+                socket.buffer.removeFirst(n)
+                return true
+            }
+        }
     }
 
     /// The next whole request, or nil when the connection ended (or sent garbage: 400 first).
@@ -35,13 +55,13 @@ struct OriginHTTPSession {
             case .needMore:
                 guard socket.end == nil, socket.receive(waitingMs: Self.idleMs) else { return nil }
             case .invalid(let why):
-                respond(status: 400, body: Array("tacet-origin: \(why)\n".utf8), close: true)
+                respond(status: 400, body: Array("tacet-origin: \(why)\n".utf8)[...], close: true)
                 return nil
             case .head(let head, let length):
                 socket.buffer.removeFirst(length)
                 if head.path == "/reject" { return (head, []) }
                 guard let body = readBody(head) else {
-                    respond(status: 400, body: Array("tacet-origin: bad or incomplete body\n".utf8), close: true)
+                    respond(status: 400, body: Array("tacet-origin: bad or incomplete body\n".utf8)[...], close: true)
                     return nil
                 }
                 return (head, body)
@@ -77,11 +97,11 @@ struct OriginHTTPSession {
         if head.path == "/_tacet/seen" {
             let observation = recorder.observation(tag: head.query("tag") ?? "")
             let json = (try? JSONEncoder().encode(observation)).map(Array.init) ?? Array("{}".utf8)
-            respond(status: 200, body: json, close: head.closeAfter, type: "application/json")
+            respond(status: 200, body: json[...], close: head.closeAfter, type: "application/json")
             return !head.closeAfter
         }
         let tag = head.query("tacet") ?? ""
-        let delay = min(Self.maxDelayMs, Double(head.query("ms") ?? "") ?? 0)
+        let delay = Self.delay(head.query("ms"))
         let now = monotonicMs()
         var record = OriginRequestRecord(method: head.method, path: head.path, bodyBytes: body.count,
                                          receivedMs: now, dueMs: now + (["/slow", "/echo"].contains(head.path) ? delay : 0))
@@ -95,9 +115,10 @@ struct OriginHTTPSession {
             if socket.end == .rst { return false }
         }
         let close = head.closeAfter || head.path == "/reject" || socket.end != nil
-        let written = respond(status: status, body: answer, close: close)
+        let written = respond(status: status, body: answer, close: close, headOnly: head.method == "HEAD")
         recorder.updateRequest(tag: tag, index: index) {
-            $0.response = OriginResponse(status: status, bodyBytes: answer.count, bodyDigest: BodyDigest.of(answer),
+            let sent = head.method == "HEAD" ? [][...] : answer
+            $0.response = OriginResponse(status: status, bodyBytes: sent.count, bodyDigest: BodyDigest.of(sent),
                                          sentMs: monotonicMs(), writeFailed: !written)
         }
         guard written, !close else {
@@ -108,25 +129,37 @@ struct OriginHTTPSession {
         return true
     }
 
-    static func answer(_ head: OriginRequestHead, _ body: [UInt8], tag: String, delay: Double) -> (Int, [UInt8]) {
+    /// A `ms=` value as a delay: finite, 0 to 60 s; anything else is 0.
+    static func delay(_ text: String?) -> Double {
+        guard let text, let value = Double(text), value.isFinite else { return 0 }
+        return max(0, min(maxDelayMs, value))
+    }
+
+    /// `/large` bodies come from one pattern, made once: a request costs no copy of it.
+    static let largePattern: [UInt8] = (0..<maxLargeBytes).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+    static let maxLargeBytes = 8 << 20
+
+    static func answer(_ head: OriginRequestHead, _ body: [UInt8], tag: String, delay: Double) -> (Int, ArraySlice<UInt8>) {
         switch head.path {
-        case "/fast": return (200, Array("tacet-origin fast \(tag)\n".utf8))
-        case "/slow": return (200, Array("tacet-origin slow \(Int(delay)) ms \(tag)\n".utf8))
-        case "/echo": return (200, body)
+        case "/fast": return (200, Array("tacet-origin fast \(tag)\n".utf8)[...])
+        case "/slow": return (200, Array("tacet-origin slow \(Int(delay)) ms \(tag)\n".utf8)[...])
+        case "/echo": return (200, body[...])
         case "/large":
-            let size = min(64 << 20, max(0, Int(head.query("bytes") ?? "") ?? (1 << 20)))
-            return (200, (0..<size).map { UInt8(ascii: "a") + UInt8($0 % 26) })
-        case "/reject": return (413, Array("tacet-origin rejects the body\n".utf8))
-        default: return (404, Array("tacet-origin: no such path (fast, slow, echo, large, reject)\n".utf8))
+            let size = min(maxLargeBytes, max(0, Int(head.query("bytes") ?? "") ?? (1 << 20)))
+            return (200, largePattern.prefix(size))
+        case "/reject": return (413, Array("tacet-origin rejects the body\n".utf8)[...])
+        default: return (404, Array("tacet-origin: no such path (fast, slow, echo, large, reject)\n".utf8)[...])
         }
     }
 
+    /// A HEAD answer has the head a GET would get, and no body.
     @discardableResult
-    private func respond(status: Int, body: [UInt8], close: Bool, type: String = "text/plain") -> Bool {
+    private func respond(status: Int, body: ArraySlice<UInt8>, close: Bool, type: String = "text/plain", headOnly: Bool = false) -> Bool {
         let reason = [200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Content Too Large"][status] ?? "Status"
         let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n"
             + (close ? "Connection: close\r\n" : "") + "\r\n"
-        return socket.write(Array(head.utf8) + body)
+        guard socket.write(Array(head.utf8)[...]) else { return false }
+        return headOnly || body.isEmpty || socket.write(body)
     }
 
     /// The proxy's FIN or RST, once, on the last request.

@@ -79,10 +79,12 @@ public struct OriginTCPRecord: Sendable, Codable, Equatable {
     /// How the connection ended after the reply (or instead of it): `fin` or `rst`.
     public var end: StreamEnd?
     public var endMs: Double?
+    /// The service is done with the connection (ended, or it gave up waiting: then `end` is nil).
+    public var done = false
 
     public init(bytesReceived: Int = 0) {
         self.bytesReceived = bytesReceived
     }
 
-    public var isSettled: Bool { end != nil }
+    public var isSettled: Bool { done }
 }

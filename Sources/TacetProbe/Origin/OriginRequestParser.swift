@@ -156,7 +156,8 @@ public struct ChunkedBody: Sendable {
                 switch state {
                 case .size:
                     let digits = content.prefix { $0 != UInt8(ascii: ";") }
-                    guard !digits.isEmpty, digits.count <= 8,
+                    let hex = "0123456789abcdefABCDEF".utf8
+                    guard !digits.isEmpty, digits.count <= 8, digits.allSatisfy({ hex.contains($0) }),
                           let size = Int(String(decoding: digits, as: UTF8.self), radix: 16), size >= 0 else { return .invalid("bad chunk size") }
                     guard body.count + size <= OriginRequestParser.maxBodyBytes else { return .invalid("body too large") }
                     state = size == 0 ? .trailer : .data(size)

@@ -13,6 +13,8 @@ func monotonicMs() -> Double { Double(Stopwatch.nowNs()) / 1_000_000 }
 final class OriginSocket {
     let fd: Int32
     var buffer: [UInt8] = []
+    /// Past this, what arrives is read and dropped (a request body is at most 8 MiB).
+    static let maxBuffered = OriginRequestParser.maxBodyBytes + OriginRequestParser.maxHeadBytes + 64 * 1024
     private(set) var end: StreamEnd?
     private(set) var endMs: Double?
 
@@ -32,7 +34,11 @@ final class OriginSocket {
     func receive(waitingMs ms: Double) -> Bool {
         guard end == nil else { return false }
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&p, 1, Int32(max(0, min(ms, Double(Int32.max))).rounded(.up)))
+        let until = monotonicMs() + max(0, ms)
+        var ready: Int32
+        repeat {
+            ready = poll(&p, 1, Int32(max(0, min(until - monotonicMs(), Double(Int32.max))).rounded(.up)))
+        } while ready < 0 && errno == EINTR
         guard ready > 0 else { return false }
         var chunk = [UInt8](repeating: 0, count: 65_536)
         let n = chunk.withUnsafeMutableBytes { raw -> Int in
@@ -40,7 +46,8 @@ final class OriginSocket {
             return recv(fd, base, raw.count, 0)
         }
         if n > 0 {
-            buffer.append(contentsOf: chunk[0..<n])
+            // Bounded: nothing the origin answers needs more than a request and a few behind it.
+            if buffer.count < Self.maxBuffered { buffer.append(contentsOf: chunk[0..<n]) }
             return true
         }
         if n < 0, [EAGAIN, EWOULDBLOCK, EINTR].contains(errno) { return false }
@@ -67,7 +74,7 @@ final class OriginSocket {
     }
 
     /// Writes all of `bytes` within 10 s; false when the peer reset or would not take them.
-    func write(_ bytes: [UInt8]) -> Bool {
+    func write(_ bytes: ArraySlice<UInt8>) -> Bool {
         var offset = 0
         let deadline = Deadline(seconds: 10)
         while offset < bytes.count {
@@ -107,6 +114,8 @@ final class OriginListener: @unchecked Sendable {
     static let maxConnections = 256
     private let active = NSLock()
     private var count = 0
+    /// Set by `stop()`, under `active`: the loop ends only then, and closes the socket itself.
+    private var stopped = false
 
     init(host: String, port: Int) throws {
         let addresses = try SocketAddress.resolve(host: host, port: port)
@@ -135,12 +144,17 @@ final class OriginListener: @unchecked Sendable {
     func run(_ handle: @escaping @Sendable (OriginSocket) -> Void) {
         let fd = self.fd
         Thread.detachNewThread {
-            defer { Glibc.close(fd) }
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 {
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
+                    if self.isStopped {
+                        // Closed under the lock: `stop()`'s shutdown never meets a reused number.
+                        _ = self.active.withLock { Glibc.close(fd) }
+                        return
+                    }
+                    // EMFILE, ENOBUFS...: the origin stays up; try again shortly.
+                    if errno != EINTR && errno != ECONNABORTED { usleep(10_000) }
+                    continue
                 }
                 guard self.enter() else {
                     Glibc.close(client)
@@ -167,8 +181,14 @@ final class OriginListener: @unchecked Sendable {
     /// Closes a listener whose loop never started.
     func close() { Glibc.close(fd) }
 
+    private var isStopped: Bool { active.withLock { stopped } }
+
     /// Ends the accept loop: shutdown on a listening socket wakes a blocked accept (Linux).
     func stop() {
-        shutdown(fd, Int32(SHUT_RDWR))
+        active.withLock {
+            guard !stopped else { return }
+            stopped = true
+            shutdown(fd, Int32(SHUT_RDWR))
+        }
     }
 }

@@ -14,15 +14,30 @@ struct OriginTCPSession {
     /// `TACET-PROBE <tag> <delay ms>` and a newline: what the probe sends first.
     public static func greeting(tag: String, delayMs: Int) -> String { "TACET-PROBE \(tag) \(delayMs)\n" }
 
+    /// The `TACET-PROBE <tag> <ms>` line: first, or after a PROXY header a proxy put in front
+    /// (Tacet's send_proxy_protocol, HAProxy's send-proxy). Nil until it is whole, and for
+    /// anything else (then the connection is filed untagged).
+    static func greeting(in bytes: [UInt8]) -> (tag: String, delay: Double)? {
+        var start = 0
+        switch ProxyPreamble.length(bytes) {
+        case .needMore: return nil
+        case .length(let n): start = n
+        case .none: break
+        }
+        guard let newline = bytes[start...].firstIndex(of: 10) else {
+            return bytes.count - start > 512 ? ("", 0) : nil
+        }
+        let words = String(decoding: bytes[start..<newline], as: UTF8.self).split(separator: " ")
+        guard words.count == 3, words[0] == "TACET-PROBE" else { return ("", 0) }
+        return (String(words[1].prefix(200)), OriginHTTPSession.delay(String(words[2])))
+    }
+
     func run() {
         var tag: (name: String, delay: Double, index: Int?)?
         let deadline = monotonicMs() + OriginHTTPSession.idleMs
         while socket.end == nil, monotonicMs() < deadline {
             socket.receive(waitingMs: deadline - monotonicMs())
-            if tag == nil, let newline = socket.buffer.firstIndex(of: 10) {
-                let words = String(decoding: socket.buffer[..<newline], as: UTF8.self).split(separator: " ")
-                let name = words.count == 3 && words[0] == "TACET-PROBE" ? String(words[1].prefix(200)) : ""
-                let delay = min(OriginHTTPSession.maxDelayMs, words.count == 3 ? Double(words[2]) ?? 0 : 0)
+            if tag == nil, let (name, delay) = Self.greeting(in: socket.buffer) {
                 tag = (name, delay, recorder.addTCP(OriginTCPRecord(), tag: name))
             }
             if socket.buffer.count > Self.maxBytes { break }
@@ -37,7 +52,7 @@ struct OriginTCPSession {
             socket.watch(untilMs: (socket.endMs ?? monotonicMs()) + delay)
             if socket.end == .fin {
                 let reply = Self.reply(tag: name, received: received)
-                let written = socket.write(reply)
+                let written = socket.write(reply[...])
                 recorder.updateTCP(tag: name, index: index) {
                     $0.replyMs = monotonicMs()
                     $0.reply = written ? reply : nil
@@ -47,8 +62,9 @@ struct OriginTCPSession {
         }
         let end = socket.end
         recorder.updateTCP(tag: name, index: index) {
-            $0.end = end == .rst ? .rst : .fin
-            $0.endMs = monotonicMs()
+            $0.end = end
+            $0.endMs = end == nil ? nil : monotonicMs()
+            $0.done = true
         }
     }
 }
