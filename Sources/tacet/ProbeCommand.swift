@@ -140,20 +140,7 @@ struct ProbeRunCommand: ParsableCommand {
             } else if insecure || ca != nil {
                 throw ProbeError("--insecure and --ca are for https URLs")
             }
-            switch (origin, useOrigin) {
-            case (let address?, nil):
-                let (host, port) = try Self.hostPort(address, "--origin")
-                let tcpPort = try originTCP.map { try Self.hostPort($0, "--origin-tcp").1 }
-                do { running = try ProbeOrigin(host: host, httpPort: port, tcpPort: tcpPort) } catch { throw ProbeError("\(error)") }
-                if let running { probe.options.origin = LocalOrigin(running) }
-            case (nil, let address?):
-                let (host, port) = try Self.hostPort(address, "--use-origin")
-                probe.options.origin = RemoteOrigin(host: host, port: port)
-            case (.some, .some):
-                throw ProbeError("give either --origin or --use-origin, not both")
-            case (nil, nil):
-                break
-            }
+            (probe.options.origin, running) = try originView()
             let report = try probe.run(scenarios: scenarios, repetitions: repetitions)
             switch json ? "json" : format {
             case "json": print(try ReportRenderer.json(report))
@@ -172,6 +159,25 @@ struct ProbeRunCommand: ParsableCommand {
         } catch let error as ProbeError {
             FileHandle.standardError.write(Data("tacet probe: \(error.description)\n".utf8))
             throw ExitCode(2)
+        }
+    }
+
+    /// `--origin` (started here; the caller stops it) or `--use-origin`, or neither.
+    private func originView() throws -> ((any OriginView)?, ProbeOrigin?) {
+        switch (origin, useOrigin) {
+        case (let address?, nil):
+            let (host, port) = try Self.hostPort(address, "--origin")
+            let tcpPort = try originTCP.map { try Self.hostPort($0, "--origin-tcp").1 }
+            let running: ProbeOrigin
+            do { running = try ProbeOrigin(host: host, httpPort: port, tcpPort: tcpPort) } catch { throw ProbeError("\(error)") }
+            return (LocalOrigin(running), running)
+        case (nil, let address?):
+            let (host, port) = try Self.hostPort(address, "--use-origin")
+            return (RemoteOrigin(host: host, port: port), nil)
+        case (.some, .some):
+            throw ProbeError("give either --origin or --use-origin, not both")
+        case (nil, nil):
+            return (nil, nil)
         }
     }
 
@@ -260,7 +266,12 @@ struct ProbeRunCommand: ParsableCommand {
         guard (1...60_000).contains(resetAfter) else { throw ProbeError("--reset-after must be between 1 and 60000 ms") }
         let target = try HTTPTarget.parse(url)
         if !target.isTLS && (insecure || ca != nil) { throw ProbeError("--insecure and --ca are for https URLs") }
-        let probe = HTTP2Probe(target: target, trust: try trust(), timeout: timeout, resetAfterMs: resetAfter)
+        var probe = HTTP2Probe(target: target, trust: try trust(), timeout: timeout, resetAfterMs: resetAfter)
+        let (view, running) = try originView()
+        defer { running?.stop() }
+        probe.origin = view
+        probe.slowMs = slowMs
+        probe.resetSlowMs = closeMs
         let results = try probe.run()
         if json || format == "json" {
             let encoder = JSONEncoder()

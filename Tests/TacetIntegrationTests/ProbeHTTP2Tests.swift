@@ -1,5 +1,9 @@
+import Logging
 import NIOCore
+import NIOPosix
+import TacetConfig
 import TacetHTTP
+import TacetServer
 import TacetProbe
 import TacetProbeTLS
 import TacetTestSupport
@@ -35,6 +39,36 @@ struct ProbeHTTP2Tests {
             #expect(table.contains("h2-fin-in-flight  answers: answers the stream in flight after the client's \(tls ? "close_notify" : "FIN")"))
             #expect(results.allSatisfy { $0.conforms == true })
         }
+    }
+
+    @Test("With the probe's origin behind Tacet's proxy: answers byte for byte, and the RST_STREAM spares the backend")
+    func withOrigin() async throws {
+        let origin = try ProbeOrigin(host: "127.0.0.1", httpPort: 0)
+        defer { origin.stop() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let config = try ConfigLoader.parse(yaml: """
+            listen:
+              - { address: "127.0.0.1:0", http2: true }
+            access_log: off
+            routes:
+              - match: { path: / }
+                proxy: { to: "127.0.0.1:\(origin.httpPort)" }
+            """, file: "tacet.yaml", baseDirectory: "/")
+        var logger = Logger(label: "tacet-test")
+        logger.logLevel = .critical
+        let server = try TacetServer(configuration: config, group: group, logger: logger)
+        try await whileRunning(server) {
+            let port = try #require(try await server.start().first?.port)
+            var configured = HTTP2Probe(target: HTTPTarget(host: "127.0.0.1", port: port, path: "/"), trust: .none, timeout: 10)
+            configured.origin = LocalOrigin(origin)
+            let probe = configured
+            let results = try await blocking { try probe.run() }
+            #expect(results.map(\.kind) == ["answers", "survivesReset", "answers"], "\(results.map(\.text))")
+            #expect(results.allSatisfy { $0.conforms == true })
+            #expect(results[0].text.hasSuffix("(the origin's answer, byte for byte)"))
+            #expect(results[1].text.contains("spared its backend"), "\(results[1].text)")
+        }
+        try await group.shutdownGracefully()
     }
 
     @Test("A server without HTTP/2: one line, the probe stops")

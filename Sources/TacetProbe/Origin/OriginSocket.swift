@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Monotonic milliseconds, the clock every origin record and probe timeline share.
-func monotonicMs() -> Double { Double(Stopwatch.nowNs()) / 1_000_000 }
+public func monotonicMs() -> Double { Double(Stopwatch.nowNs()) / 1_000_000 }
 
 /// One accepted connection of the origin, blocking with poll(2) deadlines: what came in is kept
 /// in `buffer`, and a FIN or RST is noted once (`end`), with when.
