@@ -13,8 +13,10 @@ public func blocking<T: Sendable, E: Error>(_ work: @escaping @Sendable () throw
 }
 
 /// Polls `condition` until it holds or `timeout` seconds pass: for state another thread changes
-/// and nothing announces. Where a fixture can announce an event, use a `OneShot` instead.
-public func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) async -> Bool {
+/// and nothing announces. Where a fixture can announce an event, use a `OneShot` instead. The
+/// timeout is only a bound for a failing test (a passing one returns as soon as it holds), so it
+/// is generous: a loaded CI machine must not turn slowness into a failure.
+public func eventually(timeout: Double = 30, _ condition: @Sendable () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
@@ -24,7 +26,7 @@ public func eventually(timeout: Double = 5, _ condition: @Sendable () -> Bool) a
 }
 
 /// `eventually` for a condition that must itself wait (a request over a socket, made `blocking`).
-public func eventually(timeout: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
+public func eventually(timeout: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if await condition() { return true }

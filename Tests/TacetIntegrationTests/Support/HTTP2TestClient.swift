@@ -78,7 +78,7 @@ final class HTTP2TestClient: Sendable {
 
     /// Waits (up to `timeout` seconds) until `done` holds for what was received; false if it did not.
     @discardableResult
-    func wait(timeout: Double = 10, until done: @escaping @Sendable (HTTP2TestClient) -> Bool) async -> Bool {
+    func wait(timeout: Double = 30, until done: @escaping @Sendable (HTTP2TestClient) -> Bool) async -> Bool {
         let event = OneShot<Void>()
         recorder.watch { [self] in
             if done(self) { event.resolve(()); return true }
@@ -88,7 +88,7 @@ final class HTTP2TestClient: Sendable {
     }
 
     /// Waits until `stream` ended (END_STREAM or RST_STREAM) or the connection closed.
-    func waitForEnd(_ stream: Int, timeout: Double = 10) async -> StreamResponse {
+    func waitForEnd(_ stream: Int, timeout: Double = 30) async -> StreamResponse {
         await wait(timeout: timeout) { $0.response(stream).ended || $0.isClosed }
         return response(stream)
     }

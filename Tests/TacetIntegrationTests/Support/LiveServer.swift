@@ -65,11 +65,11 @@ final class LiveServer: Stoppable {
     }
 
     /// Waits until the server has no open connection (bounded; not a timing assertion).
-    func waitForNoConnections(timeout: Double = 5) async -> Bool {
+    func waitForNoConnections(timeout: Double = 30) async -> Bool {
         await eventually(timeout: timeout) { self.server.connectionCount == 0 }
     }
 
-    func waitForAccessLog(containing text: String, timeout: Double = 5) async -> Bool {
+    func waitForAccessLog(containing text: String, timeout: Double = 30) async -> Bool {
         await eventually(timeout: timeout) { self.accessLogLines.contains { $0.contains(text) } }
     }
 }

@@ -73,7 +73,7 @@ final class RunningTacet: Sendable {
     }
 
     /// Waits (bounded) until stderr holds `text` `count` times.
-    func waitForStderr(_ text: String, count: Int = 1, timeout: Double = 10) async -> Bool {
+    func waitForStderr(_ text: String, count: Int = 1, timeout: Double = 30) async -> Bool {
         await eventually(timeout: timeout) { self.stderr.components(separatedBy: text).count - 1 >= count }
     }
 
