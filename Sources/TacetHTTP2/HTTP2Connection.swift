@@ -61,6 +61,7 @@ public enum HTTP2Connection {
             configuration: .init(maxIdleTime: state.settings.keepaliveTimeout, maxAge: nil, maxGraceTime: nil, keepalive: nil))
         try channel.pipeline.syncOperations.addHandlers([
             StagedClose(lingerTimeout: state.settings.lingerTimeout, lingerTotal: state.settings.lingerTotal),
+            ReadCopy(),
             // No multiplexer: frames stay on this channel and `HTTP2Streams` hands them out.
             NIOHTTP2Handler(mode: .server, initialSettings: settings),
             HTTP2ConnectionHandler(shared: shared),
