@@ -39,11 +39,18 @@ final class RunningTacet: Sendable {
         process.standardOutput = out
         process.standardError = err
         let text = NIOLockedValueBox("")
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { text.withLockedValue { $0 += String(decoding: data, as: UTF8.self) } }
-        }
         try process.run()
+        // stderr read by a blocking loop on a thread of its own until EOF, not readabilityHandler:
+        // on Linux that handler's dispatch source can crash libdispatch (`_dispatch_event_loop_drain`,
+        // swift-corelibs-foundation#3276), which took down a full test run here.
+        let stderrHandle = err.fileHandleForReading
+        Thread {
+            while true {
+                let data = stderrHandle.availableData
+                if data.isEmpty { return }
+                text.withLockedValue { $0 += String(decoding: data, as: UTF8.self) }
+            }
+        }.start()
         var output = Data()
         var listening: Substring?
         while listening == nil {
