@@ -23,6 +23,14 @@ public enum ProbeTarget: Sendable, CustomStringConvertible {
         }
         return .tcp(host: host, port: port)
     }
+
+    /// `HOST:PORT` to listen on (the origin's): as `parseTCP`, and port 0 (any free port) allowed.
+    public static func parseListen(_ text: String) throws -> (host: String, port: Int) {
+        guard let (host, port) = splitHostPort(text, ports: 0...65535), let port, !host.isEmpty else {
+            throw ProbeError("invalid address '\(text)': expected HOST:PORT")
+        }
+        return (host, port)
+    }
 }
 
 /// An HTTP or HTTPS URL, split into what a request line and a Host header need.
@@ -67,18 +75,18 @@ public struct HTTPTarget: Sendable, Codable, Equatable, CustomStringConvertible 
 }
 
 /// Splits "host", "host:port", "[v6]" or "[v6]:port"; nil when malformed, port nil when absent.
-func splitHostPort(_ text: String) -> (String, Int?)? {
+func splitHostPort(_ text: String, ports: ClosedRange<Int> = 1...65535) -> (String, Int?)? {
     if text.hasPrefix("[") {
         guard let close = text.firstIndex(of: "]") else { return nil }
         let host = String(text[text.index(after: text.startIndex)..<close])
         let after = text[text.index(after: close)...]
         if after.isEmpty { return (host, nil) }
-        guard after.hasPrefix(":"), let port = Int(after.dropFirst()), (1...65535).contains(port) else { return nil }
+        guard after.hasPrefix(":"), let port = Int(after.dropFirst()), ports.contains(port) else { return nil }
         return (host, port)
     }
     let parts = text.split(separator: ":", omittingEmptySubsequences: false)
     if parts.count == 1 { return (text, nil) }
-    guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+    guard parts.count == 2, let port = Int(parts[1]), ports.contains(port) else { return nil }
     return (String(parts[0]), port)
 }
 

@@ -67,18 +67,12 @@ struct ScenarioRunner {
             session.send(one + one + one, methods: [method, method, method])
             session.shutdownWrite()
             session.readResponses()
-        case .baselineBody:
+        case .baselineBody, .body:
             guard let builder else { return }
             let bodyMethod = options.bodyMethod.uppercased()
             session.send(builder.request(method: bodyMethod, bodySize: options.bodySize) + RequestBuilder.body(size: options.bodySize),
                          methods: [bodyMethod])
-            session.readResponses()
-        case .body:
-            guard let builder else { return }
-            let bodyMethod = options.bodyMethod.uppercased()
-            session.send(builder.request(method: bodyMethod, bodySize: options.bodySize) + RequestBuilder.body(size: options.bodySize),
-                         methods: [bodyMethod])
-            session.shutdownWrite()
+            if scenario == .body { session.shutdownWrite() }
             session.readResponses()
         case .halfHeaders:
             guard let builder else { return }

@@ -192,26 +192,37 @@ private struct Facts {
         return endedAfterAnswer("answers \(subject): \(response.status) after \(statusAfterAction() ?? ms(0))\(baselineTiming())")
     }
 
-    /// The `index`th answer this scenario should get: the origin's (nil when it never got that
-    /// request: then any answer is made up), else the baseline's.
-    func expected(_ index: Int) -> ExpectedAnswer?? {
+    /// What is known of the `index`th answer this scenario should get.
+    enum Expectation {
+        /// Nothing to compare with (no baseline of the same path).
+        case unknown
+        /// The origin never answered that request: any answer is made up.
+        case neverAnswered
+        case answer(ExpectedAnswer)
+    }
+
+    /// The origin's answer when there is an origin, else the baseline's.
+    func expected(_ index: Int) -> Expectation {
         if let origin = context.origin {
-            guard origin.requests.indices.contains(index), let sent = origin.requests[index].response else { return .some(nil) }
-            return ExpectedAnswer(status: sent.status, bodyBytes: sent.bodyBytes, bodyDigest: sent.bodyDigest, source: "the origin")
+            guard origin.requests.indices.contains(index), let sent = origin.requests[index].response else { return .neverAnswered }
+            return .answer(ExpectedAnswer(status: sent.status, bodyBytes: sent.bodyBytes, bodyDigest: sent.bodyDigest, source: "the origin"))
         }
         let reference = outcome.scenario == .body ? context.bodyBaseline : baseline
         // A baseline speaks for the same resource only (`--path` may give a scenario another).
-        guard let reference, reference.path == outcome.path, let base = reference.completeFinals.first else { return nil }
+        guard let reference, reference.path == outcome.path, let base = reference.completeFinals.first else { return .unknown }
         // Bodies are compared when two GET baselines agreed; a POST's answer may differ each
         // time (an id, a counter), so `body` is held to the status and a non-empty body.
         let digest = context.bodiesStable && outcome.scenario != .body ? base.bodyDigest : nil
-        return ExpectedAnswer(status: base.status, bodyBytes: base.bodyBytes, bodyDigest: digest, source: "the baseline")
+        return .answer(ExpectedAnswer(status: base.status, bodyBytes: base.bodyBytes, bodyDigest: digest, source: "the baseline"))
     }
 
     /// Nil when `response` is what was expected (or nothing is known); else made up or altered.
-    func mismatch(_ response: ResponseSummary, _ expected: ExpectedAnswer??) -> Verdict? {
-        guard let expected else { return nil }
-        guard let expected else {
+    func mismatch(_ response: ResponseSummary, _ expectation: Expectation) -> Verdict? {
+        let expected: ExpectedAnswer
+        switch expectation {
+        case .unknown: return nil
+        case .answer(let answer): expected = answer
+        case .neverAnswered:
             return Verdict(.madeUp, "answered \(response.status) (\(response.bodyBytes) bytes) but the origin never answered that request: a made-up response")
         }
         if response.status != expected.status {

@@ -192,13 +192,10 @@ struct ProbeRunCommand: ParsableCommand {
 
     /// `HOST:PORT` (IPv6 in brackets) for a listening address: port 0, any free port, allowed.
     static func hostPort(_ text: String, _ option: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+        guard let address = try? ProbeTarget.parseListen(text) else {
             throw ProbeError("\(option): expected HOST:PORT, not '\(text)'")
         }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ProbeError("\(option): expected HOST:PORT, not '\(text)'") }
-        return (host, port)
+        return address
     }
 
     /// Turns the arguments into a probe; every mistake is a one-line ProbeError.

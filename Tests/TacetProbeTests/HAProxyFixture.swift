@@ -50,16 +50,7 @@ final class HAProxyFixture {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
-        let deadline = Deadline(seconds: 10)
-        while !deadline.isExpired {
-            if let client = try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 1) {
-                client.close()
-                return
-            }
-            guard process.isRunning else { break }
-            var none = pollfd()
-            _ = poll(&none, 0, 20)
-        }
+        guard !waitUntilListening(port: port, process: process) else { return }
         let errors = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
         stop()
         throw TestFailure("haproxy did not start listening on \(port): \(errors)")

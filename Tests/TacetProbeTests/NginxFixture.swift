@@ -77,29 +77,15 @@ final class NginxFixture {
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-c", configPath.path, "-p", dir + "/", "-g", "daemon off;"]
-        let output = try FileHandle(forWritingTo: log)
-        process.standardOutput = output
-        process.standardError = output
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
-        try waitUntilListening()
-    }
-
-    /// Polls connect with a 10 s deadline: nginx is ready when its port accepts.
-    private func waitUntilListening() throws {
-        let deadline = Deadline(seconds: 10)
-        while !deadline.isExpired {
-            if let client = try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 1) {
-                client.close()
-                return
-            }
-            guard process.isRunning else { break }
-            var none = pollfd()
-            _ = poll(&none, 0, 20)
-        }
-        let log = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
+        guard !waitUntilListening(port: port, process: process) else { return }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""
         stop()
-        throw TestFailure("nginx did not start listening on \(port): \(log) \(errors)")
+        throw TestFailure("nginx did not start listening on \(port): \(output) \(errors)")
     }
 
     /// The access log: nginx's own account (499 = client closed the request).
