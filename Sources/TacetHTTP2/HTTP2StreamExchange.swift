@@ -22,8 +22,10 @@ final class HTTP2StreamExchange: ResponseSink {
     private var open = true
     /// Body the route paused (its upstream is full): delivered when it resumes.
     private var paused = false
-    private var heldBody: [ByteBuffer] = []
+    private var heldBody = CircularBuffer<ByteBuffer>()
     private var heldEnd = false
+    /// Handing held body to the route: a resume from inside it only clears `paused`.
+    private var draining = false
     /// Flow-control credit owed to the client for body the route has taken (sent by `HTTP2Streams`).
     var creditOwed = 0
     /// DATA written but not yet passed to the socket (held by flow control or the channel).
@@ -164,11 +166,14 @@ final class HTTP2StreamExchange: ResponseSink {
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool) {
         // While paused, what arrives is held and its window not reopened: the client stops once
         // the window is spent. Resumed, the held body goes to the route and the credit back.
+        // A route may pause again while it takes a held part: what is still held stays held, in
+        // order, for the next resume (dropping it lost the body and, with its credit never
+        // returned, stalled the stream for good).
         self.paused = paused
-        guard !paused else { return }
-        let held = heldBody
-        heldBody = []
-        for bytes in held where !self.paused { deliver(bytes) }
+        guard !paused, !draining else { return }
+        draining = true
+        defer { draining = false }
+        while !self.paused, !heldBody.isEmpty { deliver(heldBody.removeFirst()) }
         if !self.paused && heldEnd {
             heldEnd = false
             handler?.requestEnded()

@@ -39,6 +39,24 @@ struct HTTP2ProxyTests {
         }
     }
 
+    @Test("Uploads of 300 KB to 1 MiB (the default limit) through the proxy: the upstream gets every byte, the client its answer")
+    func largeUploads() async throws {
+        let backend = try await TestBackend(timing: .immediate)
+        let live = try await Self.proxy(to: backend)
+        try await whileRunning(live, backend) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            for (index, size) in [300_000, 700_000, 1 << 20].enumerated() {
+                let stream = 1 + 2 * index
+                try await client.request(stream, "/upload/\(size)", method: "POST", extra: [("content-length", String(size))],
+                                         endStream: false)
+                client.writeBody(stream, total: size, frameSize: 16_384)
+                #expect(await client.waitForEnd(stream).status == 200, "\(size) bytes")
+                #expect(backend.recorder.contains("body \(size)"), "\(backend.recorder.all)")
+            }
+            await client.close()
+        }
+    }
+
     @Test("RST_STREAM while the upstream works: its connection is closed at once, 499 client_rst_stream",
           arguments: [ClientFINPolicy.serve, .abort])
     func resetCancelsUpstream(_ policy: ClientFINPolicy) async throws {

@@ -59,6 +59,20 @@ final class HTTP2TestClient: Sendable {
                                   payload: .data(.init(data: .byteBuffer(ByteBuffer(string: text)), endStream: endStream))))
     }
 
+    /// `total` bytes of body on `stream` in DATA frames of `frameSize`, the last with END_STREAM,
+    /// written without waiting: NIOHTTP2 holds what the server's windows do not yet allow.
+    func writeBody(_ stream: Int, total: Int, frameSize: Int) {
+        var sent = 0
+        while sent < total {
+            let size = min(frameSize, total - sent)
+            sent += size
+            let payload = HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(ByteBuffer(repeating: 0x61, count: size)),
+                                                             endStream: sent == total))
+            channel.write(HTTP2Frame(streamID: HTTP2StreamID(stream), payload: payload), promise: nil)
+        }
+        channel.flush()
+    }
+
     func reset(_ stream: Int, _ code: HTTP2ErrorCode = .cancel) async throws {
         try await send(HTTP2Frame(streamID: HTTP2StreamID(stream), payload: .rstStream(code)))
     }
