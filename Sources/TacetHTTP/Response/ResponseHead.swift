@@ -54,3 +54,14 @@ extension HTTPResponseStatus {
     /// 103 Early Hints (RFC 8297): the interim response a `probe` FIN policy sends by default.
     public static let earlyHints = HTTPResponseStatus(statusCode: 103, reasonPhrase: "Early Hints")
 }
+
+extension ResponseHead {
+    /// RFC 9110 §6.4.1, §15: a 1xx, 204 or 304 response never has content (nor, but for 304,
+    /// a Content-Length). The one statement of the rule, for both protocols and the proxy.
+    @inlinable
+    public static func forbidsBody(status: Int) -> Bool { status < 200 || status == 204 || status == 304 }
+
+    /// Whether a response with `status` to a `method` request carries a body: never to HEAD.
+    @inlinable
+    public static func hasBody(status: Int, method: HTTPMethod) -> Bool { method != .HEAD && !forbidsBody(status: status) }
+}
