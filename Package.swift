@@ -59,17 +59,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
-        // The PROXY protocol (v1, v2) from a load balancer in front: the parser (pure), trusted
-        // networks, and the reader that hands the client's address to the connection.
+        // HTTP/2 of Tacet's own: frames, HPACK blocks (NIOHPACK decodes), connection and stream
+        // machines, one handler per connection.
         .target(name: "TacetHTTP2", dependencies: [
             "TacetHTTP", "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOTLS", package: "swift-nio"),
-            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The PROXY protocol (v1, v2) from a load balancer in front: the parser (pure), trusted
+        // networks, and the reader that hands the client's address to the connection.
         .target(name: "TacetProxyProtocol", dependencies: [
             "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),

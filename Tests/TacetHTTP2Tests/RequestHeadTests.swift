@@ -35,9 +35,9 @@ struct RequestHeadTests {
         #expect(try get(endStream: false).get().framing == .chunked)
         #expect(try get([("content-length", "10")], endStream: false).get().framing == .length(10))
         #expect(try get([("content-length", "0")], endStream: false).get().framing == .none)
-        #expect(get([("content-length", "x")]).failureValue == .badRequest("invalid Content-Length"))
-        #expect(get([("content-length", "1"), ("content-length", "2")]).failureValue == .badRequest("conflicting Content-Length"))
-        #expect(get([("content-length", "2000000")], endStream: false).failureValue == .tooLarge)
+        #expect(get([("content-length", "x")]).failureValue == .malformed("invalid content-length"))
+        #expect(get([("content-length", "1"), ("content-length", "2")]).failureValue == .malformed("conflicting content-length"))
+        #expect(get([("content-length", "2000000")], endStream: false).failureValue == .refused(413, "request body too large"))
     }
 
     @Test func cookiesAreJoinedForHTTP1Upstreams() throws {
@@ -45,26 +45,59 @@ struct RequestHeadTests {
         #expect(request.headers["cookie"] == ["a=1; b=2"])
     }
 
-    @Test func refusals() {
+    @Test("Refusals HTTP/1.1 would answer get the same status and reason")
+    func refusals() {
         let cases: [([(String, String)], RequestHead.Refusal)] = [
-            ([(":method", "GET"), (":path", "/")], .badRequest("missing or invalid :authority")),
-            ([(":method", "GET"), (":path", "relative"), (":authority", "h")], .badRequest("invalid :path")),
-            ([(":method", "GET"), (":path", "/a b"), (":authority", "h")], .badRequest("invalid :path")),
-            ([(":method", "GE T"), (":path", "/"), (":authority", "h")], .badRequest("invalid method")),
-            ([(":method", "CONNECT"), (":authority", "h:443")], .notImplemented("CONNECT is not supported over HTTP/2")),
-            ([(":method", "GET"), (":path", "/"), (":authority", "h/x")], .badRequest("missing or invalid :authority")),
-            ([(":method", "GET"), (":path", "*"), (":authority", "h")], .badRequest("invalid :path")),
+            ([(":method", "GET"), (":scheme", "http"), (":path", "/")], .refused(400, "missing or invalid :authority")),
+            ([(":method", "GET"), (":scheme", "http"), (":path", "relative"), (":authority", "h")], .refused(400, "invalid :path")),
+            ([(":method", "GET"), (":scheme", "http"), (":path", "/a b"), (":authority", "h")], .refused(400, "invalid :path")),
+            ([(":method", "CONNECT"), (":authority", "h:443")], .refused(501, "CONNECT is not supported over HTTP/2")),
+            ([(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "h/x")], .refused(400, "missing or invalid :authority")),
+            ([(":method", "GET"), (":scheme", "http"), (":path", "*"), (":authority", "h")], .refused(400, "invalid :path")),
+            ([(":method", "GET"), (":scheme", "http"), (":path", "/" + String(repeating: "a", count: 9000)), (":authority", "h")],
+             .refused(414, "request line too long")),
         ]
         for (fields, expected) in cases {
             #expect(RequestHead.request(from: block(fields), endStream: true, limits: limits).failureValue == expected, "\(fields)")
         }
-        #expect((try? RequestHead.request(from: block([(":method", "OPTIONS"), (":path", "*"), (":authority", "h")]),
+        #expect((try? RequestHead.request(from: block([(":method", "OPTIONS"), (":scheme", "http"), (":path", "*"), (":authority", "h")]),
                                           endStream: true, limits: limits).get()) != nil)
+    }
+
+    @Test("Malformed requests (RFC 9113 §8.1.1, §8.2, §8.3): a stream error, not an answer")
+    func malformed() {
+        let base = [(":method", "GET"), (":scheme", "http"), (":path", "/"), (":authority", "h")]
+        let cases: [[(String, String)]] = [
+            [(":method", "GET"), (":path", "/"), (":authority", "h")],                     // no :scheme
+            [(":method", "GET"), (":scheme", "http"), (":authority", "h")],                 // no :path
+            [(":method", "GET"), (":scheme", "http"), (":path", ""), (":authority", "h")],  // empty :path
+            [(":scheme", "http"), (":path", "/"), (":authority", "h")],                     // no :method
+            [(":method", "GE T"), (":scheme", "http"), (":path", "/"), (":authority", "h")],
+            base + [(":method", "GET")],                                                    // repeated
+            [(":method", "GET"), ("x-a", "1"), (":scheme", "http"), (":path", "/"), (":authority", "h")],  // after a regular field
+            base + [(":status", "200")],
+            base + [(":bogus", "x")],
+            base + [("X-Upper", "1")],
+            base + [("connection", "keep-alive")],
+            base + [("transfer-encoding", "chunked")],
+            base + [("te", "gzip")],
+            base + [("x-a", "a\r\nb")],
+            base + [("x-a", " padded")],
+        ]
+        for fields in cases {
+            guard case .malformed? = RequestHead.request(from: block(fields), endStream: true, limits: limits).failureValue else {
+                Issue.record("not malformed: \(fields)")
+                continue
+            }
+        }
+        #expect((try? RequestHead.request(from: block(base + [("te", "trailers")]), endStream: true, limits: limits).get()) != nil)
+        #expect(RequestHead.validTrailers(block([("x-checksum", "1")])))
+        #expect(!RequestHead.validTrailers(block([(":path", "/")])))
     }
 
     @Test func oversizedHeaderListIsRefused() {
         let big = (0..<100).map { ("x-f\($0)", String(repeating: "v", count: 400)) }
-        #expect(get(big).failureValue == .badRequest("request header fields too large"))
+        #expect(get(big).failureValue == .refused(431, "request header fields too large"))
     }
 
     @Test("random blocks: no crash; an accepted target and host are safe on an HTTP/1.1 line")

@@ -1,12 +1,14 @@
 import NIOCore
 
 /// The rates past which a client is taken for an attacker and its connection closed with
-/// GOAWAY ENHANCE_YOUR_CALM: swift-nio-http2's defaults kept as the floor (200 RST_STREAMs,
-/// 200 control frames, 200 stream errors per 30 s; one empty DATA frame in a row; 5
-/// CONTINUATION frames in a row), each named as the metric counts it.
+/// GOAWAY ENHANCE_YOUR_CALM: swift-nio-http2's defaults kept as the floor (200 RST_STREAMs and
+/// 200 stream errors per 30 s; one empty DATA frame in a row; 5 CONTINUATION frames in a row),
+/// control frames (PING, SETTINGS, PRIORITY) tightened to 100 per 30 s, so a PING flood is
+/// cut off before its answers could trip a NIOHTTP2 client's own limit of 200; each named as
+/// the metric counts it.
 struct FloodLimits: Sendable {
     var resets = RateLimit(maximum: 200, window: .seconds(30))
-    var controlFrames = RateLimit(maximum: 200, window: .seconds(30))
+    var controlFrames = RateLimit(maximum: 100, window: .seconds(30))
     var streamErrors = RateLimit(maximum: 200, window: .seconds(30))
     /// Empty DATA frames without END_STREAM in a row (each costs a read and gives nothing).
     var sequentialEmptyData = 1

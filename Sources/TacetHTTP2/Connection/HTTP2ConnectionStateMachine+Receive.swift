@@ -41,7 +41,7 @@ extension HTTP2ConnectionStateMachine {
             return fail(.protocolError, "PUSH_PROMISE from a client")
         case .ping(let ack, let opaque):
             if controlFrames.record(now) { return fail(.enhanceYourCalm, "PING flood", flood: "control_frame_flood") }
-            return ack ? nil : .ping(opaque)
+            return ack ? .pingAck(opaque) : .ping(opaque)
         case .goAway(let lastStream, let code, _):
             return .goAway(lastStream: lastStream, code)
         case .windowUpdate(let stream, let increment):

@@ -47,6 +47,8 @@ struct HTTP2ConnectionStateMachine {
         case settings(windowGrew: Bool)
         /// A PING to answer with this payload.
         case ping(UInt64)
+        /// The answer to a PING of ours.
+        case pingAck(UInt64)
         /// A new stream's request head.
         case head(stream: UInt32, HPACKHeaders, endStream: Bool)
         /// A new stream refused before any work (over SETTINGS_MAX_CONCURRENT_STREAMS, or after our GOAWAY).

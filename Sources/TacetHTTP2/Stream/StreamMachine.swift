@@ -1,4 +1,3 @@
-import NIOHTTP2
 import TacetHTTP
 
 /// One HTTP/2 stream's exchange, as plain state: what the stream handler must do on each event.
@@ -20,7 +19,7 @@ struct StreamMachine {
         case endBody
         /// Stop the route, log the exchange with `end`, and reset the stream with `code`
         /// (nil: it is closed already).
-        case cancel(ConnectionEndReason, end: String, reset: HTTP2ErrorCode?)
+        case cancel(ConnectionEndReason, end: String, reset: H2ErrorCode?)
         /// The response ended: log it. `stopUpload`: the request body is still coming, so the
         /// stream is reset with NO_ERROR (§8.1) and the rest of the upload is not read.
         case finished(stopUpload: Bool)
@@ -31,11 +30,15 @@ struct StreamMachine {
     private(set) var response: ResponseState = .none
     private(set) var bodyBytes = 0
     private(set) var done = false
+    /// The request's Content-Length: DATA must add up to it (RFC 9113 §8.1.1).
+    private(set) var declaredLength: Int?
 
     init(maxBodySize: Int) { self.maxBodySize = maxBodySize }
 
-    mutating func headReceived(endStream: Bool) -> Action {
+    mutating func headReceived(endStream: Bool, declaredLength: Int? = nil) -> Action {
         guard request == .awaitingHead, !done else { return .none }
+        self.declaredLength = declaredLength
+        if endStream, let declaredLength, declaredLength != 0 { return malformed() }
         request = endStream ? .ended : .body
         return .dispatch(ended: endStream)
     }
@@ -56,8 +59,27 @@ struct StreamMachine {
             done = true
             return .cancel(.serverClose, end: "body_too_large", reset: .cancel)
         }
+        if let declaredLength, bodyBytes > declaredLength || (endStream && bodyBytes != declaredLength) { return malformed() }
         if endStream { request = .ended }
         return .deliverBody(ended: endStream)
+    }
+
+    /// A request whose DATA does not add up to its Content-Length is malformed: the stream is
+    /// reset with PROTOCOL_ERROR (§8.1.1), not answered.
+    private mutating func malformed() -> Action {
+        request = .ended
+        done = true
+        return .cancel(.serverClose, end: "protocol_error", reset: .protocolError)
+    }
+
+    /// The client's FIN (or `close_notify`) with this stream's request not whole: it can never
+    /// be. Answered 400 as on HTTP/1.1 if nothing was answered yet, else cut off.
+    mutating func inputEnded() -> Action {
+        guard !done, request != .ended else { return .none }
+        request = .ended
+        if response == .none { return .respondError(status: 400, reason: RequestError.truncated.reason) }
+        done = true
+        return .cancel(.clientFIN, end: ConnectionEndReason.clientFIN.rawValue, reset: .cancel)
     }
 
     mutating func trailersReceived() -> Action {

@@ -1,0 +1,20 @@
+import NIOCore
+import NIOHTTP1
+
+/// The one refusal a client sees, whatever the protocol: the status and a short plain-text
+/// reason ("request body too large\n"), as HTTP/1.1, HTTP/2 and the proxy all answer.
+public enum ErrorResponse {
+    public static func head(status: Int, bodyLength: Int, headers extra: HTTPHeaders = [:]) -> ResponseHead {
+        var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")])
+        headers.add(contentsOf: extra)
+        return ResponseHead(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .length(bodyLength))
+    }
+
+    public static func body(_ reason: String) -> ByteBuffer { ByteBuffer(string: reason + "\n") }
+
+    /// Writes the whole refusal through `writer`.
+    public static func write(_ writer: ResponseWriter, status: Int, reason: String) {
+        let body = body(reason)
+        writer.respond(head(status: status, bodyLength: body.readableBytes), body: body)
+    }
+}
