@@ -161,6 +161,7 @@ let package = Package(
         ]),
         .testTarget(name: "TacetHTTP2Tests", dependencies: [
             "TacetHTTP2", "TacetHTTP", "TacetTestSupport",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             .product(name: "NIOHPACK", package: "swift-nio-http2"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

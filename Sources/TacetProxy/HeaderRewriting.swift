@@ -62,13 +62,16 @@ enum HeaderRewriting {
             buffer.writeStaticString(", ")
         }
         buffer.writeString(clientAddress)
-        buffer.writeStaticString("\r\nX-Forwarded-Proto: http\r\n")
+        buffer.writeStaticString(request.isSecure ? "\r\nX-Forwarded-Proto: https\r\n" : "\r\nX-Forwarded-Proto: http\r\n")
         if let host {
             buffer.writeStaticString("X-Forwarded-Host: ")
             buffer.writeString(host)
             buffer.writeStaticString("\r\n")
         }
-        if request.version.minor == 0 {
+        // The protocol the request came in (RFC 9110 §7.6.3): 1.0, 1.1 or 2.0.
+        if request.version.major == 2 {
+            buffer.writeStaticString("Via: 2.0 tacet\r\n")
+        } else if request.version.minor == 0 {
             buffer.writeStaticString("Via: 1.0 tacet\r\n")
         } else {
             buffer.writeStaticString("Via: 1.1 tacet\r\n")

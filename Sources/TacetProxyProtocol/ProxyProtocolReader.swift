@@ -150,6 +150,8 @@ public struct ProxyProtocolPrelude: ConnectionPrelude {
         ProxyProtocolReader(trusted: trusted, timeout: timeout, logger: logger, counted: counted)
     }
 
+    public var isSecure: Bool { next?.isSecure ?? false }
+
     public func configure(_ channel: any Channel) throws {
         try channel.pipeline.syncOperations.addHandler(makeReader())
         try next?.configure(channel)

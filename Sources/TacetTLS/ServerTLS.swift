@@ -12,6 +12,7 @@ public final class ServerTLS: ConnectionPrelude {
     public let certificates: [LoadedCertificate]
     public let minimumVersion: TLSVersion
     public let handshakeTimeout: TimeAmount
+    public var isSecure: Bool { true }
     private let context: NIOSSLContext
     private let logger: Logger
     private let observer: any HTTPObserver

@@ -6,6 +6,12 @@ import NIOCore
 /// Plain ones have none.
 public protocol ConnectionPrelude: Sendable {
     func configure(_ channel: any Channel) throws
+    /// The connection is TLS from here on: requests on it are `https` (X-Forwarded-Proto).
+    var isSecure: Bool { get }
+}
+
+extension ConnectionPrelude {
+    public var isSecure: Bool { false }
 }
 
 /// The handler nearest the socket on a channel whose bytes pass through TLS: a close issued here

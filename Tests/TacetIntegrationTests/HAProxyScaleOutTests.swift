@@ -110,7 +110,7 @@ struct HAProxyScaleOutTests {
         let errors = directory + "/haproxy.stderr"
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         haproxy.standardError = FileHandle(forWritingAtPath: errors)
-        try haproxy.run()
+        try ProcessLaunch.run(haproxy)
         defer { if haproxy.isRunning { haproxy.terminate() } }
         let up = await eventually { (try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 1)) != nil }
         #expect(up, "haproxy: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")

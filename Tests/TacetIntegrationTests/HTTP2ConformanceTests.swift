@@ -22,13 +22,7 @@ struct HTTP2ConformanceTests {
 
     static var hasPythonH2: Bool {
         guard FileManager.default.isExecutableFile(atPath: python) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import hyperframe, hpack"]
-        process.standardError = Pipe()
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        return Spawn.run(python, ["-c", "import hyperframe, hpack"])?.status == 0
     }
 
     struct Report: Decodable {
@@ -44,25 +38,17 @@ struct HTTP2ConformanceTests {
 
     /// Runs the suite (off the cooperative pool: it takes seconds) and decodes its report.
     static func runSuite(port: Int, tls: Bool) async throws -> Report {
-        let data: Data = try await withCheckedThrowingContinuation { continuation in
+        let arguments = [script, "--host", "127.0.0.1", "--port", String(port), "--json"] + (tls ? ["--tls"] : [])
+        let output: [UInt8] = try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: python)
-                process.arguments = [script, "--host", "127.0.0.1", "--port", String(port), "--json"] + (tls ? ["--tls"] : [])
-                let out = Pipe()
-                process.standardOutput = out
-                process.standardError = Pipe()
-                do {
-                    try process.run()
-                    let data = out.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: data)
-                } catch {
-                    continuation.resume(throwing: error)
+                if let result = Spawn.run(python, arguments) {
+                    continuation.resume(returning: result.output)
+                } else {
+                    continuation.resume(throwing: TestFailure("could not run \(python)"))
                 }
             }
         }
-        return try JSONDecoder().decode(Report.self, from: data)
+        return try JSONDecoder().decode(Report.self, from: Data(output))
     }
 
     static func check(_ report: Report) {

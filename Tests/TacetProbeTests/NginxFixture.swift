@@ -80,7 +80,7 @@ final class NginxFixture {
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try ProcessLaunch.run(process)
         guard !waitUntilListening(port: port, process: process) else { return }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""

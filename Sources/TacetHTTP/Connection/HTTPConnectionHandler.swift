@@ -108,7 +108,11 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         self.machine = ConnectionStateMachine(maxRequestsPerConnection: settings.keepaliveRequests)
         self.parser = RequestParser(limits: settings.parserLimits)
         self.log.logsRequestID = settings.requestID
+        self.isSecure = state.isSecure
     }
+
+    /// The listener is TLS: requests are `https`.
+    private let isSecure: Bool
 
     // MARK: for ResponseWriter
 
@@ -326,6 +330,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         let id = nextExchangeID
         nextExchangeID += 1
         var request = parsed
+        request.isSecure = isSecure
         let trusted = settings.isTrustedProxy.map { $0(log.remoteAddress) } ?? false
         if settings.requestID { RequestID.apply(to: &request, peerTrusted: trusted) }
         exchange = Exchange(id: id, request: request, start: now)

@@ -21,6 +21,8 @@ public struct Request: Sendable {
     public var expectsContinue: Bool
     /// The Host header, lowercased and without its port; nil when absent (HTTP/1.0).
     public var host: String?
+    /// It came over TLS (the listener's, not what the client claims): `https`.
+    public var isSecure = false
 
     /// The path part of the target (before `?`), still percent-encoded.
     public var path: Substring {

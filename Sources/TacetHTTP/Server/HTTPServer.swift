@@ -172,8 +172,9 @@ public final class HTTPServer: Sendable {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             .childChannelInitializer { channel in
-                let current = state.withLockedValue { $0 }
+                var current = state.withLockedValue { $0 }
                 let setup = prelude.withLockedValue { $0 }
+                current.isSecure = setup.prelude?.isSecure ?? false
                 return channel.eventLoop.makeCompletedFuture {
                     try setup.prelude?.configure(channel)
                     if let protocols = setup.protocols {

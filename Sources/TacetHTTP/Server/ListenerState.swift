@@ -8,6 +8,8 @@ public struct ListenerState: Sendable {
     public var responder: any Responder
     public var accessLog: AccessLog?
     public var observer: any HTTPObserver
+    /// The listener's connections are TLS: their requests are `https`. Set per listener.
+    public var isSecure = false
 
     public init(settings: ServerSettings, responder: any Responder, accessLog: AccessLog?,
                 observer: any HTTPObserver = NoObserver()) {

@@ -44,6 +44,12 @@ final class HTTP2StreamExchange: ResponseSink {
     private var abandonLog: (Int?, String?)?
     /// The exchange finished before its END_STREAM left: logged once it has (or cannot).
     private var logOnDelivery: Int?
+    /// The outcome of the write that carried END_STREAM, once known (it may complete inside the
+    /// very flush that sends it, before the exchange has finished its own bookkeeping).
+    private var delivered: Bool?
+    /// A refusal's end reason for the access line, as HTTP/1.1 logs it (`timeout` for 408,
+    /// `server_close` for the others) instead of `complete`.
+    private var refusalEnd: String?
     private var logged = false
 
     init(id: UInt32, connection: HTTP2ServerConnection, start: NIODeadline) {
@@ -91,6 +97,7 @@ final class HTTP2StreamExchange: ResponseSink {
         let headersEnd = suppressBody || (end && bodyBytes == 0)
         // Decided before the frames go: END_STREAM may retire the stream as it is written.
         let finished = end ? machine.responseEnded() : .none
+        expectDelivery(finished)
         endQueued = end
         connection.writeHeaders(self, head, endStream: headersEnd)
         if let body, bodyBytes > 0 {
@@ -126,6 +133,7 @@ final class HTTP2StreamExchange: ResponseSink {
     func endResponse(_ id: UInt64) {
         guard open, status != nil, !machine.done, machine.response != .ended else { return }
         let finished = machine.responseEnded()
+        expectDelivery(finished)
         if !endQueued {
             endQueued = true
             connection.endStream(self)
@@ -169,6 +177,7 @@ final class HTTP2StreamExchange: ResponseSink {
         case .failure(let refusal):
             perform(machine.headRefused(status: refusal.status, reason: refusal.reason))
         case .success(var request):
+            request.isSecure = connection.listener.isSecure
             let trusted = settings.isTrustedProxy.map { $0(connection.log.remoteAddress) } ?? false
             if settings.requestID { RequestID.apply(to: &request, peerTrusted: trusted) }
             self.request = request
@@ -273,9 +282,22 @@ final class HTTP2StreamExchange: ResponseSink {
 
     /// The write carrying END_STREAM completed (or failed).
     func endDelivered(_ success: Bool) {
-        guard let status = logOnDelivery else { return }
+        delivered = success
+        logIfDelivered()
+    }
+
+    /// The response is over: its access line waits for END_STREAM to leave. Set before its
+    /// frames are written, since that write may complete (and even close the connection)
+    /// inside the flush that sends it.
+    private func expectDelivery(_ action: StreamMachine.Action) {
+        guard case .finished = action, !logged, logOnDelivery == nil else { return }
+        logOnDelivery = status ?? 0
+    }
+
+    private func logIfDelivered() {
+        guard let status = logOnDelivery, let delivered else { return }
         logOnDelivery = nil
-        logExchange(status: status, end: success ? "complete" : "write_failed")
+        logExchange(status: status, end: delivered ? refusalEnd ?? "complete" : "write_failed")
     }
 
     func bodyTimedOut() {
@@ -314,7 +336,9 @@ final class HTTP2StreamExchange: ResponseSink {
             setBodyDeadline(nil)
             handler?.cancel(.serverClose)
             handler = nil
-            if request == nil { connection.log.refused(status: code, now: eventLoop.now, end: "complete") }
+            let end = (code == 408 ? ConnectionEndReason.timeout : .serverClose).rawValue
+            refusalEnd = end
+            if request == nil { connection.log.refused(status: code, now: eventLoop.now, end: end) }
             ErrorResponse.write(ResponseWriter(sink: self, id: Self.exchangeID), status: code, reason: reason)
         case .endBody:
             setBodyDeadline(nil)
@@ -334,7 +358,8 @@ final class HTTP2StreamExchange: ResponseSink {
         case .finished:
             setBodyDeadline(nil)
             handler = nil
-            logOnDelivery = status ?? 0
+            expectDelivery(action)
+            logIfDelivered()
             connection.exchangeEnded()
         }
     }

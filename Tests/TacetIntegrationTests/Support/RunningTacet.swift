@@ -39,7 +39,7 @@ final class RunningTacet: Sendable {
         process.standardOutput = out
         process.standardError = err
         let text = NIOLockedValueBox("")
-        try process.run()
+        try ProcessLaunch.run(process)
         // stderr read by a blocking loop on a thread of its own until EOF, not readabilityHandler:
         // on Linux that handler's dispatch source can crash libdispatch (`_dispatch_event_loop_drain`,
         // swift-corelibs-foundation#3276), which took down a full test run here.

@@ -104,6 +104,7 @@ private final class BackendHandler: ChannelInboundHandler {
                 if let v = head.headers.first(name: name) { line += " \(name)=\(v)" }
             }
             backend.recorder.add(line)
+            if let proto = head.headers.first(name: "x-forwarded-proto") { backend.recorder.add("proto \(proto) \(head.uri)") }
         case .body(let buffer):
             bodyBytes += buffer.readableBytes
         case .end:

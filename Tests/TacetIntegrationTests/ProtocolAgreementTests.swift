@@ -1,0 +1,103 @@
+import NIOCore
+import TacetHTTP
+import TacetHTTP2
+import TacetProxy
+import TacetTestSupport
+import TacetTLS
+import Testing
+
+/// The same request over HTTP/1.1 and over HTTP/2, on one TLS listener that offers both: what
+/// the user sees must agree, because one exchange core serves both. The proxied request says
+/// `X-Forwarded-Proto: https` and names its own protocol in Via; an oversized header list is 431
+/// and an overlong target 414 on both, with the same short reason.
+@Suite("HTTP/1.1 and HTTP/2 agree")
+struct ProtocolAgreementTests {
+    static func server(backend: TestBackend, certificate: TestCertificate) async throws -> LiveServer {
+        let tls = try ServerTLS(certificates: [try certificate.loaded], minimumVersion: .tlsv12, handshakeTimeout: .seconds(10),
+                                http2: true, logger: TLSTests.logger)
+        return try await LiveServer.start(prelude: tls, protocols: HTTP2Protocols(mode: .alpn)) { group in
+            let upstream = Upstream(name: "app", selector: SingleServer(host: "127.0.0.1", port: backend.port),
+                                    settings: Upstream.Settings(), group: group)
+            return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream, policy: .serve))]
+        }
+    }
+
+    @Test("Proxied over TLS: X-Forwarded-Proto https on both; Via 1.1 and 2.0")
+    func forwardedProtoAndVia() async throws {
+        let certificate = try TestCertificate.make(names: ["localhost"])
+        let backend = try await TestBackend(timing: .immediate)
+        let live = try await Self.server(backend: backend, certificate: certificate)
+        try await whileRunning(live, backend) {
+            let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
+                                                        trusting: [certificate.certificate], group: TLSTests.group)
+            try await http1.send(get("/one", "Connection: close\r\n"))
+            let (text, _) = await http1.readToEnd()
+            #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
+            await http1.close()
+            let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            try await h2.request(1, "/two")
+            #expect(await h2.waitForEnd(1).status == 200)
+            await h2.close()
+            let seen = backend.recorder.all
+            #expect(seen.contains("proto https /one") && seen.contains("proto https /two"), "\(seen)")
+            #expect(seen.contains { $0.hasPrefix("request GET /one") && $0.contains("via=1.1 tacet") }, "\(seen)")
+            #expect(seen.contains { $0.hasPrefix("request GET /two") && $0.contains("via=2.0 tacet") }, "\(seen)")
+        }
+    }
+
+    /// (NIOHTTP2's client cannot send a header list over the advertised limit: HTTP/2's 431 is
+    /// shown from raw frames in HTTP2LimitsTests.headerListTooLarge.)
+    @Test("An oversized header list is 431 and an overlong target 414, with the same reason on both")
+    func refusalsAgree() async throws {
+        let certificate = try TestCertificate.make(names: ["localhost"])
+        let backend = try await TestBackend(timing: .immediate)
+        let live = try await Self.server(backend: backend, certificate: certificate)
+        try await whileRunning(live, backend) {
+            let bigField = String(repeating: "v", count: 7_000)
+            let fields = (0..<6).map { ("x-big-\($0)", bigField) }
+            let longPath = "/" + String(repeating: "a", count: 9_000)
+            for (path, extra, status, reason) in [("/fields", fields, 431, "request header fields too large"),
+                                                  (longPath, [], 414, "request line too long")] {
+                let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
+                                                            trusting: [certificate.certificate], group: TLSTests.group)
+                try await http1.send(get(path, extra.map { "\($0.0): \($0.1)\r\n" }.joined()))
+                let (text, _) = await http1.readToEnd()
+                #expect(text.hasPrefix("HTTP/1.1 \(status)"), "\(text.prefix(80))")
+                #expect(text.hasSuffix("\r\n\r\n\(reason)\n"), "\(text.suffix(80))")
+                await http1.close()
+                guard extra.isEmpty else { continue }
+                let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+                try await h2.request(1, path, extra: extra)
+                let response = await h2.waitForEnd(1)
+                #expect(response.status == status)
+                #expect(response.body == "\(reason)\n")
+                await h2.close()
+            }
+            #expect(!backend.recorder.all.contains { $0.hasPrefix("request") }, "\(backend.recorder.all)")
+        }
+    }
+
+    @Test("A body over the limit: 413 with the same reason, logged server_close on both (not complete)")
+    func tooLargeLoggedAlike() async throws {
+        let certificate = try TestCertificate.make(names: ["localhost"])
+        let backend = try await TestBackend(timing: .immediate)
+        let live = try await Self.server(backend: backend, certificate: certificate)
+        try await whileRunning(live, backend) {
+            let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
+                                                        trusting: [certificate.certificate], group: TLSTests.group)
+            try await http1.send("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
+            let (text, _) = await http1.readToEnd()
+            #expect(text.hasPrefix("HTTP/1.1 413") && text.hasSuffix("request body too large\n"), "\(text)")
+            await http1.close()
+            let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            try await h2.request(1, "/up", method: "POST", extra: [("content-length", "2000000")], endStream: false)
+            let response = await h2.waitForEnd(1)
+            #expect(response.status == 413 && response.body == "request body too large\n")
+            #expect(await eventually { live.accessLogLines.filter { $0.contains(" 413 ") }.count == 2 }, "\(live.accessLogLines)")
+            for line in live.accessLogLines where line.contains(" 413 ") {
+                #expect(line.hasSuffix("server_close"), "\(line)")
+            }
+            await h2.close()
+        }
+    }
+}
