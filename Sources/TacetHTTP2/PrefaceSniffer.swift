@@ -8,7 +8,7 @@ final class PrefaceSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    static let preface = ConnectionPreface.bytes
 
     private let timeout: TimeAmount
     private let install: (any Channel, Bool) throws -> Void

@@ -118,8 +118,6 @@ struct HTTP2ConnectionStateMachine {
         }
     }
 
-    var openStreams: Int { streams.count }
-    var hasOpenStreams: Bool { !streams.isEmpty }
     func isOpen(_ stream: UInt32) -> Bool { streams[stream] != nil }
 
     /// The next step from `buffer`'s bytes; call until `.needMore`. `now`: the batch's clock, for rates.

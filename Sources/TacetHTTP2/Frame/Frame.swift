@@ -18,17 +18,6 @@ enum Frame: Equatable, Sendable {
     case continuation(stream: UInt32, fragment: ByteBuffer, endHeaders: Bool)
     /// An extension frame (§5.5): ignored, except inside a header block.
     case unknown(type: UInt8, stream: UInt32)
-
-    /// The stream a frame is on (0 for the connection).
-    var stream: UInt32 {
-        switch self {
-        case .data(let s, _, _, _), .headers(let s, _, _, _, _), .priority(let s, _), .rstStream(let s, _),
-             .pushPromise(let s), .windowUpdate(let s, _), .continuation(let s, _, _), .unknown(_, let s):
-            return s
-        case .settings, .settingsAck, .ping, .goAway:
-            return 0
-        }
-    }
 }
 
 /// A PRIORITY frame's or HEADERS's priority fields (§5.3.1 is deprecated, but a stream that

@@ -28,7 +28,6 @@ struct HeaderBlockAssembler {
         self.maxContinuations = maxContinuations
     }
 
-    var isOpen: Bool { open != nil }
     var openStream: UInt32? { open?.stream }
 
     mutating func headers(stream: UInt32, fragment: ByteBuffer, endStream: Bool, endHeaders: Bool,
