@@ -41,10 +41,8 @@ extension HTTP2ServerConnection {
     private func finishHeaders(_ stream: UInt32, start: Int, endStream: Bool) {
         let length = out.writerIndex - start - FrameLimits.headerSize
         if length <= machine.peer.maxFrameSize {
-            var header = ByteBuffer()
             let flags = FrameFlags.endHeaders | (endStream ? FrameFlags.endStream : 0)
-            FrameEncoder.writeFrameHeader(&header, length: length, type: .headers, flags: flags, stream: stream)
-            out.setBuffer(header, at: start)
+            FrameEncoder.setFrameHeader(&out, at: start, length: length, type: .headers, flags: flags, stream: stream)
             return
         }
         var block = ByteBuffer()
@@ -162,7 +160,7 @@ extension HTTP2ServerConnection {
             blocked.removeAll { $0 === exchange }
         }
         exchange.writabilityMayHaveChanged()
-        if !inRead { flushOut() }
+        flush()
     }
 
     /// Every waiting stream, in the order they began to wait, while the connection's window lasts.
@@ -223,12 +221,20 @@ extension HTTP2ServerConnection {
     func bodyTaken(_ exchange: HTTP2StreamExchange, bytes: Int) {
         guard let increment = machine.bodyTaken(exchange.id, bytes: bytes) else { return }
         FrameEncoder.windowUpdate(&out, stream: exchange.id, increment: increment)
-        if !inRead { flushOut() }
+        flush()
     }
 
-    /// Within a read, one flush at its end covers every stream's writes.
+    /// Within a read, one flush at its end covers every stream's writes. Outside one (a proxied
+    /// answer arrives on its upstream's channel, a window reopens) the flush waits for the end
+    /// of the event loop's turn, so every answer completed in that turn leaves in one write
+    /// and one TLS record rather than one each.
     func flush() {
-        if !inRead { flushOut() }
+        guard !inRead, !flushScheduled, let context else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            self.flushOut()
+        }
     }
 
     /// A large response produced in one go: handed to the channel in pieces so that its

@@ -33,6 +33,8 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
     /// The frames of this flush.
     var out = ByteBuffer()
     var wroteSinceFlush = false
+    /// A flush outside a read is queued for the end of the loop's turn (`flush()`).
+    var flushScheduled = false
     /// What is left of a frame that did not arrive whole (our own copy, never the read buffer).
     private var pending = ByteBuffer()
     var context: ChannelHandlerContext?

@@ -9,6 +9,12 @@ enum FrameEncoder {
                                   type.rawValue, flags, stream & 0x7FFF_FFFF)
     }
 
+    /// A frame header filled in over the blank one at `index` (a header block encoded in place).
+    static func setFrameHeader(_ out: inout ByteBuffer, at index: Int, length: Int, type: FrameType, flags: UInt8, stream: UInt32) {
+        out.setMultipleIntegers(UInt16(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+                                type.rawValue, flags, stream & 0x7FFF_FFFF, at: index)
+    }
+
     /// Our SETTINGS (§6.5), parameters in the order given.
     static func settings(_ out: inout ByteBuffer, _ parameters: [(SettingsFrame.Parameter, UInt32)]) {
         writeFrameHeader(&out, length: parameters.count * 6, type: .settings, flags: 0, stream: 0)
