@@ -57,9 +57,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             writer.pauseRequestBody(true)
         case .respondError(let status):
             releaseConnection(reuse: false)
-            let body = ByteBuffer(string: status.reasonPhrase.lowercased() + "\n")
-            writer.respond(ResponseHead(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
-                                        body: .length(body.readableBytes)), body: body)
+            ErrorResponse.write(writer, status: Int(status.code), reason: status.reasonPhrase.lowercased())
         case .relayInterim(let head):
             writer.writeInterim(head.status, headers: head.headers)
         case .relayHead(let head):
@@ -263,7 +261,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     /// How the client's response is framed: the upstream's length if it gave one, else streamed.
     private static func bodyKind(_ head: UpstreamResponseParser.Head, request: Request) -> ResponseHead.Body {
         if let length = head.contentLength { return .length(length) }
-        if head.status == .noContent || head.status == .notModified || request.method == .HEAD { return .empty }
+        if !ResponseHead.hasBody(status: Int(head.status.code), method: request.method) { return .empty }
         return .stream
     }
 

@@ -324,7 +324,7 @@ public struct UpstreamResponseParser: Sendable {
         } else {
             framing = .close
         }
-        if requestIsHEAD || code < 200 || code == 204 || code == 304 { framing = .none }
+        if requestIsHEAD || ResponseHead.forbidsBody(status: code) { framing = .none }
         let keepAlive = framing != .close && !connectionClose && (!http10 || connectionKeepAlive)
         return .success(Head(status: status, keepAlive: keepAlive, framing: framing, fields: fields,
                              contentLength: contentLength, upgrade: upgrade))

@@ -99,11 +99,8 @@ public struct StaticResponder: Responder {
             close(fd)
             switch decision {
             case .methodNotAllowed, .preconditionFailed, .rangeNotSatisfiable:
-                let body = ByteBuffer(string: decision.status.reasonPhrase.lowercased() + "\n")
-                var headers = decision.headers
-                headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-                writer.respond(ResponseHead(status: decision.status, headers: headers, body: .length(body.readableBytes)),
-                               body: body)
+                ErrorResponse.write(writer, status: Int(decision.status.code), reason: decision.status.reasonPhrase.lowercased(),
+                                    headers: decision.headers)
             default:
                 writer.respond(ResponseHead(status: decision.status, headers: decision.headers, body: .empty), body: nil)
             }
@@ -117,9 +114,7 @@ public struct StaticResponder: Responder {
     }
 
     private static func error(_ status: HTTPResponseStatus, _ text: String, writer: ResponseWriter) -> (any RequestHandler)? {
-        let body = ByteBuffer(string: text + "\n")
-        writer.respond(ResponseHead(status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")]),
-                                    body: .length(body.readableBytes)), body: body)
+        ErrorResponse.write(writer, status: Int(status.code), reason: text)
         return nil
     }
 }

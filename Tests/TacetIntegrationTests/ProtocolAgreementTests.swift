@@ -12,10 +12,11 @@ import Testing
 /// and an overlong target 414 on both, with the same short reason.
 @Suite("HTTP/1.1 and HTTP/2 agree")
 struct ProtocolAgreementTests {
-    static func server(backend: TestBackend, certificate: TestCertificate) async throws -> LiveServer {
+    static func server(backend: TestBackend, certificate: TestCertificate,
+                       settings: ServerSettings = ServerSettings()) async throws -> LiveServer {
         let tls = try ServerTLS(certificates: [try certificate.loaded], minimumVersion: .tlsv12, handshakeTimeout: .seconds(10),
                                 http2: true, logger: TLSTests.logger)
-        return try await LiveServer.start(prelude: tls, protocols: HTTP2Protocols(mode: .alpn)) { group in
+        return try await LiveServer.start(settings: settings, prelude: tls, protocols: HTTP2Protocols(mode: .alpn)) { group in
             let upstream = Upstream(name: "app", selector: SingleServer(host: "127.0.0.1", port: backend.port),
                                     settings: Upstream.Settings(), group: group)
             return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream, policy: .serve))]
@@ -98,6 +99,36 @@ struct ProtocolAgreementTests {
                 #expect(line.hasSuffix("server_close"), "\(line)")
             }
             await h2.close()
+        }
+    }
+
+    /// Admission is one piece of code for both protocols: the same client's second request is
+    /// over `requests_per_second` whichever protocol carries it, and the refusal reads the same.
+    @Test("Over the request rate: 429 with Retry-After and the same reason on both, the route not reached")
+    func rateLimitAgrees() async throws {
+        let certificate = try TestCertificate.make(names: ["localhost"])
+        let backend = try await TestBackend(timing: .immediate)
+        var settings = ServerSettings()
+        settings.clientLimiter = ClientLimiter(.init(requestsPerSecond: 0.001, burst: 0))
+        let live = try await Self.server(backend: backend, certificate: certificate, settings: settings)
+        try await whileRunning(live, backend) {
+            let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
+                                                        trusting: [certificate.certificate], group: TLSTests.group)
+            try await http1.send(get("/first", "") + get("/second", "Connection: close\r\n"))
+            let (text, _) = await http1.readToEnd()
+            #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
+            #expect(text.contains("HTTP/1.1 429 Too Many Requests\r\n") && text.contains("Retry-After: "), "\(text)")
+            #expect(text.hasSuffix("\r\n\r\ntoo many requests\n"), "\(text)")
+            await http1.close()
+            let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            try await h2.request(1, "/third")
+            let response = await h2.waitForEnd(1)
+            #expect(response.status == 429 && response.body == "too many requests\n")
+            #expect(response.headerBlocks.first?.first(name: "retry-after") != nil)
+            #expect(response.headerBlocks.first?.first(name: "content-type") == ErrorResponse.contentType)
+            await h2.close()
+            let seen = backend.recorder.all.filter { $0.hasPrefix("request") }
+            #expect(seen.count == 1 && seen[0].hasPrefix("request GET /first"), "\(seen)")
         }
     }
 }

@@ -228,7 +228,7 @@ public struct ConnectionStateMachine: Sendable {
         if e.expectsContinue && !e.continueSent { keepAlive = false }
         let framing: ResponseEncoder.Framing
         switch body {
-        case _ where status < 200 || status == 204 || status == 304: framing = .none
+        case _ where ResponseHead.forbidsBody(status: status): framing = .none
         case .empty: framing = .contentLength(0)
         case .length(let n): framing = .contentLength(n)
         case .stream where e.http10:

@@ -50,13 +50,13 @@ extension HTTPConnectionHandler {
     private func writeErrorResponse(_ error: RequestError, suppressBody: Bool) {
         guard let context else { return }
         releaseHeld(flush: false)
-        let body = error.reason + "\n"
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        // Written here, not through a route's writer: the request never reached one, and the
+        // connection closes after it. The head and body are ErrorResponse's, as HTTP/2's are.
+        var body = ErrorResponse.body(error.reason)
         var buffer = allocator.buffer(capacity: 256)
-        ResponseEncoder.writeHead(status: error.status, headers: headers, framing: .contentLength(body.utf8.count),
-                                  connection: .close, into: &buffer)
-        if !suppressBody { buffer.writeString(body) }
+        ResponseEncoder.writeHead(status: error.status, headers: ["Content-Type": ErrorResponse.contentType],
+                                  framing: .contentLength(body.readableBytes), connection: .close, into: &buffer)
+        if !suppressBody { buffer.writeBuffer(&body) }
         log.bytesOut += buffer.readableBytes
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
     }

@@ -329,18 +329,12 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                                           expectsContinue: parsed.expectsContinue) == .dispatch else { return }
         let id = nextExchangeID
         nextExchangeID += 1
-        var request = parsed
-        request.isSecure = isSecure
-        let trusted = settings.isTrustedProxy.map { $0(log.remoteAddress) } ?? false
-        if settings.requestID { RequestID.apply(to: &request, peerTrusted: trusted) }
+        let admitted = Admission(parsed, peer: log.remoteAddress, isSecure: isSecure, settings: settings, observer: observer)
+        let request = admitted.request
         exchange = Exchange(id: id, request: request, start: now)
-        if trusted, let isTrusted = settings.isTrustedProxy {
-            exchange?.client = RealIP.client(of: request, peer: log.remoteAddress, isTrusted: isTrusted)
-        }
+        exchange?.client = admitted.client
         let writer = ResponseWriter(connection: self, exchangeID: id)
-        if let limiter = settings.clientLimiter,
-           let retry = limiter.admitRequest(exchange?.client ?? log.remoteAddress) {
-            observer.clientLimited(limit: "requests")
+        if let retry = admitted.retryAfter {
             ClientLimiter.tooManyRequests(writer, retryAfter: retry)
             return
         }

@@ -2,10 +2,14 @@ import NIOCore
 import NIOHTTP1
 
 /// The one refusal a client sees, whatever the protocol: the status and a short plain-text
-/// reason ("request body too large\n"), as HTTP/1.1, HTTP/2 and the proxy all answer.
+/// reason ("request body too large\n"), as HTTP/1.1, HTTP/2 and the proxy all answer: the
+/// 400 / 408 / 413 / 414 / 431 / 501 HTTP/1.1 writes before any route, the same statuses
+/// HTTP/2 answers per stream, the 429 of the rate limit, the proxy's 502 / 503 / 504.
 public enum ErrorResponse {
+    public static let contentType = "text/plain; charset=utf-8"
+
     public static func head(status: Int, bodyLength: Int, headers extra: HTTPHeaders = [:]) -> ResponseHead {
-        var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8")])
+        var headers = HTTPHeaders([("Content-Type", contentType)])
         headers.add(contentsOf: extra)
         return ResponseHead(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .length(bodyLength))
     }
@@ -13,8 +17,8 @@ public enum ErrorResponse {
     public static func body(_ reason: String) -> ByteBuffer { ByteBuffer(string: reason + "\n") }
 
     /// Writes the whole refusal through `writer`.
-    public static func write(_ writer: ResponseWriter, status: Int, reason: String) {
+    public static func write(_ writer: ResponseWriter, status: Int, reason: String, headers: HTTPHeaders = [:]) {
         let body = body(reason)
-        writer.respond(head(status: status, bodyLength: body.readableBytes), body: body)
+        writer.respond(head(status: status, bodyLength: body.readableBytes, headers: headers), body: body)
     }
 }

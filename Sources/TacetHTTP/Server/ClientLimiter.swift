@@ -128,9 +128,6 @@ public final class ClientLimiter: Sendable {
 extension ClientLimiter {
     /// 429 with Retry-After, the connection kept (RFC 6585 §4).
     public static func tooManyRequests(_ writer: ResponseWriter, retryAfter: Int) {
-        let body = ByteBuffer(string: "too many requests\n")
-        writer.respond(ResponseHead(status: .tooManyRequests,
-                                    headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", String(retryAfter))]),
-                                    body: .length(body.readableBytes)), body: body)
+        ErrorResponse.write(writer, status: 429, reason: "too many requests", headers: ["Retry-After": String(retryAfter)])
     }
 }

@@ -176,19 +176,16 @@ final class HTTP2StreamExchange: ResponseSink {
             perform(machine.routeAbandoned(.serverClose), reset: .protocolError)
         case .failure(let refusal):
             perform(machine.headRefused(status: refusal.status, reason: refusal.reason))
-        case .success(var request):
-            request.isSecure = connection.listener.isSecure
-            let trusted = settings.isTrustedProxy.map { $0(connection.log.remoteAddress) } ?? false
-            if settings.requestID { RequestID.apply(to: &request, peerTrusted: trusted) }
+        case .success(let parsed):
+            let admitted = Admission(parsed, peer: connection.log.remoteAddress, isSecure: connection.listener.isSecure,
+                                     settings: settings, observer: observer)
+            let request = admitted.request
             self.request = request
+            client = admitted.client
             suppressBody = request.method == .HEAD
             connection.requests += 1
-            if trusted, let isTrusted = settings.isTrustedProxy {
-                client = RealIP.client(of: request, peer: connection.log.remoteAddress, isTrusted: isTrusted)
-            }
             let declared: Int? = if case .length(let n) = request.framing { n } else { nil }
-            if let limiter = settings.clientLimiter, let retry = limiter.admitRequest(client ?? connection.log.remoteAddress) {
-                observer.clientLimited(limit: "requests")
+            if let retry = admitted.retryAfter {
                 _ = machine.headReceived(endStream: endStream, declaredLength: declared)
                 ClientLimiter.tooManyRequests(ResponseWriter(sink: self, id: Self.exchangeID), retryAfter: retry)
                 return
