@@ -51,4 +51,22 @@ struct StateMachineFramingTests {
     func upgrade() {
         #expect(plan(status: 101, body: .empty).0 == .init(framing: .none, connection: .upgrade))
     }
+
+    /// The machine is the one record of the response: the handler asks it whether the head has
+    /// gone, how the body is framed and whether it is complete, and logs the status from it
+    /// after the exchange is over, until the next request begins.
+    @Test("The response's record: status and framing once the head is written, complete at the end, kept until the next request")
+    func responseRecord() {
+        var m = M()
+        _ = m.requestHeadReceived(keepAlive: true)
+        #expect(m.responseStatus == nil && !m.responseComplete)
+        _ = m.responseHead(status: 201, body: .stream, close: false)
+        #expect(m.responseStatus == 201 && m.responseFraming == .chunked && !m.responseComplete)
+        _ = m.requestEndReceived()
+        #expect(m.responseEnded() == .nextRequest)
+        #expect(m.state == .idle)
+        #expect(m.responseStatus == 201 && m.responseComplete)
+        _ = m.requestHeadReceived(keepAlive: true)
+        #expect(m.responseStatus == nil && !m.responseComplete && m.responseFraming == .none)
+    }
 }

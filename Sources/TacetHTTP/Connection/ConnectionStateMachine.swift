@@ -34,6 +34,10 @@ public struct ConnectionStateMachine: Sendable {
         public var expectsContinue = false
         /// ...and it was sent.
         public var continueSent = false
+        /// The response's status, once its head is written.
+        public var status: Int?
+        /// How the response's body is framed, once its head is written.
+        var framing: ResponseEncoder.Framing = .none
     }
 
     /// How a response head is framed and what its Connection header says.
@@ -74,7 +78,12 @@ public struct ConnectionStateMachine: Sendable {
         case keepAlive, header, body, linger, none
     }
 
-    public private(set) var state: State = .idle
+    public private(set) var state: State = .idle {
+        didSet { if case .active(let e) = state { exchange = e } }
+    }
+    /// The current exchange, or the one just finished until the next begins: the one record
+    /// of its response (the handler asks here, and logs from here once the machine moves on).
+    public private(set) var exchange: Exchange?
     public private(set) var inputClosed = false
     public private(set) var quiescing = false
     public private(set) var requestsServed = 0
@@ -104,6 +113,12 @@ public struct ConnectionStateMachine: Sendable {
         case .handedOver, .lingering, .closed: return false
         }
     }
+
+    /// The current (or just finished) exchange's response: its status once its head is written,
+    /// its framing, whether it is complete.
+    public var responseStatus: Int? { exchange?.status }
+    var responseFraming: ResponseEncoder.Framing { exchange?.framing ?? .none }
+    public var responseComplete: Bool { exchange?.response == .complete }
 
     /// Whether the response being written will be followed by more requests on this connection.
     public var responseKeepsAlive: Bool {
@@ -238,6 +253,8 @@ public struct ConnectionStateMachine: Sendable {
         case .stream: framing = .chunked
         }
         e.keepAlive = keepAlive
+        e.status = status
+        e.framing = framing
         state = .active(e)
         let connection: ResponseEncoder.ConnectionHeader = status == 101 ? .upgrade
             : !keepAlive ? .close : (e.http10 ? .keepAlive : .none)

@@ -12,11 +12,10 @@ extension HTTPConnectionHandler {
                 current.handler = nil
                 handler.cancel(reason)
             }
-            if let error, current.status == nil {
+            if let error, machine.responseStatus == nil {
                 writeErrorResponse(error, suppressBody: current.suppressBody)
-                exchange?.status = error.status
-                finishExchange(end: reason.rawValue)
-            } else if current.responseComplete {
+                finishExchange(end: reason.rawValue, status: Int(error.status.code))
+            } else if machine.responseComplete {
                 finishExchange(end: "complete")
             } else if let (status, end) = abandonLog {
                 finishExchange(end: end, abandoned: true, status: status)
@@ -72,10 +71,10 @@ extension HTTPConnectionHandler {
         let status: Int
         if let overrideStatus {
             status = overrideStatus
-        } else if abandoned && current.status == nil {
+        } else if abandoned && machine.responseStatus == nil {
             status = 499  // nginx's "client closed request": nothing was sent
         } else {
-            status = Int(current.status?.code ?? 0)
+            status = machine.responseStatus ?? 0
         }
         log.exchangeFinished(current.request, client: current.client, route: current.routeLabel, status: status,
                              bodyBytes: current.bodyBytes, start: current.start, now: now, end: end)

@@ -17,7 +17,7 @@ public struct TunnelEnd {
 /// (`TunnelStateMachine`), the same machine the TCP stream proxy runs.
 extension HTTPConnectionHandler {
     func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? {
-        guard let current = exchange, current.id == id, current.status == .switchingProtocols,
+        guard let current = exchange, current.id == id, machine.responseStatus == 101,
               let context, context.channel.isActive,
               (try? context.pipeline.syncOperations.addHandler(glue, position: .after(self))) != nil else { return nil }
         current.handler = nil

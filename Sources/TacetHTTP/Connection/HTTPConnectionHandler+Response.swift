@@ -12,7 +12,7 @@ import Darwin
 /// route, chooses framing (Content-Length, chunked, close-delimited) and the Connection header.
 extension HTTPConnectionHandler {
     func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
-        guard let current = exchange, current.id == id, !current.responseComplete, current.status == nil,
+        guard let current = exchange, current.id == id, !machine.responseComplete, machine.responseStatus == nil,
               current.request.acceptsInterimResponses, (100..<200).contains(status.code), status.code != 101,
               let context else { return false }
         var buffer = allocator.buffer(capacity: 64)
@@ -23,7 +23,7 @@ extension HTTPConnectionHandler {
     }
 
     func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool = true) {
-        guard let current = exchange, current.id == id, current.status == nil, let context else { return }
+        guard let current = exchange, current.id == id, machine.responseStatus == nil, let context else { return }
         let plan = machine.responseHead(status: Int(head.status.code), body: head.body, close: head.close)
         let framing = plan.framing
 
@@ -43,8 +43,6 @@ extension HTTPConnectionHandler {
         if end && framing == .chunked && !current.suppressBody {
             buffer.writeStaticString("0\r\n\r\n")
         }
-        current.status = head.status
-        current.framing = framing
         log.bytesOut += buffer.readableBytes
         if flush || end {
             releaseHeld(flush: false)
@@ -94,25 +92,25 @@ extension HTTPConnectionHandler {
     }
 
     func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool = true) {
-        guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+        guard let current = exchange, current.id == id, !machine.responseComplete, machine.responseStatus != nil,
               let context else { return }
         guard !current.suppressBody, buffer.readableBytes > 0 else { return }
         current.bodyBytes += buffer.readableBytes
-        if current.framing == .none { return }
+        if machine.responseFraming == .none { return }
         if buffer.readableBytes <= Self.coalesceLimit, var joined = held.take() {
             // Appended in place (taken out of `held` first, so the storage is not shared).
             let before = joined.readableBytes
             var body = buffer
-            if current.framing == .chunked { ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &joined) }
+            if machine.responseFraming == .chunked { ResponseEncoder.writeChunkHeader(size: body.readableBytes, into: &joined) }
             joined.writeBuffer(&body)
-            if current.framing == .chunked { joined.writeStaticString("\r\n") }
+            if machine.responseFraming == .chunked { joined.writeStaticString("\r\n") }
             log.bytesOut += joined.readableBytes - before
             held = joined
             if flush { releaseHeld(flush: true) }
             return
         }
         releaseHeld(flush: false)
-        switch current.framing {
+        switch machine.responseFraming {
         case .none:
             return
         case .chunked:
@@ -136,19 +134,19 @@ extension HTTPConnectionHandler {
 
     /// Sends `count` bytes of the file `fd` (ownership passes here) from `offset`.
     func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) {
-        guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
-              let context, !current.suppressBody, count > 0, current.framing != .none else {
+        guard let current = exchange, current.id == id, !machine.responseComplete, machine.responseStatus != nil,
+              let context, !current.suppressBody, count > 0, machine.responseFraming != .none else {
             Self.closeFile(fd)
             return
         }
         current.bodyBytes += count
         log.bytesOut += count
-        if count <= Self.copyLimit, current.framing != .chunked, copyIntoHeld(fd, offset: offset, count: count) {
+        if count <= Self.copyLimit, machine.responseFraming != .chunked, copyIntoHeld(fd, offset: offset, count: count) {
             Self.closeFile(fd)
             return
         }
         releaseHeld(flush: false)
-        if current.framing == .chunked {
+        if machine.responseFraming == .chunked {
             var header = allocator.buffer(capacity: 12)
             ResponseEncoder.writeChunkHeader(size: count, into: &header)
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
@@ -157,7 +155,7 @@ extension HTTPConnectionHandler {
         let region = FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count)
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.write(wrapOutboundOut(.fileRegion(region)), promise: promise)
-        if current.framing == .chunked {
+        if machine.responseFraming == .chunked {
             context.write(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "\r\n"))), promise: nil)
         }
         context.flush()
@@ -198,9 +196,9 @@ extension HTTPConnectionHandler {
     }
 
     func endResponse(_ id: UInt64) {
-        guard let current = exchange, current.id == id, !current.responseComplete, current.status != nil,
+        guard let current = exchange, current.id == id, !machine.responseComplete, machine.responseStatus != nil,
               context != nil else { return }
-        if current.framing == .chunked && !current.suppressBody {
+        if machine.responseFraming == .chunked && !current.suppressBody {
             log.bytesOut += 5
             var last = ByteBuffer(staticString: "0\r\n\r\n")
             hold(&last)
@@ -213,19 +211,18 @@ extension HTTPConnectionHandler {
     /// The route gives up: see `ConnectionStateMachine.routeAbandoned`. `logStatus` and `logEnd`
     /// replace what the access log would otherwise say (e.g. 502 `upstream_closed`).
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
-        guard let current = exchange, current.id == id, !current.responseComplete else { return }
+        guard let current = exchange, current.id == id, !machine.responseComplete else { return }
         exchange?.handler = nil
         abandonLog = (logStatus, logEnd ?? reason.rawValue)
         perform(machine.routeAbandoned(reason))
     }
 
     private func responseFinished() {
-        guard let current = exchange else { return }
+        guard exchange != nil else { return }
         // A response ended from outside a read (a proxied one, say): the log line, the timers
         // and the next pipelined request share one clock reading.
         let outermost = beginBatch()
         defer { endBatch(outermost) }
-        current.responseComplete = true
         perform(machine.responseEnded())
     }
 }
@@ -233,7 +230,7 @@ extension HTTPConnectionHandler {
 extension HTTPConnectionHandler {
     func acceptsInterim(_ id: UInt64) -> Bool {
         guard let current = exchange, current.id == id else { return false }
-        return current.status == nil && current.request.acceptsInterimResponses
+        return machine.responseStatus == nil && current.request.acceptsInterimResponses
     }
 }
 

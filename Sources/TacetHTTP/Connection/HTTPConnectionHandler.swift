@@ -32,9 +32,6 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         let request: Request
         let start: NIODeadline
         var handler: (any RequestHandler)?
-        var status: HTTPResponseStatus?
-        var framing: ResponseEncoder.Framing = .none
-        var responseComplete = false
         var bodyBytes = 0
         /// The matched route's label, for metrics ("-" until a router names it).
         var routeLabel = "-"
@@ -126,7 +123,7 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
 
     func isCurrent(_ id: UInt64) -> Bool {
         guard let exchange else { return false }
-        return exchange.id == id && !exchange.responseComplete
+        return exchange.id == id && !machine.responseComplete
     }
 
     // MARK: channel events
@@ -292,9 +289,9 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
                 startExchange(request)
             case .body(let part):
                 if timerKind == .body { updateTimer(refresh: true) }
-                if let exchange, !exchange.responseComplete { exchange.handler?.requestBodyPart(part) }
+                if let exchange, !machine.responseComplete { exchange.handler?.requestBodyPart(part) }
             case .end:
-                if let exchange, !exchange.responseComplete { exchange.handler?.requestEnded() }
+                if let exchange, !machine.responseComplete { exchange.handler?.requestEnded() }
                 perform(machine.requestEndReceived())
             }
         }
@@ -340,10 +337,10 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         }
         let handler = responder.respond(to: request, writer: writer)
         guard let current = exchange, current.id == id else { return }
-        if let handler, !current.responseComplete {
+        if let handler, !machine.responseComplete {
             current.handler = handler
             // The route wants the body: now is when a waiting client should send it.
-            if request.expectsContinue && current.status == nil, let context {
+            if request.expectsContinue && machine.responseStatus == nil, let context {
                 var buffer = allocator.buffer(capacity: 32)
                 buffer.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
                 context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
