@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tacet's HTTP/2 vs nginx's: h2load over TLS 1.3 (ALPN h2) on a fixed response, a 1 KiB static
 # file and a proxied request to one shared HTTP/1.1 upstream, and memory per idle HTTP/2
-# connection. Both servers present the same ECDSA P-256 self-signed certificate, made here with
+# connection; h2o (Debian's, when installed) beside them on the file and the proxy (it has no
+# fixed-response directive without mruby). Every server presents the same ECDSA P-256 self-signed certificate, made here with
 # openssl. See bench/README.md. Usage: bench/h2.sh [options]; --help lists them.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ IDLE=1000
 WARMUP=2s
 BUILD=1
 TACET_BIN=""
+H2O=1
 
 usage() {
     cat <<EOF
@@ -31,6 +33,7 @@ Usage: bench/h2.sh [options]
   --idle N            idle HTTP/2 connections for the RSS test, 0 to skip (default $IDLE)
   --no-build          do not run 'swift build'; use the existing release binary
   --tacet-bin PATH    use this tacet binary (implies --no-build)
+  --no-h2o            leave h2o out (it runs the file and proxy loads when installed)
 Output is also written to bench/results/h2-latest.txt. KEEP_WORK=1 keeps the temporary
 directory (configs, certificate and key, raw h2load outputs, server logs).
 EOF
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
         --idle) IDLE="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --tacet-bin) TACET_BIN="$2"; BUILD=0; shift 2 ;;
+        --no-h2o) H2O=0; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -73,6 +77,13 @@ command -v h2load >/dev/null || install_missing nghttp2-client     # the package
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 "$NGINX" -V 2>&1 | grep -q with-http_ssl_module || die "this nginx has no http_ssl_module"
 "$NGINX" -V 2>&1 | grep -q with-http_v2_module || die "this nginx has no http_v2_module"
+if [ "$H2O" = 1 ] && ! command -v h2o >/dev/null; then
+    install_missing h2o || true
+    command -v h2o >/dev/null || { log "h2o is not installed: its column stays empty"; H2O=0; }
+fi
+H2O_BIN="$(command -v h2o || echo /usr/bin/h2o)"
+SERVERS="tacet nginx"
+[ "$H2O" = 1 ] && SERVERS="tacet nginx h2o"
 curl -V | grep -qi 'HTTP2' || die "this curl has no HTTP/2 (needed for the readiness checks)"
 
 # nginx 1.25.1 replaced 'listen ... http2' (deprecated since) by the 'http2 on' directive.
@@ -122,10 +133,15 @@ NGINX_PORT="$(free_port)"
 while [ "$NGINX_PORT" = "$TACET_PORT" ]; do NGINX_PORT="$(free_port)"; done
 UP_PORT="$(free_port)"
 while [ "$UP_PORT" = "$TACET_PORT" ] || [ "$UP_PORT" = "$NGINX_PORT" ]; do UP_PORT="$(free_port)"; done
+H2O_PORT="$(free_port)"
+while [ "$H2O_PORT" = "$TACET_PORT" ] || [ "$H2O_PORT" = "$NGINX_PORT" ] || [ "$H2O_PORT" = "$UP_PORT" ]; do
+    H2O_PORT="$(free_port)"
+done
 
 TACET_PID=""
 NGINX_PID=""
 UP_PID=""
+H2O_PID=""
 IDLE_PID=""
 H2LOAD_PID=""
 cleanup() {
@@ -135,7 +151,9 @@ cleanup() {
     [ -n "$TACET_PID" ] && kill "$TACET_PID" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
     [ -n "$UP_PID" ] && kill "$UP_PID" 2>/dev/null || true
+    [ -n "$H2O_PID" ] && kill "$H2O_PID" 2>/dev/null || true
     sleep 0.3
+    [ -n "$H2O_PID" ] && kill -9 "$H2O_PID" 2>/dev/null || true
     [ -n "$TACET_PID" ] && kill -9 "$TACET_PID" 2>/dev/null || true
     [ -n "$NGINX_PID" ] && kill -9 "$NGINX_PID" 2>/dev/null || true
     [ -n "$UP_PID" ] && kill -9 "$UP_PID" 2>/dev/null || true
@@ -233,6 +251,35 @@ $(temp_paths "$WORK/nginx")
 }
 EOF
 
+# h2o 2.2: one thread, TLS 1.3, the same certificate (no OCSP stapling: it is self-signed),
+# no access log (none is configured), the same stream limit as nginx, the upstream's
+# connections kept (h2o keeps them by default; proxy.timeout.keepalive raised).
+mkdir -p "$WORK/h2o"
+cat >"$WORK/h2o/h2o.conf" <<EOF
+user: $(id -un)
+num-threads: $THREADS
+pid-file: $WORK/h2o/h2o.pid
+error-log: $WORK/h2o/error.log
+max-connections: $NGINX_CONNS
+http2-max-concurrent-requests-per-connection: 128
+proxy.timeout.keepalive: 300000
+listen:
+  host: 127.0.0.1
+  port: $H2O_PORT
+  ssl:
+    certificate-file: $CERT
+    key-file: $KEY
+    minimum-version: TLSv1.3
+    ocsp-update-interval: 0
+hosts:
+  default:
+    paths:
+      /proxy/:
+        proxy.reverse.url: http://127.0.0.1:$UP_PORT/proxy/
+      /:
+        file.dir: $WWW
+EOF
+
 wait_ready() { # url pid
     local i
     for i in $(seq 1 300); do
@@ -262,15 +309,36 @@ start_nginx() {
         cat "$WORK/nginx.stdout" "$WORK/nginx/error.log" 2>/dev/null; die "nginx did not start"; }
 }
 
-server_pids() { if [ "$1" = tacet ]; then echo "$TACET_PID"; else nginx_pids "$NGINX_PID"; fi; }
+start_h2o() {
+    "$H2O_BIN" -c "$WORK/h2o/h2o.conf" >"$WORK/h2o.stdout" 2>&1 &
+    H2O_PID=$!
+    wait_ready "https://127.0.0.1:$H2O_PORT/1k.txt" "$H2O_PID" || {
+        cat "$WORK/h2o.stdout" "$WORK/h2o/error.log" 2>/dev/null; die "h2o did not start"; }
+}
+
+server_pids() {
+    case "$1" in tacet) echo "$TACET_PID" ;; nginx) nginx_pids "$NGINX_PID" ;; h2o) nginx_pids "$H2O_PID" ;; esac
+}
 worker_pids() {
-    if [ "$1" = tacet ]; then echo "$TACET_PID"; else ps -o pid= --ppid "$NGINX_PID" | tr -d ' '; fi
+    case "$1" in
+        tacet) echo "$TACET_PID" ;;
+        nginx) ps -o pid= --ppid "$NGINX_PID" | tr -d ' ' ;;
+        h2o) nginx_pids "$H2O_PID" ;;
+    esac
 }
 cpu_ticks() { pids_cpu_ticks $(server_pids "$1"); }
 up_ticks() { pids_cpu_ticks $(nginx_pids "$UP_PID"); }
 rss_kib() { pids_rss_kib $(worker_pids "$1"); }
-port_of() { if [ "$1" = tacet ]; then echo "$TACET_PORT"; else echo "$NGINX_PORT"; fi; }
-alive() { if [ "$1" = tacet ]; then kill -0 "$TACET_PID" 2>/dev/null; else kill -0 "$NGINX_PID" 2>/dev/null; fi; }
+port_of() { case "$1" in tacet) echo "$TACET_PORT" ;; nginx) echo "$NGINX_PORT" ;; h2o) echo "$H2O_PORT" ;; esac; }
+alive() {
+    case "$1" in
+        tacet) kill -0 "$TACET_PID" 2>/dev/null ;;
+        nginx) kill -0 "$NGINX_PID" 2>/dev/null ;;
+        h2o) kill -0 "$H2O_PID" 2>/dev/null ;;
+    esac
+}
+# h2o has no fixed response without mruby: it runs the file and proxy loads only.
+runs_load() { [ "$1" != h2o ] || [ "$2" != hello ]; }
 path_of() { case "$1" in hello) echo /hello ;; file) echo /1k.txt ;; proxy) echo /proxy/hello ;; esac; }
 
 log "== Tacet HTTP/2 vs nginx HTTP/2: $(date -u '+%Y-%m-%d %H:%M:%SZ')"
@@ -278,6 +346,7 @@ log "commit: $(git -C "$REPO" log -1 --format='%h %s' 2>/dev/null | cut -c1-100 
 log "tacet:    $TACET_BIN (threads $THREADS, port $TACET_PORT, TLS min_version 1.3, upstream keepalive $POOL)"
 log "nginx:    $NGINX_VERSION (workers $THREADS, port $NGINX_PORT, TLSv1.3, session cache and tickets off," \
     "$([ "$H2_STYLE" = directive ] && echo "'http2 on'" || echo "'listen ... ssl http2'"), upstream keepalive $POOL)"
+[ "$H2O" = 1 ] && log "h2o:      $("$H2O_BIN" --version 2>&1 | head -n1 | awk '{print $3}') (num-threads $THREADS, port $H2O_PORT, TLSv1.3, file and proxy loads only)"
 log "upstream: nginx $NGINX_VERSION, 1 worker, plain HTTP/1.1, return 200 \"hello, world\\n\" (port $UP_PORT, shared)"
 log "cert:     ECDSA P-256, self-signed, CN=localhost, SAN DNS:localhost, IP:127.0.0.1 ($(openssl version | awk '{print $1, $2}'))"
 log "h2load:   $(h2load --version 2>&1 | head -n1), -c $CONNS -m $STREAMS -t $CLIENT_THREADS -D $DURATION" \
@@ -287,14 +356,16 @@ log "cpus:     $(nproc) online; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 start_upstream
 start_tacet
 start_nginx
+[ "$H2O" = 1 ] && start_h2o
 
 # Every path on both servers over HTTP/2 (curl negotiates h2 by ALPN): status, protocol, size.
 log ""
 log "== check (curl --http2): status, HTTP version, body bytes"
 CHECK_FAILED=0
-for s in tacet nginx; do
+for s in $SERVERS; do
     line="   $s:"
     for l in hello file proxy; do
+        runs_load "$s" "$l" || continue
         got="$(curl -sk --http2 -o /dev/null -w '%{http_code} %{http_version} %{size_download}' \
             "https://127.0.0.1:$(port_of "$s")$(path_of "$l")" || true)"
         line="$line  $(path_of "$l") $got;"
@@ -311,6 +382,7 @@ if [ "$IDLE" != 0 ]; then
     log "== RSS with $IDLE idle HTTP/2 connections (handshake, SETTINGS both ways, one GET /hello on stream 1, then held open)"
     idle_test tacet idle_h2.py 3000
     idle_test nginx idle_h2.py 3000
+    [ "$H2O" = 1 ] && idle_test h2o idle_h2.py 3000
     sleep 1    # let both servers see the closes before the load runs
 fi
 
@@ -380,10 +452,10 @@ run_load() { # server load round
 }
 
 log ""
-log "== loads (interleaved: tacet, nginx; $ROUNDS rounds each)"
+log "== loads (interleaved: $SERVERS; $ROUNDS rounds each)"
 for load in $LOADS; do
     for r in $(seq 1 "$ROUNDS"); do
-        for s in tacet nginx; do run_load "$s" "$load" "$r"; done
+        for s in $SERVERS; do runs_load "$s" "$load" && run_load "$s" "$load" "$r"; done
     done
     log "   done: $load"
 done
@@ -415,15 +487,17 @@ def share(runs, k, wall):  # of one core, median over runs; wall = the interval 
 dur_s = lambda x: x["reqs"] / x["rps"] if x["rps"] else 0   # h2load's measured duration
 
 hdr = ("load", "tacet req/s", "nginx req/s", "ratio", "tacet ms", "nginx ms",
-       "tacet us/req", "nginx us/req", "upstream us/req t/n", "client cpu")
+       "tacet us/req", "nginx us/req", "nginx/tacet cpu", "h2o req/s", "h2o us/req", "h2o/tacet cpu",
+       "upstream us/req t/n", "client cpu")
 names = {"hello": "/hello", "file": "1 KiB file", "proxy": "proxy /hello"}
 table, warnings, shares = [], [], []
 for load in [l for l in loads if any(k[0] == l for k in data)]:
-    t, n = data.get((load, "tacet"), []), data.get((load, "nginx"), [])
+    t, n, h = data.get((load, "tacet"), []), data.get((load, "nginx"), []), data.get((load, "h2o"), [])
     tr, nr = med(t, "rps"), med(n, "rps")
-    cfrac = max([x["ccpu"] / x["wall"] for x in t + n if x["wall"] > 0] or [0])
+    cfrac = max([x["ccpu"] / x["wall"] for x in t + n + h if x["wall"] > 0] or [0])
     flag = ""
-    for name, runs in (("tacet", t), ("nginx", n)):
+    for name, runs in (("tacet", t), ("nginx", n), ("h2o", h)):
+        if not runs and name == "h2o": continue
         bad = sum(x["bad"] for x in runs)
         if bad:
             warnings.append("%s %s: %d failed + errored + timeout + non-2xx" % (name, load, bad)); flag = " !"
@@ -439,19 +513,24 @@ for load in [l for l in loads if any(k[0] == l for k in data)]:
     if cfrac > 0.9 * int(cthreads):
         warnings.append("%s: h2load used %.0f%% of a core (-t %s): the client, not the server, may be the limit"
                         % (names[load], 100 * cfrac, cthreads))
+    ratio = lambda a, b: "%.2f" % (float(a) / float(b)) if a != "-" and b != "-" and float(b) else "-"
     table.append((names[load] + flag, "%.0f" % tr, "%.0f" % nr, "%.2f" % (tr / nr) if nr else "-",
-                  fms(med(t, "lat")), fms(med(n, "lat")), per_req(t), per_req(n),
+                  fms(med(t, "lat")), fms(med(n, "lat")), per_req(t), per_req(n), ratio(per_req(n), per_req(t)),
+                  "%.0f" % med(h, "rps") if h else "-", per_req(h) if h else "-",
+                  ratio(per_req(h), per_req(t)) if h else "-",
                   "%s / %s" % (per_req(t, "ucpu"), per_req(n, "ucpu")) if load == "proxy" else "-",
                   "%.0f%%" % (100 * cfrac)))
 idle_per = {}
-for name in ("tacet", "nginx"):
+for name in ("tacet", "nginx", "h2o"):
     v = idle.get(name)
     if v and v[1] != "-" and int(v[2]) > 0:
         idle_per[name] = (int(v[1]) - int(v[0])) / int(v[2])
 if nidle != "0":
     t, n = idle_per.get("tacet"), idle_per.get("nginx")
+    hk = idle_per.get("h2o")
     table.append(("idle KiB/conn (%s)" % nidle, "%.1f" % t if t is not None else "-", "%.1f" % n if n is not None else "-",
-                  "%.2f" % (t / n) if t is not None and n else "-", "-", "-", "-", "-", "-", "-"))
+                  "%.2f" % (t / n) if t is not None and n else "-", "-", "-", "-", "-", "-",
+                  "%.1f" % hk if hk is not None else "-", "-", "-", "-", "-"))
 if table:
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(hdr)]
     line = lambda cells: "  ".join(c.rjust(w) if i > 0 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
@@ -460,7 +539,9 @@ if table:
     print(line(hdr)); print(line(["-" * w for w in widths]))
     for r in table: print(line(r))
     print()
-    print("ratio = Tacet / nginx (for idle KiB/conn, lower is better).  ms = h2load's mean time per request")
+    print("ratio = Tacet / nginx req/s (for idle KiB/conn, lower is better; h2o's KiB/conn in its req/s column).")
+    print("nginx/tacet cpu, h2o/tacet cpu = their CPU per request over Tacet's (1.0 or more: Tacet costs no more).")
+    print("ms = h2load's mean time per request")
     print("(no percentiles).  us/req = server CPU (user+sys, all threads/workers, nginx master included) per")
     print("request over the measured duration; upstream us/req = the shared upstream's, during Tacet's /")
     print("nginx's runs.  client cpu = highest share of one core used by h2load in any run of that row.")
@@ -469,7 +550,8 @@ if table:
     for s in shares: print(s)
     print()
     print("Per round (req/s, server CPU s):")
-    for (load, srv), runs in sorted(data.items(), key=lambda kv: (loads.index(kv[0][0]), kv[0][1] != "tacet")):
+    order = {"tacet": 0, "nginx": 1, "h2o": 2}
+    for (load, srv), runs in sorted(data.items(), key=lambda kv: (loads.index(kv[0][0]), order.get(kv[0][1], 3))):
         print("  %-13s %-5s  %s" % (names[load], srv, "  ".join("%.0f (%.1fs)" % (x["rps"], x["cpu"]) for x in runs)))
 for w in warnings: print("WARNING: " + w)
 PY

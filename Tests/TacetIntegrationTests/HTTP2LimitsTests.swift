@@ -127,6 +127,8 @@ struct HTTP2LimitsTests {
                 seen += await client.read(until: { String(decoding: $0, as: UTF8.self).contains("too large\n") }, timeout: 10).bytes
             }
             #expect(String(decoding: seen, as: UTF8.self).contains("request header fields too large\n"))
+            // Logged with its request line, as HTTP/1.1 logs its 431 (and nginx), not "-".
+            #expect(await live.waitForAccessLog(containing: "\"GET / HTTP/2.0\" 431"), "\(live.accessLogLines)")
             // The listener still serves.
             let next = try await HTTP2TestClient.connect(port: live.port)
             try await next.request(1, "/")

@@ -75,6 +75,9 @@ struct ProtocolAgreementTests {
                 await h2.close()
             }
             #expect(!backend.recorder.all.contains { $0.hasPrefix("request") }, "\(backend.recorder.all)")
+            // The 431's line is logged as nginx logs it; the 414's target was never read whole.
+            #expect(await live.waitForAccessLog(containing: "\"GET /fields HTTP/1.1\" 431"), "\(live.accessLogLines)")
+            #expect(await live.waitForAccessLog(containing: "\"-\" 414"), "\(live.accessLogLines)")
         }
     }
 

@@ -25,7 +25,7 @@ extension HTTPConnectionHandler {
             abandonLog = nil
         } else if let error {
             writeErrorResponse(error, suppressBody: parser.lastHeadWasHEAD && error != .truncated)
-            log.refused(status: Int(error.status.code), now: now, end: reason.rawValue)
+            log.refused(status: Int(error.status.code), now: now, end: reason.rawValue, line: parser.refusedLine)
         }
         guard let context else { return }
         releaseHeld(flush: mode != .immediately)

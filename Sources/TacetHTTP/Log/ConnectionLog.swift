@@ -44,8 +44,9 @@ public struct ConnectionLog {
     }
 
     /// A request that never became an exchange (it could not be read) was answered `status`.
-    public func refused(status: Int, now: NIODeadline, end: String) {
-        access(nil, status: status, bytes: 0, start: connectedAt, now: now, end: end)
+    /// A request refused before it became one: `line` names it when its request line was read.
+    public func refused(status: Int, now: NIODeadline, end: String, line: RefusedRequestLine? = nil) {
+        access(nil, line: line, status: status, bytes: 0, start: connectedAt, now: now, end: end)
     }
 
     /// The connection is gone: once.
@@ -70,13 +71,13 @@ public struct ConnectionLog {
         observer.bytesTransferred(in: delta.in, out: delta.out)
     }
 
-    private func access(_ request: Request?, client: String? = nil, status: Int, bytes: Int, start: NIODeadline,
-                        now: NIODeadline, end: String) {
+    private func access(_ request: Request?, line: RefusedRequestLine? = nil, client: String? = nil, status: Int, bytes: Int,
+                        start: NIODeadline, now: NIODeadline, end: String) {
         guard let accessLog else { return }
         accessLog.log(AccessLogEntry(
             remoteAddress: client ?? remoteAddress, epochSeconds: Int(time(nil)),
-            method: request?.method.rawValue ?? "-", target: request?.target ?? "-",
-            version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? "-",
+            method: request?.method.rawValue ?? line?.method ?? "-", target: request?.target ?? line?.target ?? "-",
+            version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? line?.version ?? "-",
             status: status, bodyBytes: bytes, durationMs: Double((now - start).nanoseconds) / 1_000_000,
             referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
             end: end, requestID: logsRequestID ? request?.headers.first(name: "x-request-id") : nil))

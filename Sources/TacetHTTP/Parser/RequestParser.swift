@@ -45,6 +45,9 @@ public struct RequestParser: Sendable {
     /// Whether the last head seen (parsed or refused) was a HEAD request: an error response to
     /// it must carry no body (RFC 9110 §9.3.2).
     public private(set) var lastHeadWasHEAD = false
+    /// The request line of the head just refused, when it was whole and looked like one: what
+    /// the access line names instead of `"-"`.
+    public private(set) var refusedLine: RefusedRequestLine?
 
     public init(limits: Limits) {
         self.limits = limits
@@ -102,6 +105,14 @@ public struct RequestParser: Sendable {
 
     // MARK: head
 
+    private mutating func noteRefusedLine(_ buffer: ByteBuffer) {
+        let limit = limits.maxRequestLine
+        refusedLine = buffer.withUnsafeReadableBytes { bytes in
+            guard let lf = CharacterClass.firstIndex(of: .lf, in: bytes, 0, min(bytes.count, limit + 1)) else { return nil }
+            return RefusedRequestLine.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<lf]))
+        }
+    }
+
     private mutating func parseHead(_ buffer: inout ByteBuffer, scanned: Int, requestLineEnd: Int?) throws(RequestError) -> Event? {
         // RFC 9112 §2.2: ignore empty lines before the request line.
         if scanned == 0 {
@@ -129,11 +140,13 @@ public struct RequestParser: Sendable {
             state = .head(scanned: scanned, requestLineEnd: requestLineEnd)
             return nil
         case .failed(let error):
+            noteRefusedLine(buffer)
             throw error
         case .complete(let headEnd, let requestLineEnd):
             let parsed: Result<Request, RequestError> = buffer.withUnsafeReadableBytes { bytes in
                 HeadParser.parse(UnsafeRawBufferPointer(rebasing: bytes[0..<headEnd]), requestLineEnd: requestLineEnd, limits: limits)
             }
+            if case .failure = parsed { noteRefusedLine(buffer) }
             buffer.moveReaderIndex(forwardBy: headEnd)
             let request = try parsed.get()
             switch request.framing {

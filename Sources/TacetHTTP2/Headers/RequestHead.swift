@@ -27,6 +27,22 @@ enum RequestHead {
         }
     }
 
+    /// A refused request's line for the access log, as HTTP/1.1 logs one: its :method and
+    /// :path when both are there and sane (a 414's target is not: HTTP/1.1 never reads it whole).
+    static func refusedLine(_ block: HPACKHeaders, status: Int) -> RefusedRequestLine? {
+        guard status != 414 else { return nil }
+        var method: String?
+        var path: String?
+        for (name, value, _) in block {
+            guard name.utf8.first == UInt8(ascii: ":") else { break }
+            if name == ":method" { method = value } else if name == ":path" { path = value }
+        }
+        guard let method, let path, !method.isEmpty, !path.isEmpty,
+              method.utf8.allSatisfy(CharacterClass.isToken),
+              path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return nil }
+        return RefusedRequestLine(method: method, target: path, version: "HTTP/2.0")
+    }
+
     static func request(from block: HPACKHeaders, endStream: Bool, limits: RequestParser.Limits) -> Result<Request, Refusal> {
         var method: String?
         var scheme: String?

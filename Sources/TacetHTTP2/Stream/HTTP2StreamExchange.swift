@@ -51,6 +51,8 @@ final class HTTP2StreamExchange: ResponseSink {
     /// `server_close` for the others) instead of `complete`.
     private var refusalEnd: String?
     private var logged = false
+    /// A refused head's request line, for its access line.
+    private var refusedLine: RefusedRequestLine?
 
     init(id: UInt32, connection: HTTP2ServerConnection, start: NIODeadline) {
         self.id = id
@@ -175,6 +177,7 @@ final class HTTP2StreamExchange: ResponseSink {
             connection.log.refused(status: 400, now: eventLoop.now, end: "protocol_error")
             perform(machine.routeAbandoned(.serverClose), reset: .protocolError)
         case .failure(let refusal):
+            refusedLine = RequestHead.refusedLine(block, status: refusal.status)
             perform(machine.headRefused(status: refusal.status, reason: refusal.reason))
         case .success(let parsed):
             let admitted = Admission(parsed, peer: connection.log.remoteAddress, isSecure: connection.listener.isSecure,
@@ -335,7 +338,7 @@ final class HTTP2StreamExchange: ResponseSink {
             handler = nil
             let end = (code == 408 ? ConnectionEndReason.timeout : .serverClose).rawValue
             refusalEnd = end
-            if request == nil { connection.log.refused(status: code, now: eventLoop.now, end: end) }
+            if request == nil { connection.log.refused(status: code, now: eventLoop.now, end: end, line: refusedLine) }
             ErrorResponse.write(ResponseWriter(sink: self, id: Self.exchangeID), status: code, reason: reason)
         case .endBody:
             setBodyDeadline(nil)
