@@ -2,7 +2,7 @@ import Prometheus
 
 /// Every metric Tacet exports: names as nginx-prometheus-exporter and Envoy users expect them
 /// (`namespace_subsystem_name_unit`), with the help text shown by `# HELP`. Kept in one place
-/// so the README, the tests and the registry cannot disagree.
+/// so docs/operations.md's table, the tests and the registry cannot disagree.
 ///
 /// Computed: `MetricNameDescriptor` is not `Sendable`, and these are read only when a handle is made.
 enum MetricNames {

@@ -14,7 +14,7 @@ import Darwin
 /// whatever runs on its core when a socket wakes it: it waits for that task's slice instead and
 /// then finds more ready sockets at once. Where the loops share cores with other busy processes
 /// (a load generator, an application server on the same host) that trades some tail latency
-/// for throughput: measured in the README's Performance section.
+/// for throughput: measured in bench/README.md (`bench/run.sh --scheduling batch`).
 public enum LoopScheduling: String, Sendable, CaseIterable {
     /// The kernel's default (SCHED_OTHER).
     case normal

@@ -3,7 +3,7 @@
 /// next. No sockets, no timers: `TunnelSession` feeds it events and carries out the actions, and
 /// the tests drive it directly.
 ///
-/// The promises it keeps (README, "TCP stream proxy"; Upgrade tunnels keep the same):
+/// The promises it keeps (docs/streams.md, "What it promises"; Upgrade tunnels keep the same):
 /// - A FIN from one side is forwarded as a FIN (shutdown of our write side) to the other, after
 ///   every byte that came before it; the other direction stays open until its own FIN.
 /// - Once both directions are done, both sockets close normally.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TacetConfig
 
-/// `packaging/tacet.yaml` documents every key: it must stay a valid configuration. Its static
+/// `packaging/tacet.yaml` documents the common keys: it must stay a valid configuration. Its static
 /// root (/srv/www) is swapped for a directory that exists here.
 @Suite struct PackagingExampleTests {
     @Test func exampleConfigIsValid() throws {

@@ -129,7 +129,7 @@ extension HTTPConnectionHandler {
 
     /// Files up to this size are read into the response's own buffer and leave with its head in
     /// one write, one TCP segment: cheaper than a sendfile call and a second segment (measured:
-    /// README, Performance). Larger ones go by sendfile.
+    /// bench/README.md, `bench/run.sh`). Larger ones go by sendfile.
     static var copyLimit: Int { 16 * 1024 }
 
     /// Sends `count` bytes of the file `fd` (ownership passes here) from `offset`.
