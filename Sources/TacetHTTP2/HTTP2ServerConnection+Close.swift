@@ -122,12 +122,27 @@ extension HTTP2ServerConnection {
         moveTimer()
     }
 
+    /// Streams waiting for window get `send_timeout` from the last progress (a WINDOW_UPDATE,
+    /// SETTINGS that grew the window, the channel writable again), as a channel that takes
+    /// nothing does: nginx applies send_timeout to a stream waiting for window too.
+    func windowStallChanged(progress: Bool) {
+        guard let context else { return }
+        if blocked.isEmpty {
+            windowStalledDeadline = nil
+            return
+        }
+        if progress || windowStalledDeadline == nil {
+            windowStalledDeadline = context.eventLoop.now + settings.sendTimeout
+            moveTimer()
+        }
+    }
+
     /// The timer set for the earliest deadline there is (it fires early at worst, and looks again).
     func moveTimer() {
         guard let context else { return }
         var earliest: NIODeadline?
         let lingering = closing == .lingering || closing == .closed
-        for deadline in [idleDeadline, stalledDeadline, bodyEarliest, lingering ? lingerNext : nil] {
+        for deadline in [idleDeadline, stalledDeadline, windowStalledDeadline, bodyEarliest, lingering ? lingerNext : nil] {
             if let deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
         }
         timer.move(to: earliest) { deadline in
@@ -150,6 +165,14 @@ extension HTTP2ServerConnection {
         if let stalled = stalledDeadline, now >= stalled {
             // The client has taken nothing for the send timeout.
             endReason = .timeout
+            context.close(promise: nil)
+            return
+        }
+        if let stalled = windowStalledDeadline, now >= stalled {
+            // Streams have waited for window for the send timeout: a client that stops reading
+            // at the HTTP/2 level (zero window, no WINDOW_UPDATE) holds their buffers otherwise.
+            endReason = .timeout
+            log.logger.debug("HTTP/2 window stalled", metadata: ["peer": "\(log.remoteAddress)"])
             context.close(promise: nil)
             return
         }

@@ -112,6 +112,7 @@ extension HTTP2ServerConnection {
         guard !exchange.isBlocked, !exchange.outbound.isEmpty else { return }
         exchange.isBlocked = true
         blocked.append(exchange)
+        windowStallChanged(progress: false)
         exchange.writabilityMayHaveChanged()
     }
 
@@ -158,6 +159,7 @@ extension HTTP2ServerConnection {
         if exchange.outbound.isEmpty && exchange.isBlocked {
             exchange.isBlocked = false
             blocked.removeAll { $0 === exchange }
+            windowStallChanged(progress: false)
         }
         exchange.writabilityMayHaveChanged()
         flush()
@@ -212,6 +214,7 @@ extension HTTP2ServerConnection {
         if exchange.isBlocked {
             exchange.isBlocked = false
             blocked.removeAll { $0 === exchange }
+            windowStallChanged(progress: false)
         }
         guard exchanges.removeValue(forKey: exchange.id) != nil else { return }
         exchangeEnded()

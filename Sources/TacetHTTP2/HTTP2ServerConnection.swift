@@ -47,6 +47,8 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
     var timer = LazyTimer()
     var idleDeadline: NIODeadline?
     var stalledDeadline: NIODeadline?
+    /// Streams have waited this long for window with no WINDOW_UPDATE (`windowStallChanged`).
+    var windowStalledDeadline: NIODeadline?
     var lingerUntil: NIODeadline?
     /// When the linger ends if nothing more arrives.
     var lingerNext: NIODeadline?
@@ -158,7 +160,10 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
             break
         case .settings(let windowGrew):
             FrameEncoder.settingsAck(&out)
-            if windowGrew { drainBlocked() }
+            if windowGrew {
+                drainBlocked()
+                windowStallChanged(progress: true)
+            }
         case .ping(let opaque):
             FrameEncoder.ping(&out, ack: true, opaque: opaque)
         case .pingAck(let opaque):
@@ -188,6 +193,7 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
             exchanges[stream]?.resetByClient()
         case .windowOpened(let stream):
             if stream == 0 { drainBlocked() } else if let exchange = exchanges[stream], exchange.isBlocked { drain(exchange) }
+            windowStallChanged(progress: true)
         case .streamError(let stream, let code, let reason):
             FrameEncoder.rstStream(&out, stream: stream, code: code)
             log.logger.debug("HTTP/2 stream error", metadata: ["peer": "\(log.remoteAddress)", "stream": "\(stream)",
@@ -220,6 +226,7 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
         if channelWritable {
             stalledDeadline = nil
             drainBlocked()
+            windowStallChanged(progress: true)
             flushOut()
         } else {
             stalledDeadline = context.eventLoop.now + settings.sendTimeout

@@ -78,5 +78,30 @@ struct ServerConnectionTests {
         h.fin()  // the staged close ends with the client's FIN
         #expect(!h.channel.isActive)
     }
-}
 
+    /// A client that stops reading at the HTTP/2 level (a zero window, no WINDOW_UPDATE) while
+    /// its TCP stays readable: without this, the stream's response would wait for ever.
+    @Test("Streams waiting for window: closed after send_timeout without a WINDOW_UPDATE; each update restarts it")
+    func windowStall() throws {
+        var settings = ServerSettings()
+        settings.sendTimeout = .seconds(60)
+        settings.keepaliveTimeout = .seconds(3600)
+        let h = try ServerConnectionHarness(responder: FixedResponder(status: .ok, body: "0123456789"), settings: settings)
+        var zero = ByteBuffer()
+        FrameEncoder.settings(&zero, [(.initialWindowSize, 0)])
+        try h.send(zero)
+        try h.request(1)
+        let first = try h.frames()
+        #expect(first.contains { if case .headers(1, _, endStream: false) = $0 { true } else { false } }, "\(first)")
+        #expect(!first.contains { if case .data = $0 { true } else { false } }, "\(first)")
+        h.advance(by: .seconds(40))
+        var update = ByteBuffer()
+        FrameEncoder.windowUpdate(&update, stream: 1, increment: 2)
+        try h.send(update)
+        #expect(try h.frames().contains(.data(1, "01", endStream: false)))
+        h.advance(by: .seconds(40))
+        #expect(h.channel.isActive, "an update is progress: 80 s in all, 40 since it")
+        h.advance(by: .seconds(21))
+        #expect(!h.channel.isActive)
+    }
+}
