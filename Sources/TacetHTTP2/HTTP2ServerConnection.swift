@@ -35,6 +35,8 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
     var wroteSinceFlush = false
     /// A flush outside a read is queued for the end of the loop's turn (`flush()`).
     var flushScheduled = false
+    /// A file was queued during this read: drained at its end.
+    var filesQueued = false
     /// What is left of a frame that did not arrive whole (our own copy, never the read buffer).
     private var pending = ByteBuffer()
     var context: ChannelHandlerContext?
@@ -139,6 +141,12 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         inRead = false
+        // Files queued in the read (`writeFile`) are read into frames now, their END_STREAM
+        // with their last bytes.
+        if filesQueued {
+            filesQueued = false
+            drainBlocked()
+        }
         if let increment = machine.connectionCreditDue() {
             FrameEncoder.windowUpdate(&out, stream: 0, increment: increment)
         }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import TacetHTTP
 import Testing
@@ -103,5 +104,38 @@ struct ServerConnectionTests {
         #expect(h.channel.isActive, "an update is progress: 80 s in all, 40 since it")
         h.advance(by: .seconds(21))
         #expect(!h.channel.isActive)
+    }
+
+    /// A file response written in the read that brought its request: its last DATA frame carries
+    /// END_STREAM (no empty DATA frame after it), all in one write.
+    @Test("A small file: HEADERS, then one DATA frame with END_STREAM, in one write")
+    func fileEndsOnItsLastFrame() throws {
+        let path = NSTemporaryDirectory() + "tacet-h2-file-\(UUID().uuidString)"
+        try "0123456789".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let h = try ServerConnectionHarness(responder: FileResponder(path: path))
+        _ = try h.frames()
+        try h.request(1)
+        let frames = try h.frames()
+        #expect(h.writes == 1)
+        #expect(frames.filter { if case .headers = $0 { false } else { true } } == [.data(1, "0123456789", endStream: true)],
+                "\(frames)")
+    }
+}
+
+/// Answers with the whole of one file, as the static route does.
+private struct FileResponder: Responder {
+    let path: String
+
+    func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            writer.respond(ResponseHead(status: .notFound, body: .empty), body: nil)
+            return nil
+        }
+        writer.writeHead(ResponseHead(status: .ok, body: .length(10)), flush: false)
+        writer.writeFile(descriptor: fd, offset: 0, count: 10)
+        writer.end()
+        return nil
     }
 }
