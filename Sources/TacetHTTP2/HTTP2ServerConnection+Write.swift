@@ -90,7 +90,13 @@ extension HTTP2ServerConnection {
         }
         exchange.outbound.append(file: handle, offset: offset, count: count)
         block(exchange)
-        drain(exchange)
+        // Within a read the route usually ends the response next: drained at the read's end,
+        // the file's last DATA frame carries END_STREAM (no empty DATA frame after it).
+        if inRead {
+            filesQueued = true
+        } else {
+            drain(exchange)
+        }
     }
 
     /// The response's end: END_STREAM on an empty DATA frame, after anything queued.
@@ -217,6 +223,11 @@ extension HTTP2ServerConnection {
             windowStallChanged(progress: false)
         }
         guard exchanges.removeValue(forKey: exchange.id) != nil else { return }
+        if exchanges.isEmpty {
+            // An idle connection keeps no table storage (hundreds of bytes each, per connection).
+            exchanges = [:]
+            machine.releaseIdleStorage()
+        }
         exchangeEnded()
     }
 
@@ -249,7 +260,8 @@ extension HTTP2ServerConnection {
     func writeOut() {
         guard let context, out.readableBytes > 0 else { return }
         let bytes = out
-        out = context.channel.allocator.buffer(capacity: 1024)
+        // Empty until the next frame: an idle connection holds no output buffer.
+        out = ByteBuffer()
         if deliveries.isEmpty {
             context.write(wrapOutboundOut(bytes), promise: nil)
         } else {

@@ -75,6 +75,11 @@ struct HTTP2ConnectionStateMachine {
     var block: HeaderBlockAssembler
     /// Open and half-closed streams.
     var streams: [UInt32: HTTP2StreamState] = [:]
+
+    /// No stream open: the table's storage goes, so an idle connection does not keep it.
+    mutating func releaseIdleStorage() {
+        if streams.isEmpty { streams = [:] }
+    }
     var recentlyClosed = RecentlyClosedStreams()
     /// The highest stream the client opened (what a GOAWAY names as processed, §6.8).
     private(set) var lastStreamID: UInt32 = 0

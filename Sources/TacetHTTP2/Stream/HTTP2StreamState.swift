@@ -42,8 +42,6 @@ struct RecentlyClosedStreams {
         self.capacity = capacity
         ids = []
         kinds = []
-        ids.reserveCapacity(capacity)
-        kinds.reserveCapacity(capacity)
     }
 
     mutating func add(_ id: UInt32, _ kind: ClosedStream) {
