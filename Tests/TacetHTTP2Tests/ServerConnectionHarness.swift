@@ -119,7 +119,6 @@ struct CountingResponder: Responder {
     final class Counter: RequestHandler {
         let writer: ResponseWriter
         var count = 0
-        var halfClosed = false
         init(writer: ResponseWriter) { self.writer = writer }
         func requestBodyPart(_ buffer: ByteBuffer) { count += buffer.readableBytes }
         func requestEnded() {

@@ -23,19 +23,41 @@ struct ProtocolAgreementTests {
         }
     }
 
-    @Test("Proxied over TLS: X-Forwarded-Proto https on both; Via 1.1 and 2.0")
-    func forwardedProtoAndVia() async throws {
+    /// Opens clients of either protocol to the listener, trusting its certificate.
+    struct Clients {
+        let port: Int
+        let certificate: TestCertificate
+
+        func http1() async throws -> TLSTestClient {
+            try await TLSTestClient.connect(port: port, serverName: "localhost", trusting: [certificate.certificate],
+                                            group: TLSTests.group)
+        }
+
+        func http2() async throws -> HTTP2TestClient {
+            try await HTTP2TestClient.connect(port: port, trusting: [certificate.certificate])
+        }
+    }
+
+    /// The listener (proxying to a fresh backend) for the length of `body`.
+    static func withServer(settings: ServerSettings = ServerSettings(),
+                           _ body: (LiveServer, TestBackend, Clients) async throws -> Void) async throws {
         let certificate = try TestCertificate.make(names: ["localhost"])
         let backend = try await TestBackend(timing: .immediate)
-        let live = try await Self.server(backend: backend, certificate: certificate)
+        let live = try await server(backend: backend, certificate: certificate, settings: settings)
         try await whileRunning(live, backend) {
-            let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
-                                                        trusting: [certificate.certificate], group: TLSTests.group)
+            try await body(live, backend, Clients(port: live.port, certificate: certificate))
+        }
+    }
+
+    @Test("Proxied over TLS: X-Forwarded-Proto https on both; Via 1.1 and 2.0")
+    func forwardedProtoAndVia() async throws {
+        try await Self.withServer { live, backend, clients in
+            let http1 = try await clients.http1()
             try await http1.send(get("/one", "Connection: close\r\n"))
             let (text, _) = await http1.readToEnd()
             #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
             await http1.close()
-            let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            let h2 = try await clients.http2()
             try await h2.request(1, "/two")
             #expect(await h2.waitForEnd(1).status == 200)
             await h2.close()
@@ -50,24 +72,20 @@ struct ProtocolAgreementTests {
     /// shown from raw frames in HTTP2LimitsTests.headerListTooLarge.)
     @Test("An oversized header list is 431 and an overlong target 414, with the same reason on both")
     func refusalsAgree() async throws {
-        let certificate = try TestCertificate.make(names: ["localhost"])
-        let backend = try await TestBackend(timing: .immediate)
-        let live = try await Self.server(backend: backend, certificate: certificate)
-        try await whileRunning(live, backend) {
+        try await Self.withServer { live, backend, clients in
             let bigField = String(repeating: "v", count: 7_000)
             let fields = (0..<6).map { ("x-big-\($0)", bigField) }
             let longPath = "/" + String(repeating: "a", count: 9_000)
             for (path, extra, status, reason) in [("/fields", fields, 431, "request header fields too large"),
                                                   (longPath, [], 414, "request line too long")] {
-                let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
-                                                            trusting: [certificate.certificate], group: TLSTests.group)
+                let http1 = try await clients.http1()
                 try await http1.send(get(path, extra.map { "\($0.0): \($0.1)\r\n" }.joined()))
                 let (text, _) = await http1.readToEnd()
                 #expect(text.hasPrefix("HTTP/1.1 \(status)"), "\(text.prefix(80))")
                 #expect(text.hasSuffix("\r\n\r\n\(reason)\n"), "\(text.suffix(80))")
                 await http1.close()
                 guard extra.isEmpty else { continue }
-                let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+                let h2 = try await clients.http2()
                 try await h2.request(1, path, extra: extra)
                 let response = await h2.waitForEnd(1)
                 #expect(response.status == status)
@@ -83,17 +101,13 @@ struct ProtocolAgreementTests {
 
     @Test("A body over the limit: 413 with the same reason, logged server_close on both (not complete)")
     func tooLargeLoggedAlike() async throws {
-        let certificate = try TestCertificate.make(names: ["localhost"])
-        let backend = try await TestBackend(timing: .immediate)
-        let live = try await Self.server(backend: backend, certificate: certificate)
-        try await whileRunning(live, backend) {
-            let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
-                                                        trusting: [certificate.certificate], group: TLSTests.group)
+        try await Self.withServer { live, backend, clients in
+            let http1 = try await clients.http1()
             try await http1.send("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\n\r\n")
             let (text, _) = await http1.readToEnd()
             #expect(text.hasPrefix("HTTP/1.1 413") && text.hasSuffix("request body too large\n"), "\(text)")
             await http1.close()
-            let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            let h2 = try await clients.http2()
             try await h2.request(1, "/up", method: "POST", extra: [("content-length", "2000000")], endStream: false)
             let response = await h2.waitForEnd(1)
             #expect(response.status == 413 && response.body == "request body too large\n")
@@ -109,21 +123,17 @@ struct ProtocolAgreementTests {
     /// over `requests_per_second` whichever protocol carries it, and the refusal reads the same.
     @Test("Over the request rate: 429 with Retry-After and the same reason on both, the route not reached")
     func rateLimitAgrees() async throws {
-        let certificate = try TestCertificate.make(names: ["localhost"])
-        let backend = try await TestBackend(timing: .immediate)
         var settings = ServerSettings()
         settings.clientLimiter = ClientLimiter(.init(requestsPerSecond: 0.001, burst: 0))
-        let live = try await Self.server(backend: backend, certificate: certificate, settings: settings)
-        try await whileRunning(live, backend) {
-            let http1 = try await TLSTestClient.connect(port: live.port, serverName: "localhost",
-                                                        trusting: [certificate.certificate], group: TLSTests.group)
+        try await Self.withServer(settings: settings) { live, backend, clients in
+            let http1 = try await clients.http1()
             try await http1.send(get("/first", "") + get("/second", "Connection: close\r\n"))
             let (text, _) = await http1.readToEnd()
             #expect(text.hasPrefix("HTTP/1.1 200"), "\(text)")
             #expect(text.contains("HTTP/1.1 429 Too Many Requests\r\n") && text.contains("Retry-After: "), "\(text)")
             #expect(text.hasSuffix("\r\n\r\ntoo many requests\n"), "\(text)")
             await http1.close()
-            let h2 = try await HTTP2TestClient.connect(port: live.port, trusting: [certificate.certificate])
+            let h2 = try await clients.http2()
             try await h2.request(1, "/third")
             let response = await h2.waitForEnd(1)
             #expect(response.status == 429 && response.body == "too many requests\n")
