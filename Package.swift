@@ -83,9 +83,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // Route action: the HTTP reverse proxy (upstream pools per event loop, FIN policies).
+        // Route action: the HTTP reverse proxy (upstream pools per event loop, FIN policies;
+        // HTTP/2 upstreams on TacetHTTP2's client role).
         .target(name: "TacetProxy", dependencies: [
-            "TacetHTTP", "TacetTunnel",
+            "TacetHTTP", "TacetHTTP2", "TacetTunnel",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

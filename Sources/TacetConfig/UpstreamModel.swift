@@ -44,6 +44,16 @@ public struct UpstreamConfig: Sendable, Equatable {
     public var health: HealthCheckConfig?
     /// TLS to the servers; nil: plain HTTP.
     public var tls: UpstreamTLSConfig?
+    /// What the proxy speaks to the servers.
+    public var `protocol`: UpstreamProtocol = .http1
+
+    /// HTTP/1.1 (the default), HTTP/2 with prior knowledge on plain TCP, or HTTP/2 over TLS
+    /// chosen by ALPN.
+    public enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
+        case http1
+        case h2c
+        case h2
+    }
 
     public init(
         name: String, servers: [Server], balance: Balance = .roundRobin, keepalive: Int = 32,

@@ -4,7 +4,7 @@ struct UpstreamParser {
 
     static let keys = [
         "servers", "balance", "keepalive", "connect_timeout", "read_timeout", "send_timeout",
-        "half_close_timeout", "max_fails", "fail_timeout", "health", "tls",
+        "half_close_timeout", "max_fails", "fail_timeout", "health", "tls", "protocol",
     ]
     private static let durationKeys: [(key: String, field: WritableKeyPath<UpstreamConfig, Duration> & Sendable)] = [
         ("connect_timeout", \.connectTimeout),
@@ -36,6 +36,14 @@ struct UpstreamParser {
                 throw balance.error("unknown balance '\(text)' (expected one of: \(names))")
             }
             config.balance = value
+        }
+        if let proto = map["protocol"] {
+            let text = try proto.string()
+            guard let value = UpstreamConfig.UpstreamProtocol(rawValue: text) else {
+                let names = UpstreamConfig.UpstreamProtocol.allCases.map(\.rawValue).joined(separator: ", ")
+                throw proto.error("unknown protocol '\(text)' (expected one of: \(names))")
+            }
+            config.protocol = value
         }
         if let keepalive = map["keepalive"] {
             config.keepalive = try keepalive.integer(in: 0...100_000, what: "a number of connections")

@@ -104,6 +104,26 @@ extension HTTP2ServerConnection {
         writeData(exchange, ByteBuffer(), endStream: true)
     }
 
+    /// The response's end as trailers (RFC 9113 §8.1): a HEADERS frame with END_STREAM, after
+    /// anything queued (it is not flow-controlled, but must not pass the DATA before it).
+    func endStream(_ exchange: HTTP2StreamExchange, trailers: HTTPHeaders) {
+        guard machine.isOpen(exchange.id) else { return }
+        var block = allocator.buffer(capacity: 16 + trailers.count * 32)
+        ResponseBlock.writeTrailers(trailers, into: &block)
+        guard exchange.outbound.isEmpty else {
+            exchange.outbound.appendEnd(trailers: block)
+            self.block(exchange)
+            return
+        }
+        writeTrailersFrame(exchange, block)
+    }
+
+    private func writeTrailersFrame(_ exchange: HTTP2StreamExchange, _ block: ByteBuffer) {
+        FrameEncoder.headers(&out, stream: exchange.id, block: block, endStream: true, maxFrameSize: machine.peer.maxFrameSize)
+        machine.endSent(exchange.id)
+        endWritten(exchange)
+    }
+
     /// RST_STREAM from our side; whatever the stream had queued is dropped.
     func reset(_ exchange: HTTP2StreamExchange, _ code: H2ErrorCode) {
         exchange.outbound.drop()
@@ -126,7 +146,12 @@ extension HTTP2ServerConnection {
     func drain(_ exchange: HTTP2StreamExchange) {
         while !exchange.outbound.isEmpty {
             if !exchange.outbound.hasData {
+                let trailers = exchange.outbound.endTrailers
                 exchange.outbound.endTaken()
+                if let trailers {
+                    writeTrailersFrame(exchange, trailers)
+                    break
+                }
                 FrameEncoder.dataHeader(&out, stream: exchange.id, length: 0, endStream: true)
                 machine.endSent(exchange.id)
                 endWritten(exchange)

@@ -1,26 +1,33 @@
 import NIOCore
 import NIOHTTP1
 import TacetHTTP
+import TacetHTTP2
 
 /// One proxied request, on the client connection's event loop: feeds what happens on both sides
 /// to `ProxyExchangeStateMachine` and carries out every action it returns (connect, send, relay,
 /// pool or close, answer an error, cut the client off, hand over to a tunnel), with backpressure
-/// both ways and the read and send timers.
+/// both ways and the read and send timers. The upstream side is an HTTP/1.1 connection of its
+/// own (`connection`), or a stream of a shared HTTP/2 one (`stream`, `ProxyExchange+HTTP2`).
 final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamReadTimeoutDelegate {
     let request: Request
     let writer: ResponseWriter
     let upstream: Upstream
     private let pool: UpstreamPool?
+    let http2Pool: HTTP2UpstreamPool?
     var machine: ProxyExchangeStateMachine
     var connection: UpstreamConnection?
+    var stream: HTTP2UpstreamStream?
+    /// An HTTP/2 upstream's trailers, sent with the client's end.
+    var trailers: HTTPHeaders?
     private var sendTimer: Scheduled<Void>?
-    private var eventLoop: any EventLoop { writer.eventLoop }
+    var eventLoop: any EventLoop { writer.eventLoop }
 
     init(request: Request, writer: ResponseWriter, upstream: Upstream, policy: ClientFINPolicy) {
         self.request = request
         self.writer = writer
         self.upstream = upstream
         self.pool = upstream.pool(for: writer.eventLoop)
+        self.http2Pool = upstream.http2Pool(for: writer.eventLoop)
         let idempotent: Bool
         switch request.method {
         case .GET, .HEAD, .OPTIONS, .PUT, .DELETE, .TRACE: idempotent = true
@@ -46,25 +53,35 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             releaseConnection(reuse: false)
             connect(excluding: excluding, fresh: fresh)
         case .sendRequest(let body, let end):
-            sendRequest(body: body, end: end)
+            if stream != nil { sendStreamRequest(body: body, end: end) } else { sendRequest(body: body, end: end) }
         case .sendBody(let buffer):
+            if let stream {
+                stream.sendData(buffer, endStream: false)
+                if !stream.isWritable { writer.pauseRequestBody(true) }
+                return
+            }
             guard let connection else { return }
             writeBodyPart(buffer, to: connection, flush: true)
             if !connection.isWritable { writer.pauseRequestBody(true) }
         case .sendRequestEnd:
+            stream?.sendData(ByteBuffer(), endStream: true)
             if let connection { writeRequestEnd(to: connection) }
         case .pauseRequestBody:
             writer.pauseRequestBody(true)
         case .respondError(let status):
             releaseConnection(reuse: false)
-            ErrorResponse.write(writer, status: Int(status.code), reason: status.reasonPhrase.lowercased())
+            if GRPCStatus.isGRPC(request) {
+                GRPCStatus.respond(writer, failing: status)
+            } else {
+                ErrorResponse.write(writer, status: Int(status.code), reason: status.reasonPhrase.lowercased())
+            }
         case .relayInterim(let head):
             writer.writeInterim(head.status, headers: head.headers)
         case .relayHead(let head):
             // Flushed when this read from the upstream is done: head and body leave together.
             writer.writeHead(ResponseHead(status: head.status, body: Self.bodyKind(head, request: request),
                                           encodedFields: head.fields), flush: false)
-            if !writer.isWritable { connection?.setReadsPaused(true) }
+            if !writer.isWritable { pauseUpstreamReads(true) }
         case .relayUpgrade(let head):
             cancelReadTimer()
             var headers = head.headers
@@ -72,10 +89,10 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             writer.writeHead(ResponseHead(status: .switchingProtocols, headers: headers, body: .empty))
         case .relayBody(let buffer):
             writer.writeBody(buffer, flush: false)
-            if !writer.isWritable { connection?.setReadsPaused(true) }
+            if !writer.isWritable { pauseUpstreamReads(true) }
         case .relayEnd(let reuse):
-            releaseConnection(reuse: reuse)
-            writer.end()
+            if stream != nil { finishStream() } else { releaseConnection(reuse: reuse) }
+            if let trailers { writer.end(trailers: trailers) } else { writer.end() }
         case .startTunnel:
             // The 101's end: from here both connections carry the new protocol's bytes.
             guard let connection, let server = machine.server else { return }
@@ -104,6 +121,7 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             return
         }
         machine.connecting(to: server)
+        if let http2Pool { return openStream(server: server, in: http2Pool) }
         if !fresh, let pooled = pool?.take(server: server) {
             attach(pooled, reused: true)
             return
@@ -139,9 +157,15 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
         perform(machine.connected(reused: reused))
     }
 
-    /// Lets go of the upstream connection: back to the pool if `reuse`, else closed.
-    private func releaseConnection(reuse: Bool) {
+    /// Lets go of the upstream connection: back to the pool if `reuse`, else closed. An HTTP/2
+    /// stream is cancelled (RST_STREAM CANCEL): the upstream stops working on it at once.
+    func releaseConnection(reuse: Bool) {
         cancelReadTimer()
+        if let stream {
+            self.stream = nil
+            upstream.selector.connectionClosed(stream.server)
+            stream.cancel()
+        }
         guard let connection else { return }
         self.connection = nil
         upstream.selector.connectionClosed(connection.server)
@@ -209,7 +233,13 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     func writabilityChanged(_ isWritable: Bool) {
-        connection?.setReadsPaused(!isWritable)
+        pauseUpstreamReads(!isWritable)
+    }
+
+    /// The client is not taking the response (or is again): the upstream waits meanwhile.
+    private func pauseUpstreamReads(_ paused: Bool) {
+        connection?.setReadsPaused(paused)
+        stream?.setReadsPaused(paused)
     }
 
     // MARK: UpstreamConnectionDelegate (the upstream side)
@@ -266,13 +296,16 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     /// read_timeout from now. The timer is the connection's (see `UpstreamConnection.setReadDeadline`).
-    private func armReadTimer() {
-        connection?.setReadDeadline(NIODeadline.now() + upstream.settings.readTimeout, for: self)
+    func armReadTimer() {
+        let deadline = NIODeadline.now() + upstream.settings.readTimeout
+        connection?.setReadDeadline(deadline, for: self)
+        stream?.setReadDeadline(deadline)
     }
 
-    private func cancelReadTimer() {
+    func cancelReadTimer() {
         sendTimer?.cancel()
         sendTimer = nil
         connection?.clearReadDeadline()
+        stream?.clearReadDeadline()
     }
 }

@@ -153,6 +153,20 @@ public struct ProxyExchangeStateMachine: Sendable {
         }
     }
 
+    /// An HTTP/2 upstream did not act on the request (REFUSED_STREAM, or a stream above its
+    /// GOAWAY's last, RFC 9113 §8.7): sent again once, on another stream, if it is idempotent.
+    public mutating func upstreamRefused() -> Action {
+        guard state == .awaitingResponse else { return upstreamFailed() }
+        if retryable && !retried {
+            retried = true
+            state = .connecting
+            requestSent = false
+            return .connect(excluding: [], fresh: true)
+        }
+        state = .finished
+        return .respondError(.badGateway)
+    }
+
     /// No response byte within the read timeout, or the upstream not taking the request within
     /// the send timeout.
     public mutating func timedOut() -> Action {

@@ -19,6 +19,8 @@ public final class Upstream: Sendable {
         /// An Upgrade tunnel with one direction finished (a FIN passed on) and the other still
         /// open this long is reset, as a stream's `half_close_timeout`.
         public var halfCloseTimeout: TimeAmount = .seconds(60)
+        /// HTTP/2 to the servers (`h2c`, or `h2` with the TLS prelude), many requests per connection.
+        public var http2 = false
         public init() {}
     }
 
@@ -29,6 +31,8 @@ public final class Upstream: Sendable {
     /// The same pools in loop order, searched by identity first: for a few loops a scan beats
     /// hashing the loop on every request.
     private let poolList: [UpstreamPool]
+    /// HTTP/2 upstreams: one multiplexing pool per loop instead.
+    private let http2Pools: [HTTP2UpstreamPool]
 
     /// `group`: the event loops client connections run on; each gets its own pool.
     public init(name: String, selector: any UpstreamSelector, settings: Settings, group: any EventLoopGroup) {
@@ -41,6 +45,13 @@ public final class Upstream: Sendable {
         }
         self.pools = pools
         self.poolList = Array(pools.values)
+        http2Pools = settings.http2
+            ? group.makeIterator().map { HTTP2UpstreamPool(eventLoop: $0, selector: selector, settings: settings) } : []
+    }
+
+    /// The HTTP/2 pool of `loop` (nil for an HTTP/1.1 upstream, or a loop outside the group).
+    func http2Pool(for loop: any EventLoop) -> HTTP2UpstreamPool? {
+        http2Pools.first { $0.eventLoop === loop }
     }
 
     /// The pool of `loop`, or nil for a loop outside the group (then nothing is pooled).
@@ -55,6 +66,9 @@ public final class Upstream: Sendable {
     /// closes the busy ones as their requests finish instead of pooling them.
     public func retire() {
         for pool in pools.values {
+            pool.eventLoop.execute { pool.retire() }
+        }
+        for pool in http2Pools {
             pool.eventLoop.execute { pool.retire() }
         }
     }

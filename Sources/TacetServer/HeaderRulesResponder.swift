@@ -73,6 +73,7 @@ final class HeaderEditingSink: ResponseSink {
     func flushResponse(_ id: UInt64) { base.flush() }
     func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) { base.writeFile(descriptor: fd, offset: offset, count: count) }
     func endResponse(_ id: UInt64) { base.end() }
+    func endResponse(_ id: UInt64, trailers: HTTPHeaders) { base.end(trailers: trailers) }
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool) { base.pauseRequestBody(paused) }
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
         base.abandon(reason, logStatus: logStatus, logEnd: logEnd)

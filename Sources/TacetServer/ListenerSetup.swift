@@ -167,10 +167,12 @@ public struct UpstreamTLSSetup: Sendable {
 
     public init(_ config: TacetConfiguration, logger: Logger) throws(ListenerSetupError) {
         for upstream in config.upstreams {
-            guard let tls = upstream.tls else { continue }
+            // `protocol: h2` is HTTP/2 over TLS: verified as `tls:` says, or by default.
+            guard let tls = upstream.tls ?? (upstream.protocol == .h2 ? UpstreamTLSConfig() : nil) else { continue }
             // Without server_name, the name checked is the first server's host.
             let host = tls.serverName ?? upstream.servers.first?.address.host
-            upstreams[upstream.name] = try Self.make(tls, host: host, keyPath: "upstreams.\(upstream.name).tls", logger: logger)
+            upstreams[upstream.name] = try Self.make(tls, host: host, keyPath: "upstreams.\(upstream.name).tls",
+                                                     alpn: upstream.protocol == .h2 ? ["h2"] : ["http/1.1"], logger: logger)
         }
         for (i, route) in config.routes.enumerated() {
             guard case .proxy(let proxy) = route.action, let tls = proxy.toTLS, case .address(let address) = proxy.target else { continue }
@@ -178,9 +180,10 @@ public struct UpstreamTLSSetup: Sendable {
         }
     }
 
-    private static func make(_ tls: UpstreamTLSConfig, host: String?, keyPath: String, logger: Logger) throws(ListenerSetupError) -> ClientTLS {
+    private static func make(_ tls: UpstreamTLSConfig, host: String?, keyPath: String, alpn: [String] = ["http/1.1"],
+                             logger: Logger) throws(ListenerSetupError) -> ClientTLS {
         do {
-            return try ClientTLS(serverName: tls.serverName ?? host, caFile: tls.ca, verify: tls.verify, logger: logger)
+            return try ClientTLS(serverName: tls.serverName ?? host, caFile: tls.ca, verify: tls.verify, alpn: alpn, logger: logger)
         } catch {
             throw ListenerSetupError(keyPath: keyPath, line: tls.line, message: error.description)
         }

@@ -93,6 +93,7 @@ extension UpstreamConfig {
         settings.sendTimeout = TimeAmount(sendTimeout)
         settings.halfCloseTimeout = TimeAmount(halfCloseTimeout)
         settings.keepalive = keepalive
+        settings.http2 = self.protocol != .http1
         return settings
     }
 }

@@ -5,7 +5,7 @@ import NIOSSL
 import TacetHTTP
 
 /// TLS to an upstream server: verified by default (chain against the system's trust store or a
-/// CA bundle, and the name), SNI, ALPN `http/1.1`. Made once per upstream; each new upstream
+/// CA bundle, and the name), SNI, ALPN `http/1.1` (or `h2` for an HTTP/2 upstream). Made once per upstream; each new upstream
 /// connection gets a client handler from it, and pooled ones keep theirs.
 public final class ClientTLS: ConnectionPrelude {
     private let context: NIOSSLContext
@@ -14,9 +14,10 @@ public final class ClientTLS: ConnectionPrelude {
 
     /// `serverName`: SNI and the name to verify; nil for an IP literal (then the address itself
     /// is what the certificate must carry). `caFile`: a PEM bundle instead of the system's store.
-    public init(serverName: String?, caFile: String?, verify: Bool, logger: Logger) throws(TLSFileError) {
+    public init(serverName: String?, caFile: String?, verify: Bool, alpn: [String] = ["http/1.1"],
+                logger: Logger) throws(TLSFileError) {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.applicationProtocols = alpn
         configuration.certificateVerification = verify ? .fullVerification : .none
         if let caFile {
             do {

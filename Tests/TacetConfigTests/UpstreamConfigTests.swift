@@ -76,7 +76,7 @@ import Testing
             ("upstreams:\n  a: { servers: [\"127.0.0.1:1\"], balance: fastest }\n",
              "tacet.yaml:2:43: upstreams.a.balance: unknown balance 'fastest' (expected one of: round_robin, least_conn, random)"),
             ("upstreams:\n  a: { servers: [\"127.0.0.1:1\"], retries: 3 }\n",
-             "tacet.yaml:2:34: upstreams.a: unknown key 'retries' (expected one of: servers, balance, keepalive, connect_timeout, read_timeout, send_timeout, half_close_timeout, max_fails, fail_timeout, health, tls)"),
+             "tacet.yaml:2:34: upstreams.a: unknown key 'retries' (expected one of: servers, balance, keepalive, connect_timeout, read_timeout, send_timeout, half_close_timeout, max_fails, fail_timeout, health, tls, protocol)"),
             ("upstreams:\n  a: { servers: [\":9000\"] }\n",
              "tacet.yaml:2:18: upstreams.a.servers[0]: invalid address ':9000': missing host (expected HOST:PORT, e.g. 127.0.0.1:9000)"),
             ("upstreams:\n  a: { servers: [\"127.0.0.1:0\"] }\n",

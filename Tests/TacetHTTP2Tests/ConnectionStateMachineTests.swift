@@ -253,7 +253,7 @@ struct ConnectionStateMachineTests {
         var machine = Self.opened()
         _ = Self.steps(&machine, Self.headers(1), Self.headers(3))
         let steps = Self.steps(&machine, Self.raw(type: 0x5, flags: 0x4, stream: 3, payload: [0, 0, 0, 4]))
-        #expect(steps == [.connectionError(.protocolError, "PUSH_PROMISE from a client", lastStream: 3, flood: nil)])
+        #expect(steps == [.connectionError(.protocolError, "PUSH_PROMISE", lastStream: 3, flood: nil)])
         var going = Self.opened()
         _ = Self.steps(&going, Self.headers(1, endStream: false))
         #expect(going.goingAway() == 1)

@@ -195,12 +195,27 @@ extension HTTPConnectionHandler {
         return copied == count
     }
 
-    func endResponse(_ id: UInt64) {
+    /// `trailers` go in the last chunk of a chunked response (RFC 9112 §7.1.2); under a
+    /// Content-Length there is nowhere for them, and they are dropped.
+    func endResponse(_ id: UInt64, trailers: HTTPHeaders? = nil) {
         guard let current = exchange, current.id == id, !machine.responseComplete, machine.responseStatus != nil,
               context != nil else { return }
         if machine.responseFraming == .chunked && !current.suppressBody {
-            log.bytesOut += 5
-            var last = ByteBuffer(staticString: "0\r\n\r\n")
+            var last: ByteBuffer
+            if let trailers, !trailers.isEmpty {
+                last = allocator.buffer(capacity: 8 + trailers.count * 32)
+                last.writeStaticString("0\r\n")
+                for (name, value) in trailers {
+                    last.writeString(name)
+                    last.writeStaticString(": ")
+                    last.writeString(value)
+                    last.writeStaticString("\r\n")
+                }
+                last.writeStaticString("\r\n")
+            } else {
+                last = ByteBuffer(staticString: "0\r\n\r\n")
+            }
+            log.bytesOut += last.readableBytes
             hold(&last)
         }
         // Nothing may be left unflushed: a head written with `flush: false` and no body after it.

@@ -20,6 +20,8 @@ public protocol ResponseSink: AnyObject {
     func flushResponse(_ id: UInt64)
     func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int)
     func endResponse(_ id: UInt64)
+    /// The end with trailers (a gRPC status): a HEADERS frame after the body over HTTP/2.
+    func endResponse(_ id: UInt64, trailers: HTTPHeaders)
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool)
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?)
     func acceptsInterim(_ id: UInt64) -> Bool

@@ -71,6 +71,16 @@ public struct ResponseWriter {
         switch sink { case .http1(let c): c.endResponse(exchangeID); case .other(let s): s.endResponse(exchangeID) }
     }
 
+    /// The end, with trailer fields (an upstream's `grpc-status`): over HTTP/2 a last HEADERS
+    /// frame, over HTTP/1.1 in the last chunk (dropped when the body has a Content-Length).
+    public func end(trailers: HTTPHeaders) {
+        guard !trailers.isEmpty else { return end() }
+        switch sink {
+        case .http1(let c): c.endResponse(exchangeID, trailers: trailers)
+        case .other(let s): s.endResponse(exchangeID, trailers: trailers)
+        }
+    }
+
     /// Stop reading the request body (the route's destination is not writable) or start again.
     public func pauseRequestBody(_ paused: Bool) {
         switch sink { case .http1(let c): c.setRoutePausedReads(exchangeID, paused); case .other(let s): s.setRoutePausedReads(exchangeID, paused) }

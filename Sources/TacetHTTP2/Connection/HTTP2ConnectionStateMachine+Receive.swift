@@ -38,11 +38,13 @@ extension HTTP2ConnectionStateMachine {
         case .settingsAck:
             return nil
         case .pushPromise:
-            return fail(.protocolError, "PUSH_PROMISE from a client")
+            // Both roles announce SETTINGS_ENABLE_PUSH 0 (and a client never may push).
+            return fail(.protocolError, "PUSH_PROMISE")
         case .ping(let ack, let opaque):
             if controlFrames.record(now) { return fail(.enhanceYourCalm, "PING flood", flood: "control_frame_flood") }
             return ack ? .pingAck(opaque) : .ping(opaque)
         case .goAway(let lastStream, let code, _):
+            setPeerGoAway(lastStream)
             return .goAway(lastStream: lastStream, code)
         case .windowUpdate(let stream, let increment):
             return receiveWindowUpdate(stream, increment, now: now)
@@ -89,6 +91,9 @@ extension HTTP2ConnectionStateMachine {
             return streamError(stream, .streamClosed, "DATA on closed stream \(stream)", now: now)
         }
         if state.remoteClosed { return streamError(stream, .streamClosed, "DATA after END_STREAM", now: now) }
+        if configuration.role == .client && !state.headReceived {
+            return streamError(stream, .protocolError, "DATA before the response head", now: now)
+        }
         if flowLength > state.receiveWindow { return streamError(stream, .flowControlError, "DATA past the stream's window", now: now) }
         state.receiveWindow -= flowLength
         state.creditOwed += flowLength - data.readableBytes  // padding: given back with the body
@@ -108,6 +113,7 @@ extension HTTP2ConnectionStateMachine {
             return fail(.compressionError, "header block: \(error)")
         }
         let stream = whole.stream
+        if configuration.role == .client { return responseBlock(stream, headers, endStream: whole.endStream, now: now) }
         if var state = streams[stream] {
             if state.remoteClosed { return streamError(stream, .streamClosed, "HEADERS after END_STREAM", now: now) }
             guard whole.endStream else { return streamError(stream, .protocolError, "trailers without END_STREAM", now: now) }
@@ -140,6 +146,34 @@ extension HTTP2ConnectionStateMachine {
         streams[stream] = HTTP2StreamState(remoteClosed: whole.endStream, sendWindow: peer.initialWindowSize,
                                            receiveWindow: configuration.initialWindowSize)
         return .head(stream: stream, headers, endStream: whole.endStream)
+    }
+
+    /// Client role: a header block on a stream we opened is its response head (a 1xx, then the
+    /// final one) and then its trailers; on any other stream it is an error (§5.1, §8.1).
+    private mutating func responseBlock(_ stream: UInt32, _ headers: HPACKHeaders, endStream: Bool, now: NIODeadline) -> Step? {
+        guard var state = streams[stream] else {
+            if stream > highestStreamID || stream & 1 == 0 { return fail(.protocolError, "HEADERS on stream \(stream), which we did not open") }
+            switch recentlyClosed.kind(of: stream) {
+            case .resetByUs?: return nil  // the answer was in flight when we reset it
+            default: return fail(.streamClosed, "HEADERS on closed stream \(stream)")
+            }
+        }
+        if state.remoteClosed { return streamError(stream, .streamClosed, "HEADERS after END_STREAM", now: now) }
+        if state.headReceived {
+            guard endStream else { return streamError(stream, .protocolError, "trailers without END_STREAM", now: now) }
+            state.remoteClosed = true
+            store(stream, state)
+            return .trailers(stream: stream, headers)
+        }
+        // A 1xx is interim: the final head is still to come (it is checked whole by the handler).
+        let interim = headers.first(name: ":status")?.utf8.first == UInt8(ascii: "1")
+        if interim && endStream { return streamError(stream, .protocolError, "END_STREAM on an interim response", now: now) }
+        if !interim {
+            state.headReceived = true
+            state.remoteClosed = endStream
+            store(stream, state)
+        }
+        return .head(stream: stream, headers, endStream: endStream)
     }
 
     private mutating func receiveWindowUpdate(_ stream: UInt32, _ increment: Int, now: NIODeadline) -> Step? {
@@ -186,6 +220,7 @@ extension HTTP2ConnectionStateMachine {
         }
         if let size = settings.maxFrameSize { next.maxFrameSize = size }
         if let size = settings.maxHeaderListSize { next.maxHeaderListSize = size }
+        if let count = settings.maxConcurrentStreams { next.maxConcurrentStreams = count }
         setPeer(next)
         return .settings(windowGrew: grew)
     }

@@ -1,15 +1,26 @@
 import NIOCore
 import NIOHPACK
 
-/// One HTTP/2 connection's protocol, as a value (RFC 9113, server side): it reads frames
-/// straight from the bytes the handler gives it and says, one step at a time, what they mean:
-/// a request head, body, a reset, a PING to answer, a stream or connection error. It keeps the
+/// One HTTP/2 connection's protocol, as a value (RFC 9113), in either role: a client's
+/// connection to Tacet (`.server`) or Tacet's to an upstream (`.client`, issue #22). It reads
+/// frames straight from the bytes the handler gives it and says, one step at a time, what they
+/// mean: a head (a request's, or a response's), body, a reset, a PING to answer, a stream or
+/// connection error. It keeps the
 /// stream states (§5.1), both directions' flow-control windows (§6.9), the HPACK decoder, the
 /// header block being assembled, the peer's settings and the flood limits; it never touches a
 /// channel, so every rule is tested without sockets. `HTTP2ServerConnection` carries out what
-/// it returns and asks it before sending (`takeSendWindow`, `endSent`, `resetSent`).
+/// it returns (`HTTP2UpstreamConnection` in the client role) and asks it before sending
+/// (`sendable`, `endSent`, `resetSent`); in the client role it also opens the streams (`openStream`).
 struct HTTP2ConnectionStateMachine {
+    enum Role: Sendable, Equatable {
+        /// Streams are opened by the peer's HEADERS (odd identifiers); the preface is read first.
+        case server
+        /// Streams are opened by us (`openStream`); the peer's HEADERS answer them.
+        case client
+    }
+
     struct Configuration: Sendable {
+        var role = Role.server
         /// What we advertise and enforce.
         var maxConcurrentStreams = 128
         var initialWindowSize = 256 * 1024
@@ -27,6 +38,8 @@ struct HTTP2ConnectionStateMachine {
         var initialWindowSize = FrameLimits.defaultWindow
         var maxFrameSize = FrameLimits.defaultMaxFrameSize
         var maxHeaderListSize: UInt32?
+        /// Only the client role heeds it (nil: no limit announced yet).
+        var maxConcurrentStreams: UInt32?
     }
 
     enum Phase: Equatable {
@@ -49,7 +62,8 @@ struct HTTP2ConnectionStateMachine {
         case ping(UInt64)
         /// The answer to a PING of ours.
         case pingAck(UInt64)
-        /// A new stream's request head.
+        /// A new stream's request head; in the client role, a response head (a 1xx among them,
+        /// which more HEADERS follow).
         case head(stream: UInt32, HPACKHeaders, endStream: Bool)
         /// A new stream refused before any work (over SETTINGS_MAX_CONCURRENT_STREAMS, or after our GOAWAY).
         case refused(stream: UInt32)
@@ -69,7 +83,7 @@ struct HTTP2ConnectionStateMachine {
     }
 
     let configuration: Configuration
-    private(set) var phase = Phase.preface
+    private(set) var phase: Phase
     var parser: FrameParser
     var decoder: HPACKDecoder
     var block: HeaderBlockAssembler
@@ -87,6 +101,10 @@ struct HTTP2ConnectionStateMachine {
     var highestStreamID: UInt32 = 0
     /// After our final GOAWAY, streams above this are refused.
     private(set) var goAwayLastStream: UInt32?
+    /// The peer's GOAWAY: in the client role no stream is opened after it.
+    private(set) var peerGoAwayLastStream: UInt32?
+    /// The next stream we open (client role).
+    private(set) var nextStreamID: UInt32 = 1
     private(set) var peer = PeerSettings()
     /// What we may send on the connection, and what the client may still send us.
     private(set) var sendWindow = FrameLimits.defaultWindow
@@ -100,6 +118,7 @@ struct HTTP2ConnectionStateMachine {
 
     init(configuration: Configuration = Configuration(), allocator: ByteBufferAllocator = ByteBufferAllocator()) {
         self.configuration = configuration
+        phase = configuration.role == .server ? .preface : .firstSettings
         parser = FrameParser(maxFrameSize: configuration.maxFrameSize)
         decoder = HPACKDecoder(allocator: allocator, maxDynamicTableSize: HPACKDecoder.maxDynamicTableSize,
                                maxHeaderListSize: configuration.maxHeaderListSize * 2)
@@ -110,20 +129,54 @@ struct HTTP2ConnectionStateMachine {
         streamErrors = RateWindow(configuration.floods.streamErrors)
     }
 
-    /// Our SETTINGS, sent first (§3.4), and the connection window opened past the default 64 KiB.
+    /// Our SETTINGS, sent first (§3.4; after the client preface in the client role), and the
+    /// connection window opened past the default 64 KiB.
     func writeOpening(into out: inout ByteBuffer) {
-        FrameEncoder.settings(&out, [
-            (.maxConcurrentStreams, UInt32(configuration.maxConcurrentStreams)),
-            (.initialWindowSize, UInt32(configuration.initialWindowSize)),
-            (.maxHeaderListSize, UInt32(configuration.maxHeaderListSize)),
-            (.enablePush, 0),
-        ])
+        if configuration.role == .client {
+            out.writeBytes(ConnectionPreface.bytes)
+            FrameEncoder.settings(&out, [
+                (.enablePush, 0),
+                (.initialWindowSize, UInt32(configuration.initialWindowSize)),
+                (.maxHeaderListSize, UInt32(configuration.maxHeaderListSize)),
+            ])
+        } else {
+            FrameEncoder.settings(&out, [
+                (.maxConcurrentStreams, UInt32(configuration.maxConcurrentStreams)),
+                (.initialWindowSize, UInt32(configuration.initialWindowSize)),
+                (.maxHeaderListSize, UInt32(configuration.maxHeaderListSize)),
+                (.enablePush, 0),
+            ])
+        }
         if configuration.connectionWindowSize > FrameLimits.defaultWindow {
             FrameEncoder.windowUpdate(&out, stream: 0, increment: configuration.connectionWindowSize - FrameLimits.defaultWindow)
         }
     }
 
     func isOpen(_ stream: UInt32) -> Bool { streams[stream] != nil }
+
+    /// Client role: whether another stream may be opened now (the peer's SETTINGS came, its
+    /// SETTINGS_MAX_CONCURRENT_STREAMS is not reached, no GOAWAY, identifiers left).
+    var mayOpenStream: Bool {
+        guard phase == .open, peerGoAwayLastStream == nil, nextStreamID < 0x7FFF_FFFF else { return false }
+        if let limit = peer.maxConcurrentStreams { return streams.count < Int(limit) }
+        return true
+    }
+
+    /// Client role: a new stream for a request, its HEADERS ours to send next; nil when
+    /// `mayOpenStream` is false.
+    mutating func openStream() -> UInt32? {
+        guard mayOpenStream else { return nil }
+        let stream = nextStreamID
+        nextStreamID += 2
+        noteStreamOpened(stream)
+        streams[stream] = HTTP2StreamState(remoteClosed: false, sendWindow: peer.initialWindowSize,
+                                           receiveWindow: configuration.initialWindowSize)
+        return stream
+    }
+
+    mutating func setPeerGoAway(_ lastStream: UInt32) {
+        peerGoAwayLastStream = min(lastStream, peerGoAwayLastStream ?? lastStream)
+    }
 
     /// The next step from `buffer`'s bytes; call until `.needMore`. `now`: the batch's clock, for rates.
     mutating func read(_ buffer: inout ByteBuffer, now: NIODeadline) -> Step {
@@ -171,7 +224,7 @@ struct HTTP2ConnectionStateMachine {
         if streams.removeValue(forKey: stream) != nil || stream > highestStreamID {
             // A stream refused in its HEADERS is closed too, not idle.
             recentlyClosed.add(stream, .resetByUs)
-            if stream > highestStreamID && stream & 1 == 1 { highestStreamID = stream }
+            if configuration.role == .server && stream > highestStreamID && stream & 1 == 1 { highestStreamID = stream }
         }
         return .streamError(stream: stream, code, reason)
     }

@@ -23,6 +23,8 @@ struct OutboundQueue {
     private(set) var queuedBytes = 0
     /// The response's end is queued behind the items.
     private(set) var endQueued = false
+    /// The end is a trailers block (HEADERS with END_STREAM), not END_STREAM on DATA.
+    private(set) var endTrailers: ByteBuffer?
 
     var isEmpty: Bool { items.isEmpty && !endQueued }
     var hasData: Bool { !items.isEmpty }
@@ -38,7 +40,13 @@ struct OutboundQueue {
         items.append(.file(file, offset: offset, count: count))
     }
 
-    mutating func appendEnd() { endQueued = true }
+    mutating func appendEnd(trailers: ByteBuffer? = nil) {
+        endQueued = true
+        endTrailers = trailers
+    }
+
+    /// The last DATA carries END_STREAM only when no trailers follow it.
+    private var dataEnds: Bool { items.isEmpty && endQueued && endTrailers == nil }
 
     /// The next piece of at most `limit` bytes (limit > 0), taken off the queue. A file's handle
     /// is closed once its last byte is taken.
@@ -49,7 +57,7 @@ struct OutboundQueue {
             if buffer.readableBytes <= limit {
                 items.removeFirst()
                 queuedBytes -= buffer.readableBytes
-                return .bytes(buffer, endStream: items.isEmpty && endQueued)
+                return .bytes(buffer, endStream: dataEnds)
             }
             let part = buffer.readSlice(length: limit) ?? ByteBuffer()
             items[items.startIndex] = .bytes(buffer)
@@ -63,7 +71,7 @@ struct OutboundQueue {
                 items.removeFirst()
                 // Closed by the caller after its read: `closeTaken` below.
                 pendingClose = handle
-                return .file(fd, offset: offset, count: n, endStream: items.isEmpty && endQueued)
+                return .file(fd, offset: offset, count: n, endStream: dataEnds)
             }
             items[items.startIndex] = .file(handle, offset: offset + n, count: count - n)
             return .file(fd, offset: offset, count: n, endStream: false)
@@ -71,7 +79,10 @@ struct OutboundQueue {
     }
 
     /// The END_STREAM of `.end` (or of the last piece) was taken.
-    mutating func endTaken() { endQueued = false }
+    mutating func endTaken() {
+        endQueued = false
+        endTrailers = nil
+    }
 
     /// A file whose last range was just taken: closed once it has been read.
     private var pendingClose: NIOFileHandle?
@@ -88,5 +99,6 @@ struct OutboundQueue {
         items.removeAll()
         queuedBytes = 0
         endQueued = false
+        endTrailers = nil
     }
 }

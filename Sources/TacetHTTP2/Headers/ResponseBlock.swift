@@ -37,6 +37,13 @@ enum ResponseBlock {
         }
     }
 
+    /// Trailer fields: lowercased, no pseudo-fields, nothing connection-specific.
+    static func writeTrailers(_ trailers: HTTPHeaders, into out: inout ByteBuffer) {
+        for (name, value) in trailers where !FieldNames.isHopByHop(name) && !name.hasPrefix(":") {
+            HPACKLiteral.field(name: name.utf8, value: value.utf8, into: &out)
+        }
+    }
+
     /// `Name: value\r\n` lines, optional whitespace around the value trimmed.
     static func writeEncodedFields(_ encoded: ByteBuffer, into out: inout ByteBuffer) {
         let bytes = encoded.readableBytesView

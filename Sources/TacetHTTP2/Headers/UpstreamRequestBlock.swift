@@ -8,8 +8,8 @@ import TacetHTTP
 /// Proxy-Connection, Transfer-Encoding, Upgrade, Host, which `:authority` carries) and with `te`
 /// only as `trailers` (gRPC servers refuse requests without it). HPACK as the server side
 /// writes it: literals without indexing, no Huffman, no dynamic table, so no encoder state.
-enum UpstreamRequestBlock {
-    static func write(method: String, scheme: String, authority: String, path: String,
+package enum UpstreamRequestBlock {
+    package static func write(method: String, scheme: String, authority: String, path: String,
                               headers: HTTPHeaders, into out: inout ByteBuffer) {
         // Static table indexes (Appendix A): :authority 1, :method 2, :path 4, :scheme 6.
         pseudo(2, method, into: &out)

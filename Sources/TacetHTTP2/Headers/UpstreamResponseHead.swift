@@ -9,12 +9,12 @@ import TacetHTTP
 /// follow; 101 is refused, HTTP/2 has no upgrade). Anything else is malformed: the proxy answers
 /// 502 and resets the upstream stream (PROTOCOL_ERROR) instead of passing a guess on. Pure, for
 /// the client role (issue #22).
-enum UpstreamResponseHead {
-    struct Head: Equatable {
-        var status: Int
-        var headers: HTTPHeaders
-        var contentLength: Int?
-        var isInterim: Bool { status < 200 }
+package enum UpstreamResponseHead {
+    package struct Head: Equatable {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var contentLength: Int?
+        package var isInterim: Bool { status < 200 }
     }
 
     static func parse(_ block: HPACKHeaders) -> Result<Head, RequestHead.Refusal> {

@@ -144,6 +144,18 @@ final class HTTP2StreamExchange: ResponseSink {
         connection.flush()
     }
 
+    func endResponse(_ id: UInt64, trailers: HTTPHeaders) {
+        guard open, status != nil, !machine.done, machine.response != .ended else { return }
+        // A response whose HEADERS already ended the stream (HEAD, 204) has no room for them.
+        guard !endQueued, !suppressBody else { return endResponse(id) }
+        let finished = machine.responseEnded()
+        expectDelivery(finished)
+        endQueued = true
+        connection.endStream(self, trailers: trailers)
+        perform(finished)
+        connection.flush()
+    }
+
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool) {
         // While paused, what arrives is held and its window not reopened: the client stops once
         // the window is spent. Resumed, the held body goes to the route in order; a route may

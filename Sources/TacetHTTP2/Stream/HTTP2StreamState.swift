@@ -1,5 +1,5 @@
-/// One stream's protocol state as the connection machine keeps it (RFC 9113 §5.1, server side:
-/// streams are opened by the client's HEADERS): which ends are closed, both flow-control
+/// One stream's protocol state as the connection machine keeps it (RFC 9113 §5.1; opened by
+/// the client's HEADERS, which in the client role are ours): which ends are closed, both flow-control
 /// windows, and the credit owed back for body the route has taken. The exchange (the request,
 /// the route, the response) is `StreamMachine`'s; this is only what the frames need.
 struct HTTP2StreamState {
@@ -13,6 +13,8 @@ struct HTTP2StreamState {
     var receiveWindow: Int
     /// Body taken by the route (and padding) not yet given back as WINDOW_UPDATE.
     var creditOwed = 0
+    /// Client role: the final response head came (a header block after it is trailers).
+    var headReceived = false
 
     init(remoteClosed: Bool, sendWindow: Int, receiveWindow: Int) {
         self.remoteClosed = remoteClosed

@@ -1,0 +1,39 @@
+import NIOHTTP1
+import TacetHTTP
+
+/// A gRPC call Tacet itself fails (no server, connect failure, timeout, a limit) is answered as
+/// gRPC clients read failures: HTTP 200, `content-type: application/grpc`, and the status in
+/// `grpc-status` and `grpc-message` with nothing after them (a trailers-only response), never
+/// an HTML or plain-text 502 that a gRPC client can only call INTERNAL.
+enum GRPCStatus {
+    static let unavailable = 14
+    static let deadlineExceeded = 4
+    static let resourceExhausted = 8
+    static let `internal` = 13
+
+    /// gRPC is recognised by its content type (`application/grpc`, `+proto`, `+json`, ...).
+    static func isGRPC(_ request: Request) -> Bool {
+        guard let type = request.headers.first(name: "content-type") else { return false }
+        return type.utf8.count >= 16 && type.prefix(16).lowercased() == "application/grpc"
+    }
+
+    /// The gRPC status for what would have been `status`.
+    static func code(for status: HTTPResponseStatus) -> (code: Int, message: String) {
+        switch status.code {
+        case 502, 503: return (unavailable, "upstream unavailable")
+        case 504: return (deadlineExceeded, "upstream timed out")
+        case 429, 413, 431: return (resourceExhausted, status.reasonPhrase.lowercased())
+        default: return (`internal`, status.reasonPhrase.lowercased())
+        }
+    }
+
+    static func respond(_ writer: ResponseWriter, failing status: HTTPResponseStatus) {
+        let (code, message) = code(for: status)
+        let headers: HTTPHeaders = [
+            "content-type": "application/grpc",
+            "grpc-status": String(code),
+            "grpc-message": message,
+        ]
+        writer.respond(ResponseHead(status: .ok, headers: headers, body: .empty), body: nil)
+    }
+}

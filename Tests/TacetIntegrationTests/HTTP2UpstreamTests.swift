@@ -1,0 +1,130 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import TacetHTTP
+import TacetHTTP2
+import TacetProxy
+import TacetTestSupport
+import Testing
+
+/// The proxy to an HTTP/2 upstream (h2c, issue #22): Tacet's own HTTP/2 server is the upstream,
+/// answering as a gRPC service does (a streamed body, then trailers). Clients over HTTP/2 and
+/// HTTP/1.1; many requests share one upstream connection.
+@Suite("Proxy: HTTP/2 upstreams")
+struct HTTP2UpstreamTests {
+    /// Echoes the request body, then ends with trailers; says in its head what it was sent.
+    struct TrailerEcho: Responder {
+        func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
+            TrailerEchoHandler(request: request, writer: writer)
+        }
+    }
+
+    final class TrailerEchoHandler: RequestHandler {
+        let request: Request
+        let writer: ResponseWriter
+        var body = ByteBuffer()
+        init(request: Request, writer: ResponseWriter) {
+            self.request = request
+            self.writer = writer
+        }
+        func requestBodyPart(_ buffer: ByteBuffer) {
+            var buffer = buffer
+            body.writeBuffer(&buffer)
+        }
+        func requestEnded() {
+            let headers: HTTPHeaders = [
+                "content-type": "application/grpc",
+                "x-te": request.headers.first(name: "te") ?? "-",
+                "x-via": request.headers.first(name: "via") ?? "-",
+                "x-path": request.target,
+                "x-version": "\(request.version.major)",
+            ]
+            writer.writeHead(ResponseHead(status: .ok, headers: headers, body: .stream))
+            writer.writeBody(body.readableBytes > 0 ? body : ByteBuffer(string: "empty"))
+            writer.end(trailers: ["grpc-status": "0", "grpc-message": "ok"])
+        }
+        func cancel(_ reason: ConnectionEndReason) {}
+    }
+
+    static func upstreamServer() async throws -> LiveServer {
+        try await LiveServer.start(protocols: HTTP2Protocols(mode: .priorKnowledge)) { _ in
+            [Router.Route(host: nil, pathPrefix: "/", responder: TrailerEcho())]
+        }
+    }
+
+    static func proxy(to port: Int) async throws -> LiveServer {
+        try await LiveServer.start(protocols: HTTP2Protocols(mode: .priorKnowledge)) { group in
+            var settings = Upstream.Settings()
+            settings.http2 = true
+            let upstream = Upstream(name: "h2", selector: SingleServer(host: "127.0.0.1", port: port), settings: settings, group: group)
+            return [Router.Route(host: nil, pathPrefix: "/", responder: ProxyResponder(upstream: upstream))]
+        }
+    }
+
+    @Test("An HTTP/2 client through to an h2c upstream: the body both ways, TE: trailers passed, the trailers relayed")
+    func http2ClientTrailers() async throws {
+        let origin = try await Self.upstreamServer()
+        let live = try await Self.proxy(to: origin.port)
+        try await whileRunning(live, origin) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/svc/Echo", method: "POST",
+                                     extra: [("content-type", "application/grpc"), ("te", "trailers")], endStream: false)
+            try await client.data(1, "ping", endStream: true)
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.body == "ping")
+            let blocks = response.headerBlocks
+            #expect(blocks.count == 2, "\(blocks)")
+            #expect(blocks.first?.first(name: "x-te") == "trailers")
+            #expect(blocks.first?.first(name: "x-via") == "2.0 tacet")
+            #expect(blocks.first?.first(name: "x-version") == "2")
+            #expect(blocks.last?.first(name: "grpc-status") == "0")
+            #expect(blocks.last?.first(name: "grpc-message") == "ok")
+            #expect(response.endedCleanly)
+            await client.close()
+        }
+    }
+
+    @Test("An HTTP/1.1 client through to an h2c upstream: answered chunked, the trailers in the last chunk")
+    func http1ClientToH2Upstream() async throws {
+        let origin = try await Self.upstreamServer()
+        let live = try await Self.proxy(to: origin.port)
+        try await whileRunning(live, origin) {
+            let client = try await live.connect(sending: "POST /a/b?q=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            let text = String(decoding: await client.readToEnd(timeout: 10).bytes, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(text)")
+            #expect(text.lowercased().contains("x-path: /a/b?q=1\r\n"), "\(text)")
+            #expect(text.lowercased().contains("x-te: -\r\n"), "\(text)")
+            #expect(text.contains("Transfer-Encoding: chunked"), "\(text)")
+            #expect(text.hasSuffix("5\r\nhello\r\n0\r\ngrpc-status: 0\r\ngrpc-message: ok\r\n\r\n"), "\(text)")
+        }
+    }
+
+    @Test("200 concurrent streams from 4 clients share the upstream connection, each answered with its own body")
+    func manyStreamsOneConnection() async throws {
+        let origin = try await Self.upstreamServer()
+        let live = try await Self.proxy(to: origin.port)
+        try await whileRunning(live, origin) {
+            var clients: [HTTP2TestClient] = []
+            for _ in 0..<4 { clients.append(try await HTTP2TestClient.connect(port: live.port)) }
+            for (c, client) in clients.enumerated() {
+                for i in 0..<50 {
+                    let stream = 1 + 2 * i
+                    try await client.request(stream, "/s", method: "POST", extra: [("content-length", "\(String(c * 100 + i).utf8.count)")],
+                                             endStream: false)
+                    try await client.data(stream, String(c * 100 + i), endStream: true)
+                }
+            }
+            for (c, client) in clients.enumerated() {
+                for i in 0..<50 {
+                    let response = await client.waitForEnd(1 + 2 * i)
+                    #expect(response.status == 200)
+                    #expect(response.body == String(c * 100 + i))
+                }
+                await client.close()
+            }
+            // One upstream connection carried them all, and is kept open.
+            #expect(origin.server.connectionCount == 1)
+        }
+    }
+}
