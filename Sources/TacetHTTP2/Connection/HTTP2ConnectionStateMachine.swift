@@ -158,9 +158,13 @@ struct HTTP2ConnectionStateMachine {
     /// SETTINGS_MAX_CONCURRENT_STREAMS is not reached, no GOAWAY, identifiers left).
     var mayOpenStream: Bool {
         guard phase == .open, peerGoAwayLastStream == nil, nextStreamID < 0x7FFF_FFFF else { return false }
-        if let limit = peer.maxConcurrentStreams { return streams.count < Int(limit) }
-        return true
+        return streams.count < Int(peer.maxConcurrentStreams ?? Self.unannouncedStreamLimit)
     }
+
+    /// A server that announces no limit may still enforce one (NIOHTTP2's is 100, unannounced,
+    /// and its gRPC servers close the connection past it): at most the 100 RFC 9113 §6.5.2
+    /// recommends as a minimum; past it, another connection.
+    static let unannouncedStreamLimit: UInt32 = 100
 
     /// Client role: a new stream for a request, its HEADERS ours to send next; nil when
     /// `mayOpenStream` is false.

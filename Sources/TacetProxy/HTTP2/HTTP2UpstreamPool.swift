@@ -7,7 +7,7 @@ import TacetTunnel
 /// requests at once, as many as its server's SETTINGS_MAX_CONCURRENT_STREAMS allows. A request
 /// takes a stream on a connection with room; past every connection's limit another connection
 /// is opened (a request is never refused for want of a stream). Requests that arrive while a
-/// connection is still starting wait for its SETTINGS, up to what it is likely to take.
+/// connection is still starting wait for its SETTINGS; those past its limit then go to another.
 /// Touched only on its loop; `@unchecked Sendable` as `UpstreamPool` is.
 final class HTTP2UpstreamPool: HTTP2UpstreamConnectionOwner, @unchecked Sendable {
     /// A request waiting for a stream.
@@ -25,10 +25,6 @@ final class HTTP2UpstreamPool: HTTP2UpstreamConnectionOwner, @unchecked Sendable
         var waiting: [Waiter] = []
         init(server: Int) { self.server = server }
     }
-
-    /// How many requests may wait on a connection not yet up: SETTINGS_MAX_CONCURRENT_STREAMS
-    /// is unknown until it is, and servers seldom allow fewer than 100 (RFC 9113 §6.5.2).
-    static let waitersPerStartingConnection = 100
 
     let eventLoop: any EventLoop
     private let selector: any UpstreamSelector
@@ -55,8 +51,9 @@ final class HTTP2UpstreamPool: HTTP2UpstreamConnectionOwner, @unchecked Sendable
                 return
             }
         }
-        if let starting = slots[server].first(where: { ($0.connection.map { !$0.isReady && !$0.isClosed } ?? true)
-                                                        && $0.waiting.count < Self.waitersPerStartingConnection }) {
+        // Its SETTINGS_MAX_CONCURRENT_STREAMS is unknown until it is up: all wait, and what is
+        // past the limit then starts one more connection, not one per hundred requests.
+        if let starting = slots[server].first(where: { $0.connection.map { !$0.isReady && !$0.isClosed } ?? true }) {
             starting.waiting.append(waiter)
             return
         }
@@ -161,3 +158,4 @@ final class HTTP2UpstreamPool: HTTP2UpstreamConnectionOwner, @unchecked Sendable
     /// Open connections (for tests and metrics).
     var connectionCount: Int { slots.reduce(0) { $0 + $1.count } }
 }
+
