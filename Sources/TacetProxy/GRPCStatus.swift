@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import TacetHTTP
 
@@ -15,6 +16,24 @@ enum GRPCStatus {
     static func isGRPC(_ request: Request) -> Bool {
         guard let type = request.headers.first(name: "content-type") else { return false }
         return type.utf8.count >= 16 && type.prefix(16).lowercased() == "application/grpc"
+    }
+
+    /// `grpc-timeout` (gRPC over HTTP/2: at most 8 digits and a unit, H M S m u n), as the
+    /// call's deadline; nil when absent or malformed (a malformed one is ignored, as servers do).
+    static func timeout(of request: Request) -> TimeAmount? {
+        guard let value = request.headers.first(name: "grpc-timeout"), let unit = value.utf8.last,
+              value.utf8.count >= 2, value.utf8.count <= 9 else { return nil }
+        let digits = value.utf8.dropLast()
+        guard digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(Substring(digits)) else { return nil }
+        switch unit {
+        case UInt8(ascii: "H"): return .hours(n)
+        case UInt8(ascii: "M"): return .minutes(n)
+        case UInt8(ascii: "S"): return .seconds(n)
+        case UInt8(ascii: "m"): return .milliseconds(n)
+        case UInt8(ascii: "u"): return .microseconds(n)
+        case UInt8(ascii: "n"): return .nanoseconds(n)
+        default: return nil
+        }
     }
 
     /// The gRPC status for what would have been `status`.

@@ -20,6 +20,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     /// An HTTP/2 upstream's trailers, sent with the client's end.
     var trailers: HTTPHeaders?
     private var sendTimer: Scheduled<Void>?
+    /// A gRPC call's `grpc-timeout`: past it, DEADLINE_EXCEEDED (trailers-only) or the stream cut.
+    private var callDeadline: Scheduled<Void>?
     var eventLoop: any EventLoop { writer.eventLoop }
 
     init(request: Request, writer: ResponseWriter, upstream: Upstream, policy: ClientFINPolicy) {
@@ -40,12 +42,25 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     }
 
     func start() {
+        if let timeout = GRPCStatus.isGRPC(request) ? GRPCStatus.timeout(of: request) : nil {
+            callDeadline = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+                guard let self else { return }
+                callDeadline = nil
+                perform(machine.deadlinePassed())
+            }
+        }
         perform(machine.start())
     }
 
     // MARK: actions
 
     func perform(_ action: ProxyExchangeStateMachine.Action) {
+        defer {
+            if callDeadline != nil && machine.state == .finished {
+                callDeadline?.cancel()
+                callDeadline = nil
+            }
+        }
         switch action {
         case .none:
             break

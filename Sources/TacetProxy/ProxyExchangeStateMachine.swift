@@ -182,6 +182,15 @@ public struct ProxyExchangeStateMachine: Sendable {
         }
     }
 
+    /// The call's own deadline (gRPC's `grpc-timeout`) passed: as a timeout, and while still
+    /// connecting too.
+    public mutating func deadlinePassed() -> Action {
+        guard state == .connecting else { return timedOut() }
+        state = .finished
+        buffered = []
+        return .respondError(.gatewayTimeout)
+    }
+
     // MARK: the request body, from the client
 
     public mutating func requestBodyPart(_ buffer: ByteBuffer) -> Action {

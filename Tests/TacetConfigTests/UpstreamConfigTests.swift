@@ -46,6 +46,7 @@ import Testing
         #expect(upstream.sendTimeout == .seconds(60) && upstream.failTimeout == .seconds(10))
         #expect(upstream.halfCloseTimeout == .seconds(60))
         #expect(upstream.health?.expectStatus == Set(200...399))
+        #expect(upstream.protocol == .http1)
         #expect(upstream.health?.path == "/" && upstream.health?.interval == .seconds(5) && upstream.health?.timeout == .seconds(2))
     }
 
@@ -77,6 +78,8 @@ import Testing
              "tacet.yaml:2:43: upstreams.a.balance: unknown balance 'fastest' (expected one of: round_robin, least_conn, random)"),
             ("upstreams:\n  a: { servers: [\"127.0.0.1:1\"], retries: 3 }\n",
              "tacet.yaml:2:34: upstreams.a: unknown key 'retries' (expected one of: servers, balance, keepalive, connect_timeout, read_timeout, send_timeout, half_close_timeout, max_fails, fail_timeout, health, tls, protocol)"),
+            ("upstreams:\n  a: { servers: [\"127.0.0.1:1\"], protocol: http2 }\n",
+             "tacet.yaml:2:44: upstreams.a.protocol: unknown protocol 'http2' (expected one of: http1, h2c, h2)"),
             ("upstreams:\n  a: { servers: [\":9000\"] }\n",
              "tacet.yaml:2:18: upstreams.a.servers[0]: invalid address ':9000': missing host (expected HOST:PORT, e.g. 127.0.0.1:9000)"),
             ("upstreams:\n  a: { servers: [\"127.0.0.1:0\"] }\n",
@@ -88,6 +91,13 @@ import Testing
         ]
         for (yaml, expected) in cases {
             #expect(configError(yaml)?.description == expected)
+        }
+    }
+
+    @Test func protocols() throws {
+        for name in ["http1", "h2c", "h2"] {
+            let config = try parse("upstreams:\n  a: { servers: [\"127.0.0.1:50051\"], protocol: \(name) }\n")
+            #expect(config.upstreams.first?.protocol.rawValue == name)
         }
     }
 }

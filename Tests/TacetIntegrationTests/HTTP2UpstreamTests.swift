@@ -127,4 +127,40 @@ struct HTTP2UpstreamTests {
             #expect(origin.server.connectionCount == 1)
         }
     }
+
+    @Test("A gRPC call Tacet cannot place (nothing listens upstream): a trailers-only answer, grpc-status 14 UNAVAILABLE")
+    func grpcUnavailable() async throws {
+        let live = try await Self.proxy(to: unusedPort())
+        try await whileRunning(live) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/svc/Echo", method: "POST",
+                                     extra: [("content-type", "application/grpc"), ("te", "trailers")], endStream: true)
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.headerBlocks.count == 1, "trailers-only: one block, with END_STREAM")
+            #expect(response.headerBlocks.first?.first(name: "grpc-status") == "14")
+            #expect(response.headerBlocks.first?.first(name: "content-type") == "application/grpc")
+            #expect(response.body.isEmpty)
+            await client.close()
+        }
+    }
+
+    @Test("grpc-timeout is the call's deadline: past it, grpc-status 4 DEADLINE_EXCEEDED")
+    func grpcTimeout() async throws {
+        let gated = GatedResponder()
+        let origin = try await LiveServer.start(protocols: HTTP2Protocols(mode: .priorKnowledge)) { _ in
+            [Router.Route(host: nil, pathPrefix: "/", responder: gated)]
+        }
+        let live = try await Self.proxy(to: origin.port)
+        try await whileRunning(live, origin) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/svc/Slow", method: "POST",
+                                     extra: [("content-type", "application/grpc"), ("grpc-timeout", "200m")], endStream: true)
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.headerBlocks.first?.first(name: "grpc-status") == "4")
+            gated.release()
+            await client.close()
+        }
+    }
 }

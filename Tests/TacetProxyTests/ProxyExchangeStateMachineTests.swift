@@ -172,3 +172,37 @@ struct ProxyExchangeStateMachineTests {
         #expect(m.responseEnd() == .none)
     }
 }
+
+/// HTTP/2 upstream decisions (issue #22): an unprocessed stream retried once if idempotent,
+/// a call's own deadline while still connecting.
+@Suite("Proxy machine: HTTP/2 upstreams")
+struct ProxyHTTP2DecisionTests {
+    @Test("REFUSED_STREAM or past GOAWAY: an idempotent request goes again once, on a fresh stream; then 502")
+    func refusedRetriedOnce() {
+        var machine = ProxyExchangeStateMachine(policy: .serve, clientAcceptsInterim: false, retryable: true)
+        _ = machine.start()
+        machine.connecting(to: 0)
+        _ = machine.connected(reused: false)
+        #expect(machine.upstreamRefused() == .connect(excluding: [], fresh: true))
+        machine.connecting(to: 0)
+        _ = machine.connected(reused: false)
+        #expect(machine.upstreamRefused() == .respondError(.badGateway))
+    }
+
+    @Test("A POST with a body is not sent twice: 502")
+    func refusedNotRetriedWithBody() {
+        var machine = ProxyExchangeStateMachine(policy: .serve, clientAcceptsInterim: false, retryable: false, hasBody: true)
+        _ = machine.start()
+        machine.connecting(to: 0)
+        _ = machine.connected(reused: false)
+        #expect(machine.upstreamRefused() == .respondError(.badGateway))
+    }
+
+    @Test("The call's deadline while connecting: 504 (grpc-status 4 for gRPC), and nothing after")
+    func deadlineWhileConnecting() {
+        var machine = ProxyExchangeStateMachine(policy: .serve, clientAcceptsInterim: false, retryable: true)
+        _ = machine.start()
+        #expect(machine.deadlinePassed() == .respondError(.gatewayTimeout))
+        #expect(machine.connected(reused: false) == .closeUpstream)
+    }
+}
