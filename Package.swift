@@ -115,6 +115,7 @@ let package = Package(
         // Upstream groups: server selection (round robin, least_conn, random), passive and
         // active health. Plain values in, no config types: shared by the HTTP and stream proxies.
         .target(name: "TacetUpstream", dependencies: [
+            "TacetHTTP2",  // gRPC health checks speak HTTP/2's client role
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -220,7 +221,7 @@ let package = Package(
         // gRPC through the proxy, grpc-swift-2 on both sides: unary, streaming both ways,
         // cancellation, deadlines, large messages, many streams on one upstream connection.
         .testTarget(name: "TacetGRPCTests", dependencies: [
-            "TacetHTTP", "TacetHTTP2", "TacetProxy", "TacetTestSupport",
+            "TacetHTTP", "TacetHTTP2", "TacetProxy", "TacetUpstream", "TacetTestSupport",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "NIOCore", package: "swift-nio"),

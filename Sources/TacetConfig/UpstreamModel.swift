@@ -82,6 +82,10 @@ public struct HealthCheckConfig: Sendable, Equatable {
     public var timeout: Duration
     /// Statuses that count as healthy; 200...399 unless the file says otherwise.
     public var expectStatus: Set<Int>
+    /// `grpc.health.v1.Health/Check` (h2c) instead of `GET path`: up when SERVING.
+    public var grpc = false
+    /// The service the gRPC check asks about; "" is the server as a whole.
+    public var service = ""
 
     public static let defaultExpectStatus = Set(200...399)
 

@@ -83,10 +83,18 @@ struct UpstreamParser {
         return servers
     }
 
-    /// `{ path, interval, timeout, expect_status }`, each optional.
+    /// `{ path, interval, timeout, expect_status }` or `{ grpc: true, service, interval, timeout }`, each optional.
     private func health(_ node: ConfigNode) throws(ConfigError) -> HealthCheckConfig {
-        let map = try node.mapping(allowedKeys: ["path", "interval", "timeout", "expect_status"])
+        let map = try node.mapping(allowedKeys: ["path", "interval", "timeout", "expect_status", "grpc", "service"])
         var health = HealthCheckConfig()
+        if let grpc = map["grpc"] { health.grpc = try grpc.flag("grpc") }
+        if let service = map["service"] {
+            guard health.grpc else { throw service.error("is for gRPC checks (grpc: true)") }
+            health.service = try service.string()
+        }
+        if health.grpc, let http = map["path"] ?? map["expect_status"] {
+            throw http.error("is for HTTP checks; a gRPC check (grpc: true) asks grpc.health.v1.Health/Check")
+        }
         if let pathNode = map["path"] {
             let path = try pathNode.string()
             let isBad: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace || $0.properties.generalCategory == .control }

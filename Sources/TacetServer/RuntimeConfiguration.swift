@@ -79,8 +79,10 @@ public struct RuntimeConfiguration: Sendable {
             }
             groups[upstream.name] = group
             if let health = upstream.health {
-                checks.append((group, .http(path: health.path, expectStatus: health.expectStatus,
-                                            timeout: TimeAmount(health.timeout)), TimeAmount(health.interval)))
+                let check: HealthCheck = health.grpc
+                    ? .grpc(service: health.service, timeout: TimeAmount(health.timeout))
+                    : .http(path: health.path, expectStatus: health.expectStatus, timeout: TimeAmount(health.timeout))
+                checks.append((group, check, TimeAmount(health.interval)))
             }
         }
         upstreamGroups = groups

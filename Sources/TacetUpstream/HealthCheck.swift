@@ -7,10 +7,12 @@ public enum HealthCheck: Sendable, Equatable {
     case http(path: String, expectStatus: Set<Int>, timeout: TimeAmount)
     /// Up when a TCP connection is accepted within `timeout`.
     case tcp(timeout: TimeAmount)
+    /// `grpc.health.v1.Health/Check` for `service` over h2c: up when it answers SERVING.
+    case grpc(service: String, timeout: TimeAmount)
 
     var timeout: TimeAmount {
         switch self {
-        case .http(_, _, let timeout), .tcp(let timeout): return timeout
+        case .http(_, _, let timeout), .tcp(let timeout), .grpc(_, let timeout): return timeout
         }
     }
 

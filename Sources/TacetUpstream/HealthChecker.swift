@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import TacetHTTP2
 
 /// Active health checks: every `interval`, each server of a group is checked once and marked
 /// up or down by the result. One failed check marks a server down and one passed check marks
@@ -36,6 +37,9 @@ public final class HealthChecker: Sendable {
 
     /// One check of one server; never fails, succeeds with whether the server is up.
     public static func checkOnce(server: UpstreamServer, check: HealthCheck, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+        if case .grpc(let service, let timeout) = check {
+            return GRPCHealthProbe.check(host: server.host, port: server.port, service: service, timeout: timeout, on: loop)
+        }
         let status = loop.makePromise(of: Int.self)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(check.timeout)
@@ -61,6 +65,7 @@ public final class HealthChecker: Sendable {
             switch check {
             case .tcp: return true
             case .http(_, let expect, _): return expect.contains(code)
+            case .grpc: return false  // answered above
             }
         }.recover { _ in
             timeout.cancel()

@@ -101,3 +101,18 @@ import Testing
         }
     }
 }
+
+@Suite struct GRPCHealthConfigTests {
+    @Test func grpcHealth() throws {
+        let config = try parse("upstreams:\n  g: { servers: [\"127.0.0.1:50051\"], protocol: h2c, health: { grpc: true, service: greeter, interval: 2s } }\n")
+        let health = try #require(config.upstreams.first?.health)
+        #expect(health.grpc && health.service == "greeter" && health.interval == .seconds(2))
+    }
+
+    @Test func refusals() {
+        #expect(configError("upstreams:\n  g: { servers: [\"127.0.0.1:1\"], health: { service: x } }\n")?.description
+                == "tacet.yaml:2:53: upstreams.g.health.service: is for gRPC checks (grpc: true)")
+        #expect(configError("upstreams:\n  g: { servers: [\"127.0.0.1:1\"], health: { grpc: true, path: /h } }\n")?.description
+                == "tacet.yaml:2:62: upstreams.g.health.path: is for HTTP checks; a gRPC check (grpc: true) asks grpc.health.v1.Health/Check")
+    }
+}

@@ -33,6 +33,8 @@ struct EchoService: RegistrableRPCService {
     static let update = MethodDescriptor(fullyQualifiedService: service, method: "Update")
     static let hang = MethodDescriptor(fullyQualifiedService: service, method: "Hang")
     static let gather = MethodDescriptor(fullyQualifiedService: service, method: "Gather")
+    /// grpc.health.v1: SERVING for "" and "tacet.test.Echo", NOT_FOUND for any other service.
+    static let health = MethodDescriptor(fullyQualifiedService: "grpc.health.v1.Health", method: "Check")
 
     /// Hang: the handler has started; it has seen its call cancelled.
     let hangStarted = Signal()
@@ -74,6 +76,16 @@ struct EchoService: RegistrableRPCService {
                 hangCancelled.fire()
                 return [:]
             }
+        }
+        router.registerHandler(forMethod: Self.health, deserializer: RawBytes(), serializer: RawBytes()) { request, _ in
+            var asked: [UInt8] = []
+            for try await message in request.messages { asked += message }
+            // HealthCheckRequest { string service = 1 }: empty, or 0x0A, a length, the name.
+            let service = asked.count > 2 ? String(decoding: asked.dropFirst(2), as: UTF8.self) : ""
+            guard service == "" || service == Self.service else {
+                return StreamingServerResponse(error: RPCError(code: .notFound, message: "unknown service"))
+            }
+            return StreamingServerResponse(single: ServerResponse(message: [0x08, 0x01]))  // status: SERVING
         }
         router.registerHandler(forMethod: Self.gather, deserializer: RawBytes(), serializer: RawBytes()) { [gathering] _, context in
             await gathering.arrive(peer: context.remotePeer)

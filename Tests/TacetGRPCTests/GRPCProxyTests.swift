@@ -1,6 +1,8 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOPosix
 import TacetTestSupport
+import TacetUpstream
 import Testing
 
 /// gRPC through Tacet to an h2c upstream, grpc-swift-2 on both sides (issue #22).
@@ -137,7 +139,8 @@ struct GRPCProxyTests {
                 var options = CallOptions.defaults
                 options.maxRequestMessageBytes = 32 << 20
                 options.maxResponseMessageBytes = 32 << 20
-                let message = (0..<(16 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+                var message = [UInt8](repeating: 0x5A, count: 16 << 20)
+                for i in stride(from: 0, to: message.count, by: 4096) { message[i] = UInt8(truncatingIfNeeded: i >> 12) }
                 let answer = try await client.unary(request: ClientRequest(message: message), descriptor: EchoService.get,
                                                     serializer: RawBytes(), deserializer: RawBytes(), options: options) {
                     try $0.message
@@ -150,16 +153,16 @@ struct GRPCProxyTests {
 
     /// A server announcing 2,000 streams takes all 1,000 on one connection; one announcing no
     /// limit (and keeping to NIOHTTP2's 100) gets 100 per connection, never a refused call.
-    @Test("1,000 concurrent calls, all in the server's handler at once: over one upstream connection, or 100 each past an unannounced limit",
-          arguments: [(2000, 1), (nil, 10)] as [(Int?, Int)])
-    func thousandStreams(_ announced: Int?, _ connections: Int) async throws {
+    @Test("1,000 concurrent calls, all in the server's handler at once, over one upstream connection; past an unannounced limit, 100 per connection (250 calls: 3)",
+          arguments: [(2000, 1000, 1), (nil, 250, 3)] as [(Int?, Int, Int)])
+    func thousandStreams(_ announced: Int?, _ calls: Int, _ connections: Int) async throws {
         let echo = try await EchoServer(maxConcurrentStreams: announced)
         let proxy = try await GRPCProxy(upstreamPort: echo.port)
-        await echo.service.gathering.setTarget(1000)
+        await echo.service.gathering.setTarget(calls)
         try await whileRunning(proxy, echo) {
             try await withClient(port: proxy.port) { client in
                 try await withThrowingTaskGroup(of: String.self) { group in
-                    for _ in 0..<1000 {
+                    for _ in 0..<calls {
                         group.addTask {
                             try await client.unary(request: ClientRequest(message: []), descriptor: EchoService.gather,
                                                    serializer: RawBytes(), deserializer: RawBytes(), options: .defaults) {
@@ -169,11 +172,29 @@ struct GRPCProxyTests {
                     }
                     var answered = 0
                     for try await answer in group where answer == "ok" { answered += 1 }
-                    #expect(answered == 1000)
+                    #expect(answered == calls)
                 }
             }
             let peers = await echo.service.gathering.peers
             #expect(peers.count == connections, "\(peers)")
+        }
+    }
+
+    @Test("Active health over gRPC: SERVING is up; an unknown service (NOT_FOUND) and nothing listening are down")
+    func grpcHealth() async throws {
+        let echo = try await EchoServer()
+        try await whileRunning(echo) {
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let server = UpstreamServer(host: "127.0.0.1", port: echo.port)
+            func check(_ server: UpstreamServer, _ service: String) async throws -> Bool {
+                try await HealthChecker.checkOnce(server: server, check: .grpc(service: service, timeout: .seconds(10)), on: loop).get()
+            }
+            let whole = try await check(server, "")
+            let named = try await check(server, EchoService.service)
+            let unknown = try await check(server, "other")
+            let nobody = try await check(UpstreamServer(host: "127.0.0.1", port: unusedPort()), "")
+            #expect(whole && named)
+            #expect(!unknown && !nobody)
         }
     }
 }

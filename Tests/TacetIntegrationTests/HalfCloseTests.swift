@@ -17,7 +17,7 @@ struct HalfCloseTests {
             let client = try await live.connect()
             try await client.send(get("/"))
             try client.shutdownWrite()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             let responses = result.responses(requestMethods: client.requestMethods)
             #expect(result.end == .fin)
             #expect(responses.finalResponses.map(\.status) == [200])
@@ -36,7 +36,7 @@ struct HalfCloseTests {
             try client.shutdownWrite()
             #expect(await eventually { gated.recorder.contains("halfclose") })
             gated.release()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.map(\.status) == [200])
             #expect(result.responses().completeFinalCount == 1)
@@ -54,7 +54,7 @@ struct HalfCloseTests {
             try client.shutdownWrite()
             #expect(await eventually { gated.recorder.contains("halfclose") })
             gated.release()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             let responses = result.responses().finalResponses
             #expect(result.end == .fin)
             #expect(responses.map(\.bodyString) == ["answer to /1 after 0 body bytes\n",
@@ -71,7 +71,7 @@ struct HalfCloseTests {
             let body = String(repeating: "x", count: 10 * 1024)
             try await client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
             try client.shutdownWrite()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.bodyString == "got 10240 bytes\n")
         }
@@ -84,7 +84,7 @@ struct HalfCloseTests {
             let client = try await live.connect()
             try await client.send("POST /u HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n3\r\nabc\r\n0\r\nX-Trailer: y\r\n\r\n")
             try client.shutdownWrite()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.bodyString == "got 8 bytes\n")
         }
@@ -97,7 +97,7 @@ struct HalfCloseTests {
             let client = try await live.connect()
             try await client.send("GET / HTTP/1.1\r\nHost: te")
             try client.shutdownWrite()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             let response = result.responses().finalResponses.first
             #expect(result.end == .fin)
             #expect(response?.status == 400)
@@ -114,7 +114,7 @@ struct HalfCloseTests {
             try await client.send("POST /u HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly-this")
             #expect(await eventually { gated.recorder.contains("start /u") })
             try client.shutdownWrite()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             #expect(result.end == .fin)
             #expect(result.responses().finalResponses.first?.status == 400)
             #expect(await eventually { gated.recorder.contains("cancel:client_fin") })
@@ -127,10 +127,10 @@ struct HalfCloseTests {
         try await whileRunning(live) {
             let client = try await live.connect()
             try await client.send(get("/"))
-            let first = await client.readResponses(count: 1, timeout: 5)
+            let first = await client.readResponses(count: 1, timeout: 30)
             #expect(first.responses().completeFinalCount == 1)
             try client.shutdownWrite()
-            let rest = await client.readToEnd(timeout: 5)
+            let rest = await client.readToEnd(timeout: 30)
             #expect(rest.end == .fin)
             #expect(rest.bytes.isEmpty)
         }
@@ -142,7 +142,7 @@ struct HalfCloseTests {
         try await whileRunning(live) {
             let client = try await live.connect()
             try client.shutdownWrite()
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             #expect(result.end == .fin)
             #expect(result.bytes.isEmpty)
         }
@@ -197,7 +197,7 @@ struct HalfCloseTests {
         try await whileRunning(live) {
             let client = try await live.connect()
             try await client.send("GET / HTTP/1.0\r\n\r\n")
-            let result = await client.readToEnd(timeout: 5)
+            let result = await client.readToEnd(timeout: 30)
             #expect(result.end == .fin)
             let response = result.responses().finalResponses.first
             #expect(response?.body.count == 30)
