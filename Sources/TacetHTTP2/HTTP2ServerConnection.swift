@@ -37,8 +37,8 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
     var flushScheduled = false
     /// A file was queued during this read: drained at its end.
     var filesQueued = false
-    /// What is left of a frame that did not arrive whole (our own copy, never the read buffer).
-    private var pending = ByteBuffer()
+    /// What is left of a frame that did not arrive whole.
+    private var pending = PendingBytes()
     var context: ChannelHandlerContext?
     var inRead = false
     var channelWritable = true
@@ -119,24 +119,7 @@ final class HTTP2ServerConnection: ChannelDuplexHandler {
         }
         inRead = true
         let now = context.eventLoop.now
-        if pending.readableBytes == 0 {
-            process(&bytes, now: now)
-            if bytes.readableBytes > 0 {
-                pending = context.channel.allocator.buffer(capacity: max(bytes.readableBytes, 1024))
-                pending.writeBuffer(&bytes)
-            }
-        } else {
-            pending.writeBuffer(&bytes)
-            process(&pending, now: now)
-            // Let go of storage routes may still hold slices of; a partial frame is copied anew.
-            if pending.readableBytes == 0 {
-                pending = ByteBuffer()
-            } else if pending.readerIndex > 64 * 1024 {
-                var rest = context.channel.allocator.buffer(capacity: pending.readableBytes)
-                rest.writeBuffer(&pending)
-                pending = rest
-            }
-        }
+        pending.read(&bytes, allocator: context.channel.allocator) { process(&$0, now: now) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

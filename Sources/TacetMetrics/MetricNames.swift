@@ -54,6 +54,9 @@ enum MetricNames {
     static var http2ConnectionErrors: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "http2", metricName: "connection_errors", unitName: "total",
         helpText: "HTTP/2 connections closed with GOAWAY because the client broke a limit, by reason: rapid_reset, continuation_flood, empty_data_flood, control_frame_flood, stream_errors, glitches, outbound_buffering.") }
+    static var grpcResponses: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "grpc", metricName: "responses", unitName: "total",
+        helpText: "gRPC calls answered, by route and grpc_status (0 to 16, the upstream's or Tacet's own for a call it failed; invalid for anything else).") }
     static var tlsHandshakes: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "tls", metricName: "handshakes", unitName: "total",
         helpText: "TLS handshakes on listeners, by version (1.2, 1.3; - when none was agreed) and outcome: ok, failed, timeout, plain_http.") }

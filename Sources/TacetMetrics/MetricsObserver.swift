@@ -23,6 +23,7 @@ public final class MetricsObserver: HTTPObserver {
     private let streams: StreamMetrics
     private let upstreamErrors: UpstreamProtocolMetrics
     private let http2Errors: HTTP2ErrorMetrics
+    private let grpc: GRPCMetrics
     private let limitedConnections: CoreMetrics.Counter
     private let limitedRequests: CoreMetrics.Counter
     private let tls: TLSMetrics
@@ -46,6 +47,7 @@ public final class MetricsObserver: HTTPObserver {
         streams = StreamMetrics(handles: handles)
         upstreamErrors = UpstreamProtocolMetrics(handles: handles)
         http2Errors = HTTP2ErrorMetrics(handles: handles)
+        grpc = GRPCMetrics(handles: handles)
         limitedConnections = handles.counter(MetricNames.clientLimited, [("limit", "connections")])
         limitedRequests = handles.counter(MetricNames.clientLimited, [("limit", "requests")])
         tls = TLSMetrics(handles: handles)
@@ -108,6 +110,10 @@ public final class MetricsObserver: HTTPObserver {
 
     public func http2ConnectionError(reason: String) {
         http2Errors.record(reason: reason)
+    }
+
+    public func grpcFinished(route: String, grpcStatus: String) {
+        grpc.record(route: route, status: grpcStatus)
     }
 
     public func clientLimited(limit: String) {

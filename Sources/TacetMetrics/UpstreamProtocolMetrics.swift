@@ -37,6 +37,26 @@ final class UpstreamProtocolMetrics: Sendable {
 }
 
 /// HTTP/2 connections closed for breaking a limit, by reason: rare, so the same locked table.
+/// gRPC calls by route and status, counters made as each pair is first seen (bounded: routes
+/// come from the config, statuses are 0 to 16 or `invalid`).
+final class GRPCMetrics: Sendable {
+    private let handles: MetricHandles
+    private let counters = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])
+
+    init(handles: MetricHandles) { self.handles = handles }
+
+    func record(route: String, status: String) {
+        let handles = self.handles
+        let key = route + "\u{0}" + status
+        counters.withLockedValue { table in
+            if let counter = table[key] { return counter }
+            let made = handles.counter(MetricNames.grpcResponses, [("route", route), ("grpc_status", status)])
+            table[key] = made
+            return made
+        }.increment()
+    }
+}
+
 final class HTTP2ErrorMetrics: Sendable {
     private let handles: MetricHandles
     private let errors = NIOLockedValueBox<[String: CoreMetrics.Counter]>([:])

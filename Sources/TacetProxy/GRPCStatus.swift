@@ -46,8 +46,16 @@ enum GRPCStatus {
         }
     }
 
+    /// An upstream's `grpc-status` as the log and metrics keep it: 0 to 16, else `invalid` (a
+    /// hostile upstream cannot make a metric label of anything it likes).
+    static func logged(_ value: String) -> String {
+        guard value.utf8.count <= 2, let n = Int(value), (0...16).contains(n), String(n) == value else { return "invalid" }
+        return value
+    }
+
     static func respond(_ writer: ResponseWriter, failing status: HTTPResponseStatus) {
         let (code, message) = code(for: status)
+        writer.setGRPCStatus(String(code))
         let headers: HTTPHeaders = [
             "content-type": "application/grpc",
             "grpc-status": String(code),

@@ -139,14 +139,7 @@ public struct ProxyExchangeStateMachine: Sendable {
         case .awaitingResponse:
             // A pooled connection the server closed just as we reused it: try once more on a
             // fresh connection, if sending the request again cannot do harm.
-            if connectionReused && retryable && !retried {
-                retried = true
-                state = .connecting
-                requestSent = false
-                return .connect(excluding: [], fresh: true)
-            }
-            state = .finished
-            return .respondError(.badGateway)
+            return retryOnceOrFail(when: connectionReused)
         case .relayingResponse, .upgrading:
             state = .finished
             return .truncateClient(logStatus: 502, why: "upstream_closed")
@@ -157,7 +150,13 @@ public struct ProxyExchangeStateMachine: Sendable {
     /// GOAWAY's last, RFC 9113 §8.7): sent again once, on another stream, if it is idempotent.
     public mutating func upstreamRefused() -> Action {
         guard state == .awaitingResponse else { return upstreamFailed() }
-        if retryable && !retried {
+        return retryOnceOrFail(when: true)
+    }
+
+    /// Before any response: the request once more on a fresh connection (or stream) if `allowed`
+    /// and it is safe to send twice, else 502.
+    private mutating func retryOnceOrFail(when allowed: Bool) -> Action {
+        if allowed && retryable && !retried {
             retried = true
             state = .connecting
             requestSent = false

@@ -81,4 +81,5 @@ final class HeaderEditingSink: ResponseSink {
     func acceptsInterim(_ id: UInt64) -> Bool { base.acceptsInterimResponses }
     func setRouteLabel(_ id: UInt64, _ label: String) { base.setRouteLabel(label) }
     func routeLabel(_ id: UInt64) -> String { base.routeLabel }
+    func setGRPCStatus(_ id: UInt64, _ status: String) { base.setGRPCStatus(status) }
 }

@@ -82,6 +82,8 @@ struct HTTP2UpstreamTests {
             #expect(blocks.last?.first(name: "grpc-status") == "0")
             #expect(blocks.last?.first(name: "grpc-message") == "ok")
             #expect(response.endedCleanly)
+            #expect(await live.waitForAccessLog(containing: "\"POST /svc/Echo HTTP/2.0\" 200"))
+            #expect(live.accessLogLines.last?.hasSuffix(" complete grpc=0") == true, "\(live.accessLogLines)")
             await client.close()
         }
     }
@@ -144,6 +146,8 @@ struct HTTP2UpstreamTests {
             #expect(response.headerBlocks.first?.first(name: "grpc-status") == "14")
             #expect(response.headerBlocks.first?.first(name: "content-type") == "application/grpc")
             #expect(response.body.isEmpty)
+            #expect(await live.waitForAccessLog(containing: "\"POST /svc/Echo HTTP/2.0\" 200"))
+            #expect(live.accessLogLines.last?.hasSuffix(" grpc=14") == true, "\(live.accessLogLines)")
             await client.close()
         }
     }

@@ -197,9 +197,7 @@ struct MetricsEndpointTests {
             try await client.send("GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
             return await client.readToEnd(timeout: 10).responses().finalResponses.first?.bodyString
         }
-        // The first admin address is on 127.0.0.3, which no other test binds: after the move, a
-        // connection to its old port can only be refused (on 127.0.0.1 another suite's server,
-        // running at the same time, sometimes got the freed port and answered).
+        // The first admin address is on 127.0.0.3, which no other test binds by name.
         let server = try TacetServer(configuration: try config(admin: "127.0.0.3:0"), group: group)
         try await whileRunning(server) {
             _ = try await server.start()
@@ -211,7 +209,11 @@ struct MetricsEndpointTests {
             #expect(summary.bound.map(\.port) == [moved.port])
             #expect(summary.needsRestart.isEmpty)
             #expect(try await health("127.0.0.2", try #require(moved.port)) == "ok\n")
-            await #expect(throws: RawClientError.self) { try await OffPoolClient.connect(host: "127.0.0.3", port: oldPort, timeout: 5) }
+            // The old address is closed: refused, or (when another test's wildcard listener took the
+            // freed port, seen in CI) answered by someone else, never by the admin listener.
+            if (try? await OffPoolClient.connect(host: "127.0.0.3", port: oldPort, timeout: 5)) != nil {
+                #expect(try await health("127.0.0.3", oldPort) != "ok\n", "the old admin address still answers")
+            }
 
             let removed = try await server.reload(configuration: try config(admin: nil))
             #expect(removed.needsRestart == ["admin: removed"])

@@ -42,4 +42,11 @@ struct GRPCStatusTests {
         #expect(GRPCStatus.code(for: .tooManyRequests).code == 8)
         #expect(GRPCStatus.code(for: .internalServerError).code == 13)
     }
+
+    @Test("An upstream's grpc-status is logged as 0 to 16, anything else as invalid")
+    func loggedStatus() {
+        #expect(GRPCStatus.logged("0") == "0")
+        #expect(GRPCStatus.logged("16") == "16")
+        for bad in ["17", "-1", "01", "", "abc", "999999999999"] { #expect(GRPCStatus.logged(bad) == "invalid", "\(bad)") }
+    }
 }

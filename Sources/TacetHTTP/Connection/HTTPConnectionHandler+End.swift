@@ -77,7 +77,8 @@ extension HTTPConnectionHandler {
             status = machine.responseStatus ?? 0
         }
         log.exchangeFinished(current.request, client: current.client, route: current.routeLabel, status: status,
-                             bodyBytes: current.bodyBytes, start: current.start, now: now, end: end)
+                             bodyBytes: current.bodyBytes, start: current.start, now: now, end: end,
+                             grpcStatus: current.grpcStatus)
     }
 
     func logConnectionEnd() {

@@ -259,6 +259,11 @@ extension HTTPConnectionHandler {
         guard let current = exchange, current.id == id else { return "-" }
         return current.routeLabel
     }
+
+    func setGRPCStatus(_ id: UInt64, _ status: String) {
+        guard let current = exchange, current.id == id else { return }
+        current.grpcStatus = status
+    }
 }
 
 extension HTTPConnectionHandler {

@@ -35,6 +35,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var bodyBytes = 0
         /// The matched route's label, for metrics ("-" until a router names it).
         var routeLabel = "-"
+        /// A gRPC answer's status, for the access line.
+        var grpcStatus: String?
         /// The client X-Forwarded-For names, when a trusted proxy sent the request.
         var client: String?
         let suppressBody: Bool

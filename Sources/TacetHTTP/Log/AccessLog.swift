@@ -22,6 +22,8 @@ public struct AccessLogEntry: Sendable {
     public var end: String
     /// X-Request-ID, with `request_id: true`.
     public var requestID: String? = nil
+    /// A gRPC answer's `grpc-status` (`grpc=N` after the end reason).
+    public var grpcStatus: String? = nil
 }
 
 /// Writes access log lines to a file descriptor: nginx's combined format plus the end reason
@@ -97,6 +99,7 @@ public final class AccessLog: Sendable {
         return "\(e.remoteAddress) - - [\(CommonLogTime.format(epochSeconds: e.epochSeconds))] "
             + "\"\(escape(request))\" \(e.status) \(e.bodyBytes) \"\(escape(e.referer ?? "-"))\" "
             + "\"\(escape(e.userAgent ?? "-"))\" \(formatMs(e.durationMs)) \(e.end)"
+            + (e.grpcStatus.map { " grpc=\(escape($0))" } ?? "")
             + (e.requestID.map { " \(escape($0))" } ?? "")
     }
 
@@ -105,7 +108,7 @@ public final class AccessLog: Sendable {
             + "\"target\":\"\(escape(e.target))\",\"version\":\"\(e.version)\",\"status\":\(e.status),"
             + "\"bytes\":\(e.bodyBytes),\"duration_ms\":\(formatMs(e.durationMs)),"
             + "\"referer\":\"\(escape(e.referer ?? ""))\",\"user_agent\":\"\(escape(e.userAgent ?? ""))\","
-            + "\"end\":\"\(e.end)\"" + (e.requestID.map { ",\"request_id\":\"\(escape($0))\"" } ?? "") + "}"
+            + "\"end\":\"\(e.end)\"" + (e.grpcStatus.map { ",\"grpc_status\":\"\(escape($0))\"" } ?? "") + (e.requestID.map { ",\"request_id\":\"\(escape($0))\"" } ?? "") + "}"
     }
 
     private static func formatMs(_ ms: Double) -> String {

@@ -36,11 +36,13 @@ public struct ConnectionLog {
     /// or a route's own reason). Its bytes so far are reported with it, so a long keep-alive
     /// connection counts as it goes.
     /// `client`: the address X-Forwarded-For gave, from a trusted proxy; else the peer's.
+    /// `grpcStatus`: a gRPC answer's `grpc-status`, on the access line and in its own metric.
     public mutating func exchangeFinished(_ request: Request, client: String?, route: String, status: Int, bodyBytes: Int,
-                                   start: NIODeadline, now: NIODeadline, end: String) {
+                                   start: NIODeadline, now: NIODeadline, end: String, grpcStatus: String? = nil) {
         observer.requestFinished(route: route, status: status, durationNanoseconds: (now - start).nanoseconds, end: end)
+        if let grpcStatus { observer.grpcFinished(route: route, grpcStatus: grpcStatus) }
         reportBytes()
-        access(request, client: client, status: status, bytes: bodyBytes, start: start, now: now, end: end)
+        access(request, client: client, status: status, bytes: bodyBytes, start: start, now: now, end: end, grpcStatus: grpcStatus)
     }
 
     /// A request that never became an exchange (it could not be read) was answered `status`.
@@ -72,7 +74,7 @@ public struct ConnectionLog {
     }
 
     private func access(_ request: Request?, line: RefusedRequestLine? = nil, client: String? = nil, status: Int, bytes: Int,
-                        start: NIODeadline, now: NIODeadline, end: String) {
+                        start: NIODeadline, now: NIODeadline, end: String, grpcStatus: String? = nil) {
         guard let accessLog else { return }
         accessLog.log(AccessLogEntry(
             remoteAddress: client ?? remoteAddress, epochSeconds: Int(time(nil)),
@@ -80,6 +82,6 @@ public struct ConnectionLog {
             version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? line?.version ?? "-",
             status: status, bodyBytes: bytes, durationMs: Double((now - start).nanoseconds) / 1_000_000,
             referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
-            end: end, requestID: logsRequestID ? request?.headers.first(name: "x-request-id") : nil))
+            end: end, requestID: logsRequestID ? request?.headers.first(name: "x-request-id") : nil, grpcStatus: grpcStatus))
     }
 }

@@ -27,4 +27,5 @@ public protocol ResponseSink: AnyObject {
     func acceptsInterim(_ id: UInt64) -> Bool
     func setRouteLabel(_ id: UInt64, _ label: String)
     func routeLabel(_ id: UInt64) -> String
+    func setGRPCStatus(_ id: UInt64, _ status: String)
 }

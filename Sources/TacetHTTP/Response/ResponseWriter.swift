@@ -110,6 +110,11 @@ public struct ResponseWriter {
         switch sink { case .http1(let c): c.setRouteLabel(exchangeID, label); case .other(let s): s.setRouteLabel(exchangeID, label) }
     }
 
+    /// A gRPC answer's `grpc-status`: the access line and the gRPC metric carry it.
+    public func setGRPCStatus(_ status: String) {
+        switch sink { case .http1(let c): c.setGRPCStatus(exchangeID, status); case .other(let s): s.setGRPCStatus(exchangeID, status) }
+    }
+
     /// The route label set by the router, for a route's own metrics.
     public var routeLabel: String { switch sink { case .http1(let c): c.routeLabel(exchangeID); case .other(let s): s.routeLabel(exchangeID) } }
 

@@ -31,6 +31,9 @@ public protocol HTTPObserver: Sendable {
     /// A connection on a `proxy_protocol` listener (HTTP or stream) was closed without a good
     /// PROXY header: `reason` is `untrusted`, `invalid`, `timeout` or `incomplete`.
     func proxyProtocolRefused(reason: String)
+    /// A gRPC call ended with this `grpc-status` (the upstream's, or Tacet's own for a call it
+    /// failed), beside its `requestFinished`.
+    func grpcFinished(route: String, grpcStatus: String)
 }
 
 extension HTTPObserver {
@@ -39,6 +42,7 @@ extension HTTPObserver {
     public func http2ConnectionError(reason: String) {}
     public func clientLimited(limit: String) {}
     public func proxyProtocolRefused(reason: String) {}
+    public func grpcFinished(route: String, grpcStatus: String) {}
 }
 
 /// Observes nothing: the default.

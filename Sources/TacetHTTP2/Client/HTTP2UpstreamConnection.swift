@@ -43,7 +43,7 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
     var out = ByteBuffer()
     var wroteSinceFlush = false
     var flushScheduled = false
-    private var pending = ByteBuffer()
+    private var pending = PendingBytes()
     var context: ChannelHandlerContext?
     var inRead = false
     var channelWritable = true
@@ -122,23 +122,7 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
         var bytes = unwrapInboundIn(data)
         inRead = true
         let now = context.eventLoop.now
-        if pending.readableBytes == 0 {
-            process(&bytes, now: now)
-            if bytes.readableBytes > 0 {
-                pending = context.channel.allocator.buffer(capacity: max(bytes.readableBytes, 1024))
-                pending.writeBuffer(&bytes)
-            }
-        } else {
-            pending.writeBuffer(&bytes)
-            process(&pending, now: now)
-            if pending.readableBytes == 0 {
-                pending = ByteBuffer()
-            } else if pending.readerIndex > 64 * 1024 {
-                var rest = context.channel.allocator.buffer(capacity: pending.readableBytes)
-                rest.writeBuffer(&pending)
-                pending = rest
-            }
-        }
+        pending.read(&bytes, allocator: context.channel.allocator) { process(&$0, now: now) }
     }
 
     package func channelReadComplete(context: ChannelHandlerContext) {

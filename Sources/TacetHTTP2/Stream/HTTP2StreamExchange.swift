@@ -34,6 +34,7 @@ final class HTTP2StreamExchange: ResponseSink {
     private var status: Int?
     private var client: String?
     private var routeLabelValue = "-"
+    private var grpcStatus: String?
     private var suppressBody = false
     private var endQueued = false
     private var bodyBytesOut = 0
@@ -81,6 +82,7 @@ final class HTTP2StreamExchange: ResponseSink {
     func acceptsInterim(_ id: UInt64) -> Bool { status == nil && !machine.done }
     func setRouteLabel(_ id: UInt64, _ label: String) { routeLabelValue = label }
     func routeLabel(_ id: UInt64) -> String { routeLabelValue }
+    func setGRPCStatus(_ id: UInt64, _ status: String) { grpcStatus = status }
 
     func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
         guard open, self.status == nil, !machine.done, (100..<200).contains(status.code), status.code != 101 else { return false }
@@ -382,6 +384,6 @@ final class HTTP2StreamExchange: ResponseSink {
         connection.log.bytesOut += bodyBytesOut
         guard let request else { return }
         connection.log.exchangeFinished(request, client: client, route: routeLabelValue, status: status,
-                                        bodyBytes: bodyBytesOut, start: start, now: eventLoop.now, end: end)
+                                        bodyBytes: bodyBytesOut, start: start, now: eventLoop.now, end: end, grpcStatus: grpcStatus)
     }
 }

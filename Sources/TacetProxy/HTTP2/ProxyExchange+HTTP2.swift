@@ -61,6 +61,7 @@ extension ProxyExchange: HTTP2UpstreamStreamDelegate {
 
     func streamReceivedHead(_ head: UpstreamResponseHead.Head, endStream: Bool) {
         if let server = machine.server { upstream.selector.recordSuccess(server) }
+        if endStream, let status = head.headers.first(name: "grpc-status") { writer.setGRPCStatus(GRPCStatus.logged(status)) }
         perform(machine.responseHead(Self.relayed(head)))
         if endStream { perform(machine.responseEnd()) }
     }
@@ -72,6 +73,7 @@ extension ProxyExchange: HTTP2UpstreamStreamDelegate {
 
     func streamReceivedTrailers(_ trailers: HTTPHeaders) {
         self.trailers = trailers
+        if let status = trailers.first(name: "grpc-status") { writer.setGRPCStatus(GRPCStatus.logged(status)) }
         perform(machine.responseEnd())
     }
 
