@@ -132,6 +132,9 @@ extension HTTP2ServerConnection {
             machine.resetSent(exchange.id)
         }
         retire(exchange)
+        // Outside a read (a proxied answer cut off on its upstream's channel) nothing else
+        // would send it: the stream is gone, so its writer's flush is ignored.
+        flush()
     }
 
     private func block(_ exchange: HTTP2StreamExchange) {

@@ -19,6 +19,8 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     var stream: HTTP2UpstreamStream?
     /// An HTTP/2 upstream's trailers, sent with the client's end.
     var trailers: HTTPHeaders?
+    /// The HTTP/2 upstream reset the stream: a cut-off answer ends in RST_STREAM CANCEL, not INTERNAL_ERROR.
+    var upstreamResetStream = false
     private var sendTimer: Scheduled<Void>?
     /// A gRPC call's `grpc-timeout`: past it, DEADLINE_EXCEEDED (trailers-only) or the stream cut.
     private var callDeadline: Scheduled<Void>?
@@ -117,7 +119,11 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
                                 server: server, settings: upstream.settings)
         case .truncateClient(let status, let why):
             releaseConnection(reuse: false)
-            writer.abandon(.serverClose, logStatus: status, logEnd: why)
+            if upstreamResetStream {
+                writer.cancelStream(logStatus: status, logEnd: "upstream_reset")
+            } else {
+                writer.abandon(.serverClose, logStatus: status, logEnd: why)
+            }
         case .abandonClient:
             releaseConnection(reuse: false)
             writer.abandon(.clientFIN)

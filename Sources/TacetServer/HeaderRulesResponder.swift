@@ -78,6 +78,7 @@ final class HeaderEditingSink: ResponseSink {
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
         base.abandon(reason, logStatus: logStatus, logEnd: logEnd)
     }
+    func cancelStream(_ id: UInt64, logStatus: Int?, logEnd: String?) { base.cancelStream(logStatus: logStatus, logEnd: logEnd) }
     func acceptsInterim(_ id: UInt64) -> Bool { base.acceptsInterimResponses }
     func setRouteLabel(_ id: UInt64, _ label: String) { base.setRouteLabel(label) }
     func routeLabel(_ id: UInt64) -> String { base.routeLabel }

@@ -192,7 +192,7 @@ struct GRPCProxyTests {
             let whole = try await check(server, "")
             let named = try await check(server, EchoService.service)
             let unknown = try await check(server, "other")
-            let nobody = try await check(UpstreamServer(host: "127.0.0.1", port: unusedPort()), "")
+            let nobody = try await check(UpstreamServer(host: "127.0.0.1", port: refusingPort()), "")
             #expect(whole && named)
             #expect(!unknown && !nobody)
         }

@@ -135,7 +135,7 @@ struct HTTP2UpstreamTests {
 
     @Test("A gRPC call Tacet cannot place (nothing listens upstream): a trailers-only answer, grpc-status 14 UNAVAILABLE")
     func grpcUnavailable() async throws {
-        let live = try await Self.proxy(to: unusedPort())
+        let live = try await Self.proxy(to: refusingPort())
         try await whileRunning(live) {
             let client = try await HTTP2TestClient.connect(port: live.port)
             try await client.request(1, "/svc/Echo", method: "POST",
@@ -210,6 +210,34 @@ struct HTTP2UpstreamTests {
             let client = try await proxy.connect(sending: "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             let text = String(decoding: await client.readToEnd(timeout: 10).bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 502 "), "\(text)")
+        }
+    }
+
+    /// Answers a head and a part of its body, then gives up: over HTTP/2, an RST_STREAM.
+    struct ResetMidAnswer: Responder {
+        func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
+            writer.writeHead(ResponseHead(status: .ok, body: .stream), flush: false)
+            writer.writeBody(ByteBuffer(string: "part"), flush: false)
+            writer.abandon(.serverClose)
+            return nil
+        }
+    }
+
+    @Test("The upstream resets a stream mid-answer: the client's stream is reset with CANCEL, logged 502 upstream_reset")
+    func upstreamResetBecomesCancel() async throws {
+        let origin = try await LiveServer.start(protocols: HTTP2Protocols(mode: .priorKnowledge)) { _ in
+            [Router.Route(host: nil, pathPrefix: "/", responder: ResetMidAnswer())]
+        }
+        let live = try await Self.proxy(to: origin.port)
+        try await whileRunning(live, origin) {
+            let client = try await HTTP2TestClient.connect(port: live.port)
+            try await client.request(1, "/cut")
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200)
+            #expect(response.reset == .cancel, "\(response.frames)")
+            #expect(await live.waitForAccessLog(containing: "\"GET /cut HTTP/2.0\" 502"))
+            #expect(live.accessLogLines.last?.hasSuffix("upstream_reset") == true, "\(live.accessLogLines)")
+            await client.close()
         }
     }
 }

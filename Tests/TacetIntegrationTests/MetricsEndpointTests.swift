@@ -212,7 +212,8 @@ struct MetricsEndpointTests {
             // The old address is closed: refused, or (when another test's wildcard listener took the
             // freed port, seen in CI) answered by someone else, never by the admin listener.
             if (try? await OffPoolClient.connect(host: "127.0.0.3", port: oldPort, timeout: 5)) != nil {
-                #expect(try await health("127.0.0.3", oldPort) != "ok\n", "the old admin address still answers")
+                let answer = try? await health("127.0.0.3", oldPort)
+                #expect(answer != "ok\n", "the old admin address still answers")
             }
 
             let removed = try await server.reload(configuration: try config(admin: nil))

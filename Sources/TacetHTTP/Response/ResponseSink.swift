@@ -24,6 +24,9 @@ public protocol ResponseSink: AnyObject {
     func endResponse(_ id: UInt64, trailers: HTTPHeaders)
     func setRoutePausedReads(_ id: UInt64, _ paused: Bool)
     func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?)
+    /// As `abandon` for a response cut short because its upstream reset it: over HTTP/2 the
+    /// client's stream is reset with CANCEL, as the upstream's was.
+    func cancelStream(_ id: UInt64, logStatus: Int?, logEnd: String?)
     func acceptsInterim(_ id: UInt64) -> Bool
     func setRouteLabel(_ id: UInt64, _ label: String)
     func routeLabel(_ id: UInt64) -> String

@@ -93,6 +93,15 @@ public struct ResponseWriter {
         switch sink { case .http1(let c): c.abandon(exchangeID, reason: reason, logStatus: logStatus, logEnd: logEnd); case .other(let s): s.abandon(exchangeID, reason: reason, logStatus: logStatus, logEnd: logEnd) }
     }
 
+    /// The upstream reset the stream this response came from: cut the client off as `abandon`
+    /// does, over HTTP/2 with RST_STREAM CANCEL (the upstream's reset passed on).
+    public func cancelStream(logStatus: Int?, logEnd: String?) {
+        switch sink {
+        case .http1(let c): c.abandon(exchangeID, reason: .serverClose, logStatus: logStatus, logEnd: logEnd)
+        case .other(let s): s.cancelStream(exchangeID, logStatus: logStatus, logEnd: logEnd)
+        }
+    }
+
     /// Whether the client may receive interim (1xx) responses, and none has been refused yet.
     public var acceptsInterimResponses: Bool { switch sink { case .http1(let c): c.acceptsInterim(exchangeID); case .other(let s): s.acceptsInterim(exchangeID) } }
 

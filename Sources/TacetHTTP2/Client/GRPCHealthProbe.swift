@@ -99,7 +99,7 @@ package final class GRPCHealthProbe: HTTP2UpstreamConnectionOwner, HTTP2Upstream
         finish(trailers.first(name: "grpc-status") == "0" && Self.isServing(body))
     }
 
-    package func streamFailed(unprocessed: Bool, reason: String) { finish(false) }
+    package func streamFailed(unprocessed: Bool, reset: Bool, reason: String) { finish(false) }
     package func streamWritabilityChanged(_ writable: Bool) {}
     package func streamReadComplete() {}
     package func streamReadTimedOut() {}

@@ -200,7 +200,7 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
         case .reset(let id, let code):
             guard let stream = streams.removeValue(forKey: id) else { return }
             unblock(stream)
-            stream.fail(unprocessed: code == .refusedStream, reason: "upstream reset the stream (\(code))")
+            stream.fail(unprocessed: code == .refusedStream, reset: true, reason: "upstream reset the stream (\(code))")
             streamEnded()
         case .windowOpened(let id):
             if id == 0 { drainBlocked() } else if let stream = streams[id], stream.isBlocked { drain(stream) }

@@ -13,7 +13,8 @@ package protocol HTTP2UpstreamStreamDelegate: AnyObject {
     /// The stream ended without its whole response: reset by the upstream, a malformed answer,
     /// or the connection lost. `unprocessed`: the upstream cannot have acted on the request
     /// (REFUSED_STREAM, a stream above its GOAWAY's last one, RFC 9113 §8.7): safe to retry.
-    func streamFailed(unprocessed: Bool, reason: String)
+    /// `reset`: the upstream reset this stream (RST_STREAM), rather than the connection failing.
+    func streamFailed(unprocessed: Bool, reset: Bool, reason: String)
     /// The request body may go on (or should wait): the stream's window and the channel.
     func streamWritabilityChanged(_ writable: Bool)
     /// The upstream's read that brought this stream's frames is handled: flush what was relayed.
@@ -131,11 +132,11 @@ package final class HTTP2UpstreamStream {
         outbound.drop()
     }
 
-    func fail(unprocessed: Bool, reason: String) {
+    func fail(unprocessed: Bool, reset: Bool = false, reason: String) {
         let delegate = self.delegate
         self.delegate = nil
         closed()
-        delegate?.streamFailed(unprocessed: unprocessed, reason: reason)
+        delegate?.streamFailed(unprocessed: unprocessed, reset: reset, reason: reason)
     }
 
     func writabilityMayHaveChanged() {

@@ -179,6 +179,12 @@ final class HTTP2StreamExchange: ResponseSink {
         perform(machine.routeAbandoned(reason))
     }
 
+    func cancelStream(_ id: UInt64, logStatus: Int?, logEnd: String?) {
+        abandonLog = (logStatus, logEnd)
+        handler = nil
+        perform(machine.routeAbandoned(.serverClose), reset: .cancel)
+    }
+
     // MARK: from the connection
 
     func headReceived(_ block: HPACKHeaders, endStream: Bool) {

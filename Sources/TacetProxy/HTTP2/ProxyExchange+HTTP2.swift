@@ -77,9 +77,11 @@ extension ProxyExchange: HTTP2UpstreamStreamDelegate {
         perform(machine.responseEnd())
     }
 
-    func streamFailed(unprocessed: Bool, reason: String) {
+    func streamFailed(unprocessed: Bool, reset: Bool, reason: String) {
         guard let stream else { return }
         self.stream = nil
+        // An answer under way that the upstream reset: the client's stream is reset (CANCEL) too.
+        upstreamResetStream = reset
         cancelReadTimer()
         upstream.selector.connectionClosed(stream.server)
         writer.logger.debug("HTTP/2 upstream stream failed", metadata: ["upstream": "\(upstream.name)", "reason": "\(reason)"])
