@@ -85,6 +85,9 @@ struct HAProxyScaleOutTests {
         try """
             global
                 maxconn 256
+                # HAProxy binds with SO_REUSEPORT by default: on a port another test's stream
+                # listener (SO_REUSEPORT too) was given meanwhile, both would take its connections.
+                noreuseport
             defaults
                 mode tcp
                 timeout connect 2s

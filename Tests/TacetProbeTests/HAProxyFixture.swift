@@ -29,6 +29,7 @@ final class HAProxyFixture {
         let config = """
             global
                 maxconn 100
+                noreuseport
             defaults
                 mode http
                 timeout connect 5s
