@@ -132,7 +132,10 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
         }
         let read = readers
         readers.removeAll(keepingCapacity: true)
-        for stream in read { stream.delegate?.streamReadComplete() }
+        for stream in read {
+            stream.inReaders = false
+            stream.delegate?.streamReadComplete()
+        }
         if becameReady {
             becameReady = false
             owner?.connectionReady(self)
@@ -164,7 +167,7 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
         case .pingAck:
             break
         case .head(let id, let block, let endStream):
-            guard let stream = streams[id] else { return resetUnknown(id, endStream: endStream) }
+            guard let stream = streams[id] else { return resetUnknown(id) }
             noteRead(stream)
             switch UpstreamResponseHead.parse(block) {
             case .failure(let refusal):
@@ -177,7 +180,7 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
                 if endStream { remoteEnded(stream) }
             }
         case .trailers(let id, let block):
-            guard let stream = streams[id] else { return resetUnknown(id, endStream: true) }
+            guard let stream = streams[id] else { return resetUnknown(id) }
             noteRead(stream)
             guard RequestHead.validTrailers(block) else {
                 return reset(stream, .protocolError, failing: "malformed trailers")
@@ -228,11 +231,13 @@ package final class HTTP2UpstreamConnection: ChannelInboundHandler, RemovableCha
     }
 
     private func noteRead(_ stream: HTTP2UpstreamStream) {
-        if !readers.contains(where: { $0 === stream }) { readers.append(stream) }
+        guard !stream.inReaders else { return }
+        stream.inReaders = true
+        readers.append(stream)
     }
 
     /// A head on a stream nobody uses any more: its answer is not wanted.
-    private func resetUnknown(_ id: UInt32, endStream: Bool) {
+    private func resetUnknown(_ id: UInt32) {
         guard machine.isOpen(id) else { return }
         FrameEncoder.rstStream(&out, stream: id, code: .cancel)
         machine.resetSent(id)

@@ -47,6 +47,8 @@ package final class HTTP2UpstreamStream {
     /// Our HEADERS went: before that, the upstream knows nothing of the stream, and letting go
     /// of it sends nothing (an RST_STREAM on a stream it never saw is its protocol error).
     var headSent = false
+    /// In the connection's list of streams told at the end of this read (no scan per frame).
+    var inReaders = false
 
     init(id: UInt32, connection: HTTP2UpstreamConnection, delegate: any HTTP2UpstreamStreamDelegate) {
         self.id = id
