@@ -79,9 +79,22 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // zlib and libbrotlienc from the system, zstd through dlopen (its headers are not on
+        // every machine; its library is): the C side of compression.
+        .target(name: "CTacetCompression", linkerSettings: [
+            .linkedLibrary("z"), .linkedLibrary("brotlienc"), .linkedLibrary("dl"),
+        ]),
+        // Compression on the way out: Accept-Encoding, the decision, streaming encoders, and
+        // the sink that compresses a route's response whichever protocol carries it.
+        .target(name: "TacetCompression", dependencies: [
+            "TacetHTTP", "CTacetCompression",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Route action: static files (pure path/range/conditional logic plus a responder).
         .target(name: "TacetStatic", dependencies: [
-            "TacetHTTP", "CTacetSys",
+            "TacetHTTP", "CTacetSys", "TacetCompression",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -141,7 +154,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -157,7 +170,7 @@ let package = Package(
         ]),
         // What the test targets share (not a test target itself): the raw-socket test servers, the
         // off-pool RawClient, `blocking`, `eventually`, `OneShot`, `whileRunning`, `unusedPort`...
-        .target(name: "TacetTestSupport", dependencies: ["TacetProbe"], path: "Tests/TacetTestSupport"),
+        .target(name: "TacetTestSupport", dependencies: ["TacetProbe", "CTacetCompression"], path: "Tests/TacetTestSupport"),
         .testTarget(name: "TacetHTTPTests", dependencies: [
             "TacetHTTP", "TacetTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -179,6 +192,12 @@ let package = Package(
             "TacetTunnel",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
+        .testTarget(name: "TacetCompressionTests", dependencies: [
+            "TacetCompression", "TacetHTTP", "CTacetCompression", "TacetTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "TacetStaticTests", dependencies: ["TacetStatic", "TacetHTTP"]),
         .testTarget(name: "TacetProxyTests", dependencies: [
@@ -203,7 +222,7 @@ let package = Package(
         ]),
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
-            "TacetHTTP2", "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetServer", "TacetProxy", "TacetMetrics",
+            "TacetHTTP2", "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetServer", "TacetProxy", "TacetMetrics", "TacetCompression",
             "TacetTestSupport", "TacetTLS", "TacetTunnel", "TacetProxyProtocol",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),

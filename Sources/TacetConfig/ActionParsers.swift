@@ -57,11 +57,11 @@ enum FixedResponseParser {
     }
 }
 
-/// `static: { root, index }`.
+/// `static: { root, index, precompressed }`.
 enum StaticFilesParser {
     /// The root must exist now: a typo found at startup beats a server that answers 404 forever.
     static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> StaticFiles {
-        let map = try node.mapping(allowedKeys: ["root", "index"])
+        let map = try node.mapping(allowedKeys: ["root", "index", "precompressed"])
         let rootNode = try map.required("root")
         let root = context.resolve(try rootNode.nonEmptyString())
         guard Paths.exists(root) else {
@@ -77,6 +77,17 @@ enum StaticFilesParser {
                 throw indexNode.error("must be a file name, got '\(index)'")
             }
             files.index = index
+        }
+        if let list = map["precompressed"] {
+            for item in try list.sequence() {
+                let name = try item.nonEmptyString().lowercased()
+                guard CompressionConfig.knownEncodings.contains(name) else {
+                    throw item.error("unknown encoding '\(name)' (expected one of: \(CompressionConfig.knownEncodings.joined(separator: ", ")))")
+                }
+                guard !files.precompressed.contains(name) else { throw item.error("'\(name)' is listed twice") }
+                files.precompressed.append(name)
+            }
+            guard !files.precompressed.isEmpty else { throw list.error("must list at least one encoding") }
         }
         return files
     }

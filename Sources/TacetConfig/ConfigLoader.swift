@@ -58,6 +58,8 @@ struct ParseContext: Sendable {
     var upstreamNames: Set<String> = []
     /// `request_id: true`: `{request_id}` may be used.
     var requestID = false
+    /// The top level's `compression:`, which a route's block overrides key by key.
+    var compression: CompressionConfig?
 
     func resolve(_ path: String) -> String {
         Paths.absolute(path, relativeTo: baseDirectory)

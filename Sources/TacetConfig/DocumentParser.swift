@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -48,6 +48,12 @@ struct DocumentParser {
                     throw n.error("burst goes with requests_per_second_per_client")
                 }
                 configuration.clientLimits.burst = try n.integer(in: 0...1_000_000, what: "a number of requests")
+            }
+        }
+        if let node = top["compression"] {
+            if case .on(let config) = try CompressionParser.parse(node, inherited: nil) {
+                configuration.compression = config
+                context.compression = config
             }
         }
         if let node = top["request_id"] {

@@ -33,6 +33,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var requestID = false
     /// `limits:`: per-client connections and requests.
     public var clientLimits = ClientLimitsConfig()
+    /// `compression:` at the top level: every route's, unless the route says otherwise. nil: off.
+    public var compression: CompressionConfig?
     /// Where `trusted_proxies` was given, for errors found when the entries are read.
     public var trustedProxiesLine = 0
 
@@ -78,6 +80,17 @@ public struct Route: Sendable, Equatable {
     public var deny: [String] = []
     /// Fields set or removed on the request and the response (`headers:`).
     public var headers: HeaderRules?
+    /// The route's own `compression:` (nil: the top level's).
+    public var compression: RouteCompression?
+
+    /// What the route compresses with: its own block, else the top level's; nil for none.
+    public func compression(defaultingTo top: CompressionConfig?) -> CompressionConfig? {
+        switch compression {
+        case .off: nil
+        case .on(let config): config
+        case nil: top
+        }
+    }
 
     public init(match: RouteMatch, action: RouteAction, line: Int = 0) {
         self.match = match
@@ -145,6 +158,9 @@ public struct StaticFiles: Sendable, Equatable {
     public var root: String
     /// File served for a directory request.
     public var index: String
+    /// Precompressed siblings to look for (`app.js.br`, `.zst`, `.gz`), in the server's order of
+    /// preference: `br`, `zstd`, `gzip`. Empty: none.
+    public var precompressed: [String] = []
 
     public init(root: String, index: String = "index.html") {
         self.root = root

@@ -4,7 +4,7 @@ struct RouteParser {
 
     func route(_ node: ConfigNode) throws(ConfigError) -> Route {
         let actionKeys = RouteActionParsers.all.map(\.key)
-        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny", "headers"])
+        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny", "headers", "compression"])
         let match = try self.match(map.required("match"))
 
         let present = map.entries.filter { actionKeys.contains($0.key) }
@@ -22,6 +22,9 @@ struct RouteParser {
         var route = Route(match: match, action: try parser.parse(first.value, context), line: node.line)
         if let allow = map["allow"] { route.allow = try networks(allow) }
         if let deny = map["deny"] { route.deny = try networks(deny) }
+        if let compression = map["compression"] {
+            route.compression = try CompressionParser.parse(compression, inherited: context.compression)
+        }
         if let headers = map["headers"] { route.headers = try HeaderRulesParser.parse(headers, requestID: context.requestID) }
         return route
     }

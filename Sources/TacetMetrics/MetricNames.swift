@@ -57,6 +57,18 @@ enum MetricNames {
     static var grpcResponses: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "grpc", metricName: "responses", unitName: "total",
         helpText: "gRPC calls answered, by route and grpc_status (0 to 16, the upstream's or Tacet's own for a call it failed; invalid for anything else).") }
+    static var compressionBytesIn: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "compression", metricName: "bytes_in", unitName: "total",
+        helpText: "Response body bytes Tacet compressed, before compression, by encoding (zstd, br, gzip).") }
+    static var compressionBytesOut: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "compression", metricName: "bytes_out", unitName: "total",
+        helpText: "The same bodies' bytes after compression, by encoding.") }
+    static var compressionResponses: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "compression", metricName: "responses", unitName: "total",
+        helpText: "Responses compressed whole, by encoding.") }
+    static var compressionFailures: MetricNameDescriptor { .init(
+        namespace: "tacet", subsystem: "compression", metricName: "failures", unitName: "total",
+        helpText: "Responses cut short because their compressor failed.") }
     static var tlsHandshakes: MetricNameDescriptor { .init(
         namespace: "tacet", subsystem: "tls", metricName: "handshakes", unitName: "total",
         helpText: "TLS handshakes on listeners, by version (1.2, 1.3; - when none was agreed) and outcome: ok, failed, timeout, plain_http.") }

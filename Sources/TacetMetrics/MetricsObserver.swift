@@ -24,6 +24,9 @@ public final class MetricsObserver: HTTPObserver {
     private let upstreamErrors: UpstreamProtocolMetrics
     private let http2Errors: HTTP2ErrorMetrics
     private let grpc: GRPCMetrics
+    /// By encoding token: zstd, br, gzip (a fixed set, made up front).
+    private let compression: [String: (bytesIn: CoreMetrics.Counter, bytesOut: CoreMetrics.Counter, responses: CoreMetrics.Counter)]
+    private let compressionFailures: CoreMetrics.Counter
     private let limitedConnections: CoreMetrics.Counter
     private let limitedRequests: CoreMetrics.Counter
     private let tls: TLSMetrics
@@ -48,6 +51,12 @@ public final class MetricsObserver: HTTPObserver {
         upstreamErrors = UpstreamProtocolMetrics(handles: handles)
         http2Errors = HTTP2ErrorMetrics(handles: handles)
         grpc = GRPCMetrics(handles: handles)
+        compression = Dictionary(uniqueKeysWithValues: ["zstd", "br", "gzip"].map { coding in
+            (coding, (handles.counter(MetricNames.compressionBytesIn, [("encoding", coding)]),
+                      handles.counter(MetricNames.compressionBytesOut, [("encoding", coding)]),
+                      handles.counter(MetricNames.compressionResponses, [("encoding", coding)])))
+        })
+        compressionFailures = handles.counter(MetricNames.compressionFailures)
         limitedConnections = handles.counter(MetricNames.clientLimited, [("limit", "connections")])
         limitedRequests = handles.counter(MetricNames.clientLimited, [("limit", "requests")])
         tls = TLSMetrics(handles: handles)
@@ -115,6 +124,15 @@ public final class MetricsObserver: HTTPObserver {
     public func grpcFinished(route: String, grpcStatus: String) {
         grpc.record(route: route, status: grpcStatus)
     }
+
+    public func compressed(route: String, coding: String, bytesIn: Int, bytesOut: Int) {
+        guard let counters = compression[coding] else { return }
+        counters.bytesIn.increment(by: Int64(bytesIn))
+        counters.bytesOut.increment(by: Int64(bytesOut))
+        counters.responses.increment()
+    }
+
+    public func compressionFailed(route: String) { compressionFailures.increment() }
 
     public func clientLimited(limit: String) {
         (limit == "connections" ? limitedConnections : limitedRequests).increment()

@@ -6,7 +6,7 @@ import TacetHTTP
 
 /// A route's header rules around its action: the request's fields set and removed before the
 /// action sees it (so an upstream gets them), the response's on the head the action writes.
-/// Order on a route: allow/deny, redirect, these rules, `strip_prefix`, the action.
+/// Order on a route: allow/deny, redirect, compression, these rules, `strip_prefix`, the action.
 struct HeaderRulesResponder: Responder {
     let rules: HeaderRules
     let next: any Responder
@@ -83,4 +83,5 @@ final class HeaderEditingSink: ResponseSink {
     func setRouteLabel(_ id: UInt64, _ label: String) { base.setRouteLabel(label) }
     func routeLabel(_ id: UInt64) -> String { base.routeLabel }
     func setGRPCStatus(_ id: UInt64, _ status: String) { base.setGRPCStatus(status) }
+    func setContentCoding(_ id: UInt64, _ note: CodingNote) { base.setContentCoding(note) }
 }

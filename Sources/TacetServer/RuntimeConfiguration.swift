@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TacetCompression
 import TacetConfig
 import TacetHTTP
 import TacetProxy
@@ -111,6 +112,10 @@ public struct RuntimeConfiguration: Sendable {
             if let rules = route.headers, !rules.request.isEmpty || !rules.response.isEmpty {
                 responder = HeaderRulesResponder(rules: rules, next: responder)
             }
+            // Outside the header rules: it sees the head they edited (a rule's `no-transform`).
+            if let compression = route.compression(defaultingTo: config.compression) {
+                responder = CompressionResponder(settings: CompressionSettings(compression), next: responder)
+            }
             if !route.allow.isEmpty || !route.deny.isEmpty {
                 // Checked by `ListenerSetup` at check, start and reload: valid here.
                 responder = AccessControlResponder(allow: (try? CIDRList(parsing: route.allow)) ?? CIDRList(),
@@ -140,7 +145,8 @@ public struct RuntimeConfiguration: Sendable {
                 status: HTTPResponseStatus(statusCode: fixed.status), body: fixed.body,
                 contentType: fixed.contentType, headers: fixed.headers.map { ($0.name, $0.value) })
         case .staticFiles(let files):
-            return StaticResponder(root: files.root, index: files.index)
+            return StaticResponder(root: files.root, index: files.index,
+                                   precompressed: files.precompressed.compactMap(ContentCoding.init(rawValue:)))
         case .redirect(let redirect):
             return RedirectResponder(redirect)
         case .proxy(let proxy):
@@ -154,5 +160,17 @@ extension TimeAmount {
     init(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension CompressionSettings {
+    /// The configured block (validated by the loader: known names, levels in range).
+    init(_ config: CompressionConfig) {
+        var levels: [ContentCoding: Int] = [:]
+        for (name, level) in config.levels {
+            if let coding = ContentCoding(rawValue: name) { levels[coding] = level }
+        }
+        self.init(encodings: config.encodings.compactMap(ContentCoding.init(rawValue:)), minSize: config.minSize,
+                  types: config.types, levels: levels)
     }
 }

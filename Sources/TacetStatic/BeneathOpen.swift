@@ -12,8 +12,10 @@ import Darwin
 /// (openat2, fstat) instead of stat, realpath's readlinks and access; nginx does the same two.
 enum BeneathOpen {
     enum Result {
-        /// `name`: the file's own name (the index file for a directory), for its Content-Type.
-        case file(fd: Int32, info: stat, name: String)
+        /// `name`: the file's own name (the index file for a directory), for its Content-Type;
+        /// `path`: where it is, relative to the root (absolute where openat2 is missing), where
+        /// its precompressed siblings would be.
+        case file(fd: Int32, info: stat, name: String, path: String)
         case redirect(location: String)
         case notFound, forbidden, badRequest
         /// openat2 is not available here: use `StaticPath.resolve`.
@@ -59,17 +61,36 @@ enum BeneathOpen {
                 close(fd)
                 return .forbidden
             }
-            return .file(fd: fd, info: info, name: index)
+            return .file(fd: fd, info: info, name: index, path: relative == "." ? index : relative + "/" + index)
         case S_IFREG:
             if trailingSlash {
                 close(fd)
                 return .notFound
             }
-            return .file(fd: fd, info: info, name: relative)
+            return .file(fd: fd, info: info, name: relative, path: relative)
         default:
             close(fd)
             return .forbidden
         }
+    }
+
+    /// A regular file at `path` (relative) beneath the root, or nil: a precompressed sibling.
+    static func openSibling(_ path: String, root: RootDirectory) -> (fd: Int32, info: stat)? {
+        guard let rootFD = root.descriptor else { return nil }
+        let fd = path.withCString { tacet_openat_beneath(rootFD, $0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
+        if fd == -ENOSYS { return nil }
+        return regularFile(fd)
+    }
+
+    /// `fd` if it is a regular file (else closed): what may be served.
+    static func regularFile(_ fd: Int32) -> (fd: Int32, info: stat)? {
+        guard fd >= 0 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            return nil
+        }
+        return (fd, info)
     }
 
     /// The common case, without decoding or splitting into strings: visible ASCII, no `%`, no

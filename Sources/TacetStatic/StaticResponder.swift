@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TacetCompression
 import TacetHTTP
 
 #if canImport(Glibc)
@@ -18,12 +19,15 @@ public struct StaticResponder: Responder {
     private let root: StaticRoot?
     private let rootDirectory: RootDirectory?
     private let index: String
+    private let precompressed: Precompressed?
 
-    public init(root: String, index: String = "index.html") {
+    /// `precompressed`: siblings to look for (`app.js.br`), in the server's order of preference.
+    public init(root: String, index: String = "index.html", precompressed: [ContentCoding] = []) {
         self.root = StaticRoot(root)
         // The configured path, not its realpath: a root that is a symlink swapped on deploy is followed.
         self.rootDirectory = self.root.map { _ in RootDirectory(path: root) }
         self.index = index
+        self.precompressed = precompressed.isEmpty ? nil : Precompressed(codings: precompressed)
     }
 
     public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
@@ -32,14 +36,30 @@ public struct StaticResponder: Responder {
         }
         let path = String(request.path)
         let query = request.query.map(String.init)
-        var opened = BeneathOpen.open(requestPath: path, root: rootDirectory ?? RootDirectory(path: root.path),
-                                      index: index, query: query)
+        let directory = rootDirectory ?? RootDirectory(path: root.path)
+        var opened = BeneathOpen.open(requestPath: path, root: directory, index: index, query: query)
+        var beneath = true
         if case .unsupported = opened {
+            beneath = false
             opened = Self.openResolved(StaticPath.resolve(requestPath: path, root: root, index: index, query: query))
         }
         switch opened {
-        case .file(let fd, let info, let name):
-            serveFile(fd: fd, info: info, path: name, request: request, writer: writer)
+        case .file(let fd, let info, let name, let location):
+            guard let precompressed else {
+                serveFile(fd: fd, info: info, path: name, request: request, writer: writer, variant: nil)
+                return nil
+            }
+            // Without openat2 (kernels before 5.6) no sibling is looked for: a plain open could
+            // follow a symlink out of the root, which RESOLVE_BENEATH refuses.
+            let sibling = beneath ? precompressed.open(location, original: info, for: request) {
+                BeneathOpen.openSibling($0, root: directory)
+            } : nil
+            if let sibling {
+                close(fd)
+                serveFile(fd: sibling.fd, info: sibling.info, path: name, request: request, writer: writer, variant: .encoded(sibling.coding))
+            } else {
+                serveFile(fd: fd, info: info, path: name, request: request, writer: writer, variant: .identity)
+            }
             return nil
         case .redirect(let location):
             return Self.redirect(location, writer: writer)
@@ -68,7 +88,7 @@ public struct StaticResponder: Responder {
                 close(fd)
                 return .forbidden
             }
-            return .file(fd: fd, info: st, name: path)
+            return .file(fd: fd, info: st, name: path, path: path)
         }
     }
 
@@ -80,33 +100,49 @@ public struct StaticResponder: Responder {
         return nil
     }
 
+    /// On a route with `precompressed`, which representation is served: the file itself, or a
+    /// sibling in this coding. Either way the response varies with Accept-Encoding.
+    private enum Variant {
+        case identity
+        case encoded(ContentCoding)
+
+        func add(to headers: inout HTTPHeaders, status: HTTPResponseStatus) {
+            headers.add(name: "Vary", value: "Accept-Encoding")
+            if case .encoded(let coding) = self, status == .ok || status == .partialContent {
+                headers.add(name: "Content-Encoding", value: coding.token)
+            }
+        }
+    }
+
     /// Answers from an open regular file `fd` (ownership passes here) with metadata `st`.
-    private func serveFile(fd: Int32, info st: stat, path: String, request: Request, writer: ResponseWriter) {
+    private func serveFile(fd: Int32, info st: stat, path: String, request: Request, writer: ResponseWriter, variant: Variant?) {
         let info = FileInfo(size: Int(st.st_size), mtimeSeconds: Int(st.st_mtim.tv_sec),
                             mtimeNanoseconds: Int(st.st_mtim.tv_nsec),
                             device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         // The common case: GET or HEAD of the whole file, no conditional or range field.
         if request.method == .GET || request.method == .HEAD,
            !request.headers.contains(where: { StaticDecision.isConditionalOrRange($0.name) }) {
-            let headers = FileHeadCache.current.headers(for: info, name: path)
+            var headers = FileHeadCache.current.headers(for: info, name: path)
+            variant?.add(to: &headers, status: .ok)
             writer.writeHead(ResponseHead(status: .ok, headers: headers, body: .length(info.size)), flush: false)
             writer.writeFile(descriptor: fd, offset: 0, count: info.size)
             writer.end()
             return
         }
         let decision = StaticDecision.decide(method: request.method, headers: request.headers, info: info)
+        var headers = decision.headers
+        variant?.add(to: &headers, status: decision.status)
         guard let range = decision.bodyRange else {
             close(fd)
             switch decision {
             case .methodNotAllowed, .preconditionFailed, .rangeNotSatisfiable:
                 ErrorResponse.write(writer, status: Int(decision.status.code), reason: decision.status.reasonPhrase.lowercased(),
-                                    headers: decision.headers)
+                                    headers: headers)
             default:
-                writer.respond(ResponseHead(status: decision.status, headers: decision.headers, body: .empty), body: nil)
+                writer.respond(ResponseHead(status: decision.status, headers: headers, body: .empty), body: nil)
             }
             return
         }
-        var headers = decision.headers
         headers.add(name: "Content-Type", value: MimeTypes.contentType(forPath: path))
         writer.writeHead(ResponseHead(status: decision.status, headers: headers, body: .length(range.count)), flush: false)
         writer.writeFile(descriptor: fd, offset: range.lowerBound, count: range.count)

@@ -78,7 +78,7 @@ extension HTTPConnectionHandler {
         }
         log.exchangeFinished(current.request, client: current.client, route: current.routeLabel, status: status,
                              bodyBytes: current.bodyBytes, start: current.start, now: now, end: end,
-                             grpcStatus: current.grpcStatus)
+                             grpcStatus: current.grpcStatus, coding: current.coding)
     }
 
     func logConnectionEnd() {

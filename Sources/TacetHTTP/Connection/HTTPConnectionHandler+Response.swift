@@ -264,6 +264,11 @@ extension HTTPConnectionHandler {
         guard let current = exchange, current.id == id else { return }
         current.grpcStatus = status
     }
+
+    func setContentCoding(_ id: UInt64, _ note: CodingNote) {
+        guard let current = exchange, current.id == id else { return }
+        current.coding = note
+    }
 }
 
 extension HTTPConnectionHandler {

@@ -37,6 +37,8 @@ public final class HTTPConnectionHandler: ChannelDuplexHandler, RemovableChannel
         var routeLabel = "-"
         /// A gRPC answer's status, for the access line.
         var grpcStatus: String?
+        /// The body's coding, when a compressing route applied one.
+        var coding: CodingNote?
         /// The client X-Forwarded-For names, when a trusted proxy sent the request.
         var client: String?
         let suppressBody: Bool

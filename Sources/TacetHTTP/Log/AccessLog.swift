@@ -24,6 +24,29 @@ public struct AccessLogEntry: Sendable {
     public var requestID: String? = nil
     /// A gRPC answer's `grpc-status` (`grpc=N` after the end reason).
     public var grpcStatus: String? = nil
+    /// The content coding Tacet compressed the body with (`enc=gzip ratio=0.274`).
+    public var coding: CodingNote? = nil
+}
+
+/// A body Tacet compressed: the coding, and its size before and after.
+public struct CodingNote: Sendable, Equatable {
+    public var coding: String
+    public var uncompressedBytes: Int
+    public var compressedBytes: Int
+
+    public init(coding: String, uncompressedBytes: Int, compressedBytes: Int) {
+        self.coding = coding
+        self.uncompressedBytes = uncompressedBytes
+        self.compressedBytes = compressedBytes
+    }
+
+    /// Compressed over uncompressed size, three decimals ("0.274"); "1.000" for an empty body.
+    public var ratio: String {
+        guard uncompressedBytes > 0 else { return "1.000" }
+        let thousandths = (compressedBytes * 1000 + uncompressedBytes / 2) / uncompressedBytes
+        let fraction = String(thousandths % 1000)
+        return "\(thousandths / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
 }
 
 /// Writes access log lines to a file descriptor: nginx's combined format plus the end reason
@@ -100,6 +123,7 @@ public final class AccessLog: Sendable {
             + "\"\(escape(request))\" \(e.status) \(e.bodyBytes) \"\(escape(e.referer ?? "-"))\" "
             + "\"\(escape(e.userAgent ?? "-"))\" \(formatMs(e.durationMs)) \(e.end)"
             + (e.grpcStatus.map { " grpc=\(escape($0))" } ?? "")
+            + (e.coding.map { " enc=\(escape($0.coding)) ratio=\($0.ratio)" } ?? "")
             + (e.requestID.map { " \(escape($0))" } ?? "")
     }
 
@@ -108,7 +132,8 @@ public final class AccessLog: Sendable {
             + "\"target\":\"\(escape(e.target))\",\"version\":\"\(e.version)\",\"status\":\(e.status),"
             + "\"bytes\":\(e.bodyBytes),\"duration_ms\":\(formatMs(e.durationMs)),"
             + "\"referer\":\"\(escape(e.referer ?? ""))\",\"user_agent\":\"\(escape(e.userAgent ?? ""))\","
-            + "\"end\":\"\(e.end)\"" + (e.grpcStatus.map { ",\"grpc_status\":\"\(escape($0))\"" } ?? "") + (e.requestID.map { ",\"request_id\":\"\(escape($0))\"" } ?? "") + "}"
+            + "\"end\":\"\(e.end)\"" + (e.grpcStatus.map { ",\"grpc_status\":\"\(escape($0))\"" } ?? "")
+            + (e.coding.map { ",\"encoding\":\"\(escape($0.coding))\",\"ratio\":\($0.ratio)" } ?? "") + (e.requestID.map { ",\"request_id\":\"\(escape($0))\"" } ?? "") + "}"
     }
 
     private static func formatMs(_ ms: Double) -> String {

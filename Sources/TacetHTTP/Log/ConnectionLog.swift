@@ -38,11 +38,12 @@ public struct ConnectionLog {
     /// `client`: the address X-Forwarded-For gave, from a trusted proxy; else the peer's.
     /// `grpcStatus`: a gRPC answer's `grpc-status`, on the access line and in its own metric.
     public mutating func exchangeFinished(_ request: Request, client: String?, route: String, status: Int, bodyBytes: Int,
-                                   start: NIODeadline, now: NIODeadline, end: String, grpcStatus: String? = nil) {
+                                   start: NIODeadline, now: NIODeadline, end: String, grpcStatus: String? = nil,
+                                   coding: CodingNote? = nil) {
         observer.requestFinished(route: route, status: status, durationNanoseconds: (now - start).nanoseconds, end: end)
         if let grpcStatus { observer.grpcFinished(route: route, grpcStatus: grpcStatus) }
         reportBytes()
-        access(request, client: client, status: status, bytes: bodyBytes, start: start, now: now, end: end, grpcStatus: grpcStatus)
+        access(request, client: client, status: status, bytes: bodyBytes, start: start, now: now, end: end, grpcStatus: grpcStatus, coding: coding)
     }
 
     /// A request that never became an exchange (it could not be read) was answered `status`.
@@ -74,7 +75,8 @@ public struct ConnectionLog {
     }
 
     private func access(_ request: Request?, line: RefusedRequestLine? = nil, client: String? = nil, status: Int, bytes: Int,
-                        start: NIODeadline, now: NIODeadline, end: String, grpcStatus: String? = nil) {
+                        start: NIODeadline, now: NIODeadline, end: String, grpcStatus: String? = nil,
+                        coding: CodingNote? = nil) {
         guard let accessLog else { return }
         accessLog.log(AccessLogEntry(
             remoteAddress: client ?? remoteAddress, epochSeconds: Int(time(nil)),
@@ -82,6 +84,6 @@ public struct ConnectionLog {
             version: request.map { "HTTP/\($0.version.major).\($0.version.minor)" } ?? line?.version ?? "-",
             status: status, bodyBytes: bytes, durationMs: Double((now - start).nanoseconds) / 1_000_000,
             referer: request?.headers.first(name: "referer"), userAgent: request?.headers.first(name: "user-agent"),
-            end: end, requestID: logsRequestID ? request?.headers.first(name: "x-request-id") : nil, grpcStatus: grpcStatus))
+            end: end, requestID: logsRequestID ? request?.headers.first(name: "x-request-id") : nil, grpcStatus: grpcStatus, coding: coding))
     }
 }

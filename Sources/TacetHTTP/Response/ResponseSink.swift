@@ -31,4 +31,6 @@ public protocol ResponseSink: AnyObject {
     func setRouteLabel(_ id: UInt64, _ label: String)
     func routeLabel(_ id: UInt64) -> String
     func setGRPCStatus(_ id: UInt64, _ status: String)
+    /// The coding a compressing route applied, for the access line.
+    func setContentCoding(_ id: UInt64, _ note: CodingNote)
 }

@@ -124,6 +124,11 @@ public struct ResponseWriter {
         switch sink { case .http1(let c): c.setGRPCStatus(exchangeID, status); case .other(let s): s.setGRPCStatus(exchangeID, status) }
     }
 
+    /// The body was compressed: the access line shows the coding and the ratio.
+    public func setContentCoding(_ note: CodingNote) {
+        switch sink { case .http1(let c): c.setContentCoding(exchangeID, note); case .other(let s): s.setContentCoding(exchangeID, note) }
+    }
+
     /// The route label set by the router, for a route's own metrics.
     public var routeLabel: String { switch sink { case .http1(let c): c.routeLabel(exchangeID); case .other(let s): s.routeLabel(exchangeID) } }
 

@@ -34,6 +34,10 @@ public protocol HTTPObserver: Sendable {
     /// A gRPC call ended with this `grpc-status` (the upstream's, or Tacet's own for a call it
     /// failed), beside its `requestFinished`.
     func grpcFinished(route: String, grpcStatus: String)
+    /// A compressed body ended whole: its bytes before and after, by coding.
+    func compressed(route: String, coding: String, bytesIn: Int, bytesOut: Int)
+    /// A compressor failed mid-body and the response was cut short.
+    func compressionFailed(route: String)
 }
 
 extension HTTPObserver {
@@ -43,6 +47,8 @@ extension HTTPObserver {
     public func clientLimited(limit: String) {}
     public func proxyProtocolRefused(reason: String) {}
     public func grpcFinished(route: String, grpcStatus: String) {}
+    public func compressed(route: String, coding: String, bytesIn: Int, bytesOut: Int) {}
+    public func compressionFailed(route: String) {}
 }
 
 /// Observes nothing: the default.

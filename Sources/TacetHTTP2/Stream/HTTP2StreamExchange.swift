@@ -35,6 +35,7 @@ final class HTTP2StreamExchange: ResponseSink {
     private var client: String?
     private var routeLabelValue = "-"
     private var grpcStatus: String?
+    private var coding: CodingNote?
     private var suppressBody = false
     private var endQueued = false
     private var bodyBytesOut = 0
@@ -83,6 +84,7 @@ final class HTTP2StreamExchange: ResponseSink {
     func setRouteLabel(_ id: UInt64, _ label: String) { routeLabelValue = label }
     func routeLabel(_ id: UInt64) -> String { routeLabelValue }
     func setGRPCStatus(_ id: UInt64, _ status: String) { grpcStatus = status }
+    func setContentCoding(_ id: UInt64, _ note: CodingNote) { coding = note }
 
     func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
         guard open, self.status == nil, !machine.done, (100..<200).contains(status.code), status.code != 101 else { return false }
@@ -390,6 +392,6 @@ final class HTTP2StreamExchange: ResponseSink {
         connection.log.bytesOut += bodyBytesOut
         guard let request else { return }
         connection.log.exchangeFinished(request, client: client, route: routeLabelValue, status: status,
-                                        bodyBytes: bodyBytesOut, start: start, now: eventLoop.now, end: end, grpcStatus: grpcStatus)
+                                        bodyBytes: bodyBytesOut, start: start, now: eventLoop.now, end: end, grpcStatus: grpcStatus, coding: coding)
     }
 }

@@ -127,6 +127,11 @@ struct StreamResponse {
             if case .data(let d) = frame.payload, case .byteBuffer(let b) = d.data { text += String(buffer: b) }
         }
     }
+    var bodyBytes: [UInt8] {
+        frames.reduce(into: []) { bytes, frame in
+            if case .data(let d) = frame.payload, case .byteBuffer(let b) = d.data { bytes += b.readableBytesView }
+        }
+    }
     var reset: HTTP2ErrorCode? {
         frames.lazy.compactMap { if case .rstStream(let code) = $0.payload { return code } else { return nil } }.first
     }
