@@ -33,11 +33,30 @@ package enum CompressionChoice: Sendable, Equatable {
             self.body = body
         }
 
+        /// One pass over the fields, without allocating.
         package init(_ head: ResponseHead, fields: HTTPHeaders) {
+            var contentType: String?
+            var isEncoded = false
             var noTransform = false
-            for value in fields[canonicalForm: "cache-control"] where value.lowercased() == "no-transform" { noTransform = true }
-            self.init(status: Int(head.status.code), contentType: fields.first(name: "content-type"),
-                      isEncoded: fields.contains(name: "content-encoding"), noTransform: noTransform, body: head.body)
+            for (name, value) in fields {
+                switch name.utf8.count {
+                case 12 where name.lowercasedASCIIEquals("content-type"): contentType = value
+                case 13 where name.lowercasedASCIIEquals("cache-control"): noTransform = noTransform || Self.namesNoTransform(value)
+                case 16 where name.lowercasedASCIIEquals("content-encoding"): isEncoded = true
+                default: break
+                }
+            }
+            self.init(status: Int(head.status.code), contentType: contentType, isEncoded: isEncoded, noTransform: noTransform, body: head.body)
+        }
+
+        /// Whether a Cache-Control value lists `no-transform`.
+        static func namesNoTransform(_ value: String) -> Bool {
+            value.split(separator: ",").contains { directive in
+                var d = directive[...]
+                while d.first == " " || d.first == "\t" { d = d.dropFirst() }
+                while d.last == " " || d.last == "\t" { d = d.dropLast() }
+                return d.lowercasedASCIIEquals("no-transform")
+            }
         }
     }
 

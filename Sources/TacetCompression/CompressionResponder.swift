@@ -18,7 +18,7 @@ public struct CompressionResponder: Responder {
     }
 
     public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
-        let accept = AcceptEncoding(fields: request.headers[canonicalForm: "accept-encoding"].lazy.map(String.init))
+        let accept = AcceptEncoding(headers: request.headers)
         let coding = accept?.choose(from: available)
         var forwarded = request
         var stripped: Set<String> = []

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import TacetHTTP
 
 /// The fields that tell a compressed variant from the identity one: Vary, and an ETag of its
 /// own (`"abc"` becomes `"abc-gzip"`, weak or strong as it was), so `If-None-Match` with
@@ -6,8 +7,13 @@ import NIOHTTP1
 package enum VariantFields {
     /// Adds `Vary: Accept-Encoding` unless Vary already names it or is `*`.
     package static func addVary(_ fields: inout HTTPHeaders) {
-        for value in fields[canonicalForm: "vary"] {
-            if value == "*" || value.lowercased() == "accept-encoding" { return }
+        for (name, value) in fields where name.lowercasedASCIIEquals("vary") {
+            for item in value.split(separator: ",") {
+                var token = item[...]
+                while token.first == " " || token.first == "\t" { token = token.dropFirst() }
+                while token.last == " " || token.last == "\t" { token = token.dropLast() }
+                if token == "*" || token.lowercasedASCIIEquals("accept-encoding") { return }
+            }
         }
         fields.add(name: "Vary", value: "Accept-Encoding")
     }

@@ -16,7 +16,7 @@ struct Precompressed: Sendable {
 
     /// The codings to try for this request, best first: the client's weights, then ours.
     func candidates(for request: Request) -> [ContentCoding] {
-        guard let accept = AcceptEncoding(fields: request.headers[canonicalForm: "accept-encoding"].lazy.map(String.init)) else { return [] }
+        guard let accept = AcceptEncoding(headers: request.headers) else { return [] }
         let identity = accept.identityWeight
         var ranked: [(coding: ContentCoding, weight: Int, order: Int)] = []
         for (order, coding) in codings.enumerated() {
