@@ -4,9 +4,11 @@
 # JSON file, both static. Then Tacet alone with Brotli and zstd at its defaults: the bytes sent
 # and the CPU per request against gzip. Usage: bench/compression.sh [--duration 8s] [--rounds 3]
 # [--no-build]. Output also in bench/results/compression-latest.txt. See bench/README.md.
+# Both servers run on CPU 1 and wrk on CPU 0 (taskset), so neither server gets the faster core
+# by chance: on this 2-core VM that moved single runs by 10-15%.
 set -euo pipefail
-DURATION=8s
-ROUNDS=3
+DURATION=6s
+ROUNDS=5
 BUILD=1
 CONNS=64
 while [ $# -gt 0 ]; do
@@ -77,8 +79,10 @@ $(temp_paths "$WORK/nginx")
 }
 CONF
 
-"$TACET_BIN" serve --config "$WORK/tacet.yaml" --threads 1 --log-level warning >"$WORK/tacet.log" 2>&1 & TACET_PID=$!; PIDS+=($TACET_PID)
-"$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
+SERVER_CPU=(); CLIENT_CPU=()
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 1); CLIENT_CPU=(taskset -c 0); fi
+"${SERVER_CPU[@]}" "$TACET_BIN" serve --config "$WORK/tacet.yaml" --threads 1 --log-level warning >"$WORK/tacet.log" 2>&1 & TACET_PID=$!; PIDS+=($TACET_PID)
+"${SERVER_CPU[@]}" "$NGINX" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
 for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
 NGINX_MASTER="$(cat "$WORK/nginx/nginx.pid")"; PIDS+=($NGINX_MASTER)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$TACET_PORT/data.json" && break; sleep 0.1; done
@@ -101,18 +105,28 @@ LUA
 run() {  # run NAME PORT PATH ENCODING PIDS...
     local name="$1" port="$2" path="$3" enc="$4"; shift 4
     local before after out rps reqs
-    ENCODING="$enc" wrk -t1 -c"$CONNS" -d2s -s "$WORK/enc.lua" "http://127.0.0.1:$port$path" >/dev/null 2>&1 || true
+    ENCODING="$enc" "${CLIENT_CPU[@]}" wrk -t1 -c"$CONNS" -d2s -s "$WORK/enc.lua" "http://127.0.0.1:$port$path" >/dev/null 2>&1 || true
     before="$(pids_cpu_ticks "$@")"
-    out="$(ENCODING="$enc" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$WORK/enc.lua" "http://127.0.0.1:$port$path" 2>&1)"
+    out="$(ENCODING="$enc" "${CLIENT_CPU[@]}" wrk -t1 -c"$CONNS" -d"$DURATION" -s "$WORK/enc.lua" "http://127.0.0.1:$port$path" 2>&1)"
     after="$(pids_cpu_ticks "$@")"
     rps="$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')"
     reqs="$(printf '%s\n' "$out" | awk '/ requests in / {print $1}')"
     printf '%s\n' "$out" | grep -E 'Non-2xx|Socket errors' | sed "s|^|   [$name $path $enc] |" || true
     awk -v n="$name" -v p="$path" -v e="$enc" -v r="$rps" -v q="$reqs" -v a="$before" -v b="$after" -v t="$CLK_TCK" \
-        'BEGIN { printf "%-6s %-11s %-5s %9.0f req/s %9.1f us/req\n", n, p, e, r, (b - a) / t * 1e6 / (q > 0 ? q : 1) }'
+        'BEGIN { printf "%-6s %-11s %-5s %9.0f req/s %9.1f us/req\n", n, p, e, r, (b - a) / t * 1e6 / (q > 0 ? q : 1) }' \
+        | tee -a "$WORK/$SECTION.txt"
+}
+# medians SECTION NAME PATH ENC: the median req/s and us/req of that row's rounds in a section.
+medians() {
+    local section="$1"; shift
+    awk -v n="$1" -v p="$2" -v e="$3" '$1 == n && $2 == p && $3 == e { r[++k] = $4; u[k] = $6 }
+        function med(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+        END { if (k) printf "%-6s %-11s %-5s %9.0f req/s %9.1f us/req (median of %d)\n", n, p, e, med(r, k), med(u, k), k }' "$WORK/$section.txt"
 }
 log ""
 log "-- gzip level 5, both servers"
+SECTION=both
 for r in $(seq "$ROUNDS"); do
     for f in /app.js /data.json; do
         run tacet "$TACET_PORT" "$f" gzip "$TACET_PID"
@@ -121,6 +135,7 @@ for r in $(seq "$ROUNDS"); do
 done
 log ""
 log "-- Tacet's defaults for each coding (gzip 5, br 4, zstd 3): bytes sent, CPU per request"
+SECTION=codings
 for f in /app.js /data.json; do
     for e in gzip br zstd; do
         size="$(curl -s -H "Accept-Encoding: $e" "http://127.0.0.1:$TACET_PORT$f" -o /dev/null -w '%{size_download}')"
@@ -130,3 +145,8 @@ for f in /app.js /data.json; do
         for e in gzip br zstd; do run tacet "$TACET_PORT" "$f" "$e" "$TACET_PID"; done
     done
 done
+log ""
+log "-- medians: gzip, both servers"
+for f in /app.js /data.json; do medians both tacet "$f" gzip; medians both nginx "$f" gzip; done
+log "-- medians: Tacet's codings"
+for f in /app.js /data.json; do for e in gzip br zstd; do medians codings tacet "$f" "$e"; done; done

@@ -289,7 +289,7 @@ final class CompressingSink: ResponseSink {
                 return
             }
             reads += 1
-            var buffer = readBuffer ?? base.allocator.buffer(capacity: Self.fileReadSize)
+            var buffer = readBuffer ?? base.allocator.buffer(capacity: min(current.remaining, Self.fileReadSize))
             buffer.clear()
             let want = min(current.remaining, Self.fileReadSize)
             let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { room in
@@ -371,4 +371,9 @@ final class CompressingSink: ResponseSink {
     func routeLabel(_ id: UInt64) -> String { base.routeLabel }
     func setGRPCStatus(_ id: UInt64, _ status: String) { base.setGRPCStatus(status) }
     func setContentCoding(_ id: UInt64, _ note: CodingNote) { base.setContentCoding(note) }
+    func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? {
+        guard mode == .passing else { return nil }
+        mode = .finished
+        return base.handOver(to: glue)
+    }
 }

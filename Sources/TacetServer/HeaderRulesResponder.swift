@@ -84,4 +84,5 @@ final class HeaderEditingSink: ResponseSink {
     func routeLabel(_ id: UInt64) -> String { base.routeLabel }
     func setGRPCStatus(_ id: UInt64, _ status: String) { base.setGRPCStatus(status) }
     func setContentCoding(_ id: UInt64, _ note: CodingNote) { base.setContentCoding(note) }
+    func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? { base.handOver(to: glue) }
 }

@@ -5,6 +5,7 @@ import TacetCompression
 import TacetHTTP
 import TacetHTTP2
 @testable import TacetProxy
+@testable import TacetServer
 import TacetStatic
 import TacetProbe
 import TacetTestSupport
@@ -262,6 +263,36 @@ struct CompressionTests {
             #expect(response.header("content-encoding") == "gzip")
             #expect(!response.isComplete, "no terminating chunk")
             await #expect(throws: ContentDecoding.Failure.self) { try await ContentDecoding.decode(response.body, coding: "gzip") }
+        }
+    }
+}
+
+extension CompressionTests {
+    @Test("Upgrade through a compressing route with header rules: the 101's tunnel still forms (the handover passes through the wrappers)")
+    func upgradeThroughWrappers() async throws {
+        let backend = try await UpgradeBackend()
+        let rules = try HeaderRulesTests.rules("""
+                  response: { set: { X-Wrapped: "yes" } }
+            """)
+        let live = try await LiveServer.start { group in
+            let upstream = Upstream(name: "ws", selector: SingleServer(host: "127.0.0.1", port: backend.port),
+                                    settings: Upstream.Settings(), group: group)
+            let wrapped = CompressionResponder(settings: Self.settings,
+                                               next: HeaderRulesResponder(rules: rules, next: ProxyResponder(upstream: upstream)))
+            return [Router.Route(host: nil, pathPrefix: "/", responder: wrapped)]
+        }
+        try await whileRunning(live, backend) {
+            let client = try await live.connect()
+            try await client.write("GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\nAccept-Encoding: gzip\r\n\r\n")
+            let head = await client.read(until: { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }, timeout: 5)
+            #expect(head.string.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(head.string)")
+            #expect(head.string.contains("X-Wrapped: yes"))
+            try await client.write("hello")
+            let echo = await client.read(until: { String(decoding: $0, as: UTF8.self).hasSuffix("hello") }, timeout: 5)
+            #expect(echo.string.hasSuffix("hello"))
+            try client.shutdownWrite()
+            let rest = await client.readToEnd(timeout: 5)
+            #expect(rest.string.hasSuffix("bye") && rest.end == .fin)
         }
     }
 }

@@ -33,4 +33,11 @@ public protocol ResponseSink: AnyObject {
     func setGRPCStatus(_ id: UInt64, _ status: String)
     /// The coding a compressing route applied, for the access line.
     func setContentCoding(_ id: UInt64, _ note: CodingNote)
+    /// After a 101: the connection's handover to a tunnel (`ResponseWriter.handOver`). A sink
+    /// that wraps another writer passes it on; a protocol without 101 (HTTP/2) answers nil.
+    func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd?
+}
+
+extension ResponseSink {
+    public func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? { nil }
 }

@@ -109,9 +109,10 @@ public struct ResponseWriter {
     /// `glue` takes the HTTP handler's place in the pipeline, with the bytes the client sent after
     /// its request (and its FIN, if it came) passed on to it. Returns how to report the tunnel's
     /// end, or nil (nothing changed) if there is no 101 or the connection is gone, or over
-    /// HTTP/2 (no 101 there: RFC 9113 §8.6).
+    /// HTTP/2 (no 101 there: RFC 9113 §8.6). Through a route's wrappers (header rules,
+    /// compression) it reaches the connection underneath.
     public func handOver(to glue: any ChannelHandler) -> TunnelEnd? {
-        switch sink { case .http1(let c): c.handOver(exchangeID, to: glue); case .other: nil }
+        switch sink { case .http1(let c): c.handOver(exchangeID, to: glue); case .other(let s): s.handOver(exchangeID, to: glue) }
     }
 
     /// Names the route answering this request, for metrics.
