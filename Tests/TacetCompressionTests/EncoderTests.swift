@@ -9,22 +9,7 @@ import Testing
 struct EncoderTests {
     static let codings: [ContentCoding] = [.gzip, .br, .zstd]
 
-    /// Text that compresses like a web asset: repeated words with noise.
-    static func sample(_ count: Int, seed: UInt64 = 1) -> [UInt8] {
-        var generator = SeededGenerator(seed: seed)
-        let words = ["function", "return", "const", "let", "=>", "{", "}", "(", ")", "\n", "value", "index", "array"]
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        while bytes.count < count {
-            if Int.random(in: 0..<10, using: &generator) == 0 {
-                bytes.append(UInt8.random(in: 0x21...0x7E, using: &generator))
-            } else {
-                bytes.append(contentsOf: (words.randomElement(using: &generator) ?? "x").utf8)
-                bytes.append(0x20)
-            }
-        }
-        return Array(bytes.prefix(count))
-    }
+    static func sample(_ count: Int, seed: UInt64 = 1) -> [UInt8] { SampleText.text(count, seed: seed) }
 
     static func encode(_ input: [UInt8], _ coding: ContentCoding, sizeHint: Int? = nil, pieces: (Int) -> Int,
                        flushEvery: Int = 0) throws -> [UInt8] {

@@ -297,22 +297,9 @@ extension CompressionTests {
     }
 }
 
-/// The encoder tests' sample text, for bodies here.
+/// The compression tests' sample text, for bodies here.
 enum EncoderTestsSample {
-    static func text(_ count: Int) -> [UInt8] {
-        var generator = SeededGenerator(seed: UInt64(count))
-        let words = ["function", "return", "const", "let", "=>", "{", "}", "(", ")", "\n", "value", "index", "array"]
-        var bytes: [UInt8] = []
-        while bytes.count < count {
-            if Int.random(in: 0..<10, using: &generator) == 0 {
-                bytes.append(UInt8.random(in: 0x21...0x7E, using: &generator))
-            } else {
-                bytes.append(contentsOf: (words.randomElement(using: &generator) ?? "x").utf8)
-                bytes.append(0x20)
-            }
-        }
-        return Array(bytes.prefix(count))
-    }
+    static func text(_ count: Int) -> [UInt8] { SampleText.text(count, seed: UInt64(count)) }
 }
 
 /// A blocking client that reads its response one byte per recv(2), through a 4 KiB receive
