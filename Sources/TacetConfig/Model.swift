@@ -20,7 +20,7 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var upstreams: [UpstreamConfig]
     /// TCP stream listeners in file order.
     public var streams: [StreamConfig]
-    /// The error log's level; nil when the file does not say (the server then uses `info`,
+    /// The error log's level; nil when the file does not say (the server then uses `notice`,
     /// and `--log-level` overrides either).
     public var logLevel: LogLevel?
     /// The admin listener (metrics, health); nil: none, and no metrics are kept.
@@ -35,6 +35,9 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var clientLimits = ClientLimitsConfig()
     /// `compression:` at the top level: every route's, unless the route says otherwise. nil: off.
     public var compression: CompressionConfig?
+    /// `default_host:` the host a request is routed as when its own is one no route names
+    /// (nginx's `default_server`); nil: such a request gets only the routes with no host.
+    public var defaultHost: String?
     /// Where `trusted_proxies` was given, for errors found when the entries are read.
     public var trustedProxiesLine = 0
 
@@ -101,13 +104,22 @@ public struct Route: Sendable, Equatable {
 
 /// Which requests a route applies to.
 public struct RouteMatch: Sendable, Equatable {
-    /// Host to match, lowercased and without a port; nil matches any host.
-    public var host: String?
+    /// Hosts to match (nginx's `server_name`): lowercased names without a port or trailing dot,
+    /// or `*.example.com`; empty matches any host.
+    public var hosts: [String]
     /// Path prefix; always starts with "/".
     public var path: String
 
+    /// The first host, for a route that names one.
+    public var host: String? { hosts.first }
+
     public init(host: String? = nil, path: String = "/") {
-        self.host = host
+        self.hosts = host.map { [$0] } ?? []
+        self.path = path
+    }
+
+    public init(hosts: [String], path: String = "/") {
+        self.hosts = hosts
         self.path = path
     }
 }

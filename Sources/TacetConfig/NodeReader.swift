@@ -62,6 +62,11 @@ struct ConfigNode {
         return text
     }
 
+    var isSequence: Bool {
+        if case .sequence = node { return true }
+        return false
+    }
+
     func sequence() throws(ConfigError) -> [ConfigNode] {
         guard case .sequence(let sequence) = node else {
             throw mismatch(expected: "a sequence")

@@ -41,25 +41,44 @@ struct RouteParser {
 
     private func match(_ node: ConfigNode) throws(ConfigError) -> RouteMatch {
         let map = try node.mapping(allowedKeys: ["path", "host"])
-        let pathNode = try map.required("path")
-        let path = try pathNode.string()
-        guard path.hasPrefix("/") else {
-            throw pathNode.error("must start with '/', got '\(path)'")
+        guard map["path"] != nil || map["host"] != nil else {
+            throw node.error("must give a 'path', a 'host', or both")
         }
-        let isBad: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
-        guard !path.unicodeScalars.contains(where: isBad) else {
-            throw pathNode.error("must not contain spaces or control characters")
+        var path = "/"
+        if let pathNode = map["path"] {
+            path = try pathNode.string()
+            guard path.hasPrefix("/") else {
+                throw pathNode.error("must start with '/', got '\(path)'")
+            }
+            let isBad: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
+            guard !path.unicodeScalars.contains(where: isBad) else {
+                throw pathNode.error("must not contain spaces or control characters")
+            }
         }
-        let host = try map.optional("host", default: nil) { node throws(ConfigError) in try matchHost(node) }
-        return RouteMatch(host: host, path: path)
+        var hosts: [String] = []
+        if let hostNode = map["host"] {
+            let items = hostNode.isSequence ? try hostNode.sequence() : [hostNode]
+            guard !items.isEmpty else { throw hostNode.error("must list at least one host") }
+            for item in items {
+                let host = try HostNameParser.pattern(item)
+                if hosts.contains(host) { throw item.error("'\(host)' is listed twice") }
+                hosts.append(host)
+            }
+        }
+        return RouteMatch(hosts: hosts, path: path)
     }
+}
 
-    /// Host names compare case-insensitively, so they are stored lowercased. A port is rejected
-    /// rather than stripped: routes match on the host only, and silently ignoring `:8080` would
-    /// make the file say something the server does not do. IPv6 literals keep their brackets,
-    /// as they appear in a Host header.
-    private func matchHost(_ node: ConfigNode) throws(ConfigError) -> String? {
-        let host = try node.nonEmptyString().lowercased()
+/// Host names in a config: compared case-insensitively, so stored lowercased, a trailing dot
+/// dropped (as a request's is).
+enum HostNameParser {
+    /// A name, an IP literal, or `*.` and a name (one label or more in front of it). A port is
+    /// rejected rather than stripped: routes match on the host only, and silently ignoring
+    /// `:8080` would make the file say something the server does not do. IPv6 literals keep
+    /// their brackets, as they appear in a Host header.
+    static func pattern(_ node: ConfigNode) throws(ConfigError) -> String {
+        let written = try node.nonEmptyString().lowercased()
+        var host = written
         if host.hasPrefix("["), host.hasSuffix("]"), host.count > 2,
            ListenAddress.isIPv6(host.dropFirst().dropLast()) {
             return host
@@ -67,9 +86,26 @@ struct RouteParser {
         if host.contains(":") {
             throw node.error("must be a host name without a port, got '\(host)'")
         }
+        if host.count > 1, host.hasSuffix("."), host != "*." { host.removeLast() }
+        if host.hasPrefix("*.") {
+            guard ListenAddress.isHostName(host.dropFirst(2)) else {
+                throw node.error("'\(written)' is not a valid wildcard: '*.' then a host name")
+            }
+            return host
+        }
+        if host.contains("*") {
+            throw node.error("'\(host)': a wildcard is only '*.' in front of a name, as in '*.example.com'")
+        }
         guard ListenAddress.isHostName(Substring(host)) else {
             throw node.error("'\(host)' is not a valid host name")
         }
+        return host
+    }
+
+    /// A plain name (no wildcard), as `default_host` takes.
+    static func name(_ node: ConfigNode) throws(ConfigError) -> String {
+        let host = try pattern(node)
+        if host.hasPrefix("*") { throw node.error("must be a host name, not a wildcard") }
         return host
     }
 }

@@ -107,7 +107,7 @@ public struct RuntimeConfiguration: Sendable {
 
     /// The routes, with proxy routes bound to `upstreams` (built on the server's event loops).
     public func makeRouter(upstreams: UpstreamSet) -> Router {
-        Router(routes: config.routes.map { route in
+        Router(routes: config.routes.flatMap { route -> [Router.Route] in
             var responder = Self.responder(for: route.action, upstreams: upstreams)
             if let rules = route.headers, !rules.request.isEmpty || !rules.response.isEmpty {
                 responder = HeaderRulesResponder(rules: rules, next: responder)
@@ -121,8 +121,15 @@ public struct RuntimeConfiguration: Sendable {
                 responder = AccessControlResponder(allow: (try? CIDRList(parsing: route.allow)) ?? CIDRList(),
                                                    deny: (try? CIDRList(parsing: route.deny)) ?? CIDRList(), next: responder)
             }
-            return Router.Route(host: route.match.host, pathPrefix: route.match.path, responder: responder)
-        })
+            // A route naming several hosts is one route per host, sharing its responder and name.
+            let label = (route.match.host ?? "") + route.match.path
+            guard !route.match.hosts.isEmpty else {
+                return [Router.Route(host: nil, pathPrefix: route.match.path, responder: responder, label: label)]
+            }
+            return route.match.hosts.map { host in
+                Router.Route(host: host, pathPrefix: route.match.path, responder: responder, label: label)
+            }
+        }, defaultHost: config.defaultHost)
     }
 
     static func group(for upstream: UpstreamConfig) -> UpstreamGroup {

@@ -28,6 +28,7 @@ struct CheckCommand: ParsableCommand {
         do {
             for line in try ListenerSetup.report(loaded) { print("tacet: \(line)") }
             for line in CompressionReport.lines(loaded) { print("tacet: \(line)") }
+            for line in RouteReachability.warnings(loaded) { print("tacet: \(line)") }
         } catch {
             printError("tacet: \(error.located(in: config))")
             throw ExitCode(1)

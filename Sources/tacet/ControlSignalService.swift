@@ -69,7 +69,7 @@ struct ControlSignalService: Service {
     func reopenLogs() {
         do {
             try server.reopenLogs()
-            server.logger.info("access log reopened")
+            server.logger.notice("access log reopened")
         } catch {
             server.logger.error("cannot reopen the access log, still writing to the old file: \(error)")
         }

@@ -7,7 +7,11 @@ import TacetConfig
 /// made by `ErrorLogHandler` reads this one value (a lock per check: an uncontended lock is a
 /// few nanoseconds, and lines are per connection at most, never per byte).
 final class ErrorLogLevel: Sendable {
-    private let level = NIOLockedValueBox(Logger.Level.info)
+    private let level = NIOLockedValueBox(ErrorLogLevel.default)
+    /// Quiet by default, as nginx's `error_log` is at `error`: a connection's end, a failed
+    /// handshake or a client refused for breaking a limit are `info`, so they show only when
+    /// asked for; starting, reloading, shutting down and every fault are `notice` and above.
+    static let `default` = Logger.Level.notice
     /// From `--log-level`: when set, the config's `log_level` is ignored, on start and reload.
     let commandLine: Logger.Level?
 
@@ -20,7 +24,7 @@ final class ErrorLogLevel: Sendable {
 
     /// The level a configuration asks for, unless the command line said otherwise.
     func apply(_ configured: LogLevel?) {
-        let chosen = commandLine ?? configured.flatMap { Logger.Level(rawValue: $0.rawValue) } ?? .info
+        let chosen = commandLine ?? configured.flatMap { Logger.Level(rawValue: $0.rawValue) } ?? Self.default
         level.withLockedValue { $0 = chosen }
     }
 }

@@ -18,10 +18,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve HTTP: static files from a directory, or whatever a config file says.",
         discussion: """
-            With no config file, serves the current directory (or --root) on 127.0.0.1:8080, like
-            `python3 -m http.server`. SIGHUP re-reads the config file (new connections get the new
-            configuration; a bad file is refused and the old one keeps serving). SIGUSR1 reopens the
-            access log file. SIGINT or SIGTERM stops accepting, lets in-flight responses finish
+            With no config file, serves the current directory (or --root) on 127.0.0.1:8080, like \
+            `python3 -m http.server`. SIGHUP re-reads the config file (new connections get the new \
+            configuration; a bad file is refused and the old one keeps serving). SIGUSR1 reopens the \
+            access log file. SIGINT or SIGTERM stops accepting, lets in-flight responses finish \
             within shutdown_timeout, and exits 0.
             """)
 
@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         """)
     var scheduling: LoopScheduling = .normal
 
-    @Option(help: "Error log level: trace, debug, info, notice, warning, error, critical. Overrides the config's log_level (default info).")
+    @Option(help: "Error log level: trace, debug, info, notice, warning, error, critical. Overrides the config's log_level (default notice: info adds a line per connection).")
     var logLevel: String?
 
     func run() async throws {

@@ -23,7 +23,7 @@ struct TacetService: Service {
         // Returns when graceful shutdown is asked for, throws when the group is cancelled
         // instead (another service failed): either way, stop gracefully.
         try? await gracefulShutdown()
-        server.logger.info("shutting down")
+        server.logger.notice("shutting down")
         await server.shutdown()
     }
 

@@ -174,18 +174,32 @@ enum HeadParser {
         return (String(rest[..<end]), path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : String(path)))
     }
 
-    /// uri-host [ ":" port ] (RFC 9112 §3.2), lowercased and without the port; nil when the
-    /// value has characters no host can have (userinfo, spaces, path characters). Works on the
-    /// bytes: this runs for every request.
+    /// uri-host [ ":" port ] (RFC 9112 §3.2), lowercased, without the port and without a
+    /// trailing dot (`example.com.` is `example.com`, as nginx reads it); nil when the value has
+    /// characters no host can have (userinfo, spaces, path characters), a port that is not
+    /// digits, or an IP literal that is not closed. Works on the bytes: this runs for every request.
     static func hostWithoutPort(_ value: UnsafeRawBufferPointer) -> String? {
-        var end = value.count
-        var sawBracket = false
-        for i in 0..<value.count {
-            let b = value[i]
-            guard CharacterClass.isHostCharacter(b) else { return nil }
-            if b == UInt8(ascii: "]") { sawBracket = true }
-            if b == .colon && (value.first != UInt8(ascii: "[") || sawBracket) && end == value.count { end = i }
+        let count = value.count
+        var end = count
+        if value.first == UInt8(ascii: "[") {
+            guard let close = value.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            end = close + 1
+            for i in 1..<close {
+                let b = value[i]
+                guard CharacterClass.isHostCharacter(b), b != UInt8(ascii: "["), b != UInt8(ascii: "]") else { return nil }
+            }
+        } else {
+            for i in 0..<count {
+                let b = value[i]
+                if b == .colon { end = i; break }
+                guard CharacterClass.isHostCharacter(b), b != UInt8(ascii: "["), b != UInt8(ascii: "]") else { return nil }
+            }
         }
+        if end < count {
+            guard value[end] == .colon else { return nil }
+            for i in (end + 1)..<count where !(value[i] >= 0x30 && value[i] <= 0x39) { return nil }
+        }
+        if end > 1, value[end - 1] == UInt8(ascii: "."), value.first != UInt8(ascii: "[") { end -= 1 }
         let host = UnsafeRawBufferPointer(rebasing: value[0..<end])
         guard host.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
             return String(decoding: host, as: UTF8.self)

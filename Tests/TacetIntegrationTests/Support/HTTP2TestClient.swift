@@ -49,8 +49,8 @@ final class HTTP2TestClient: Sendable {
 
     /// A request's HEADERS on `stream` (odd: 1, 3, 5...).
     func request(_ stream: Int, _ path: String, method: String = "GET", extra: [(String, String)] = [],
-                 endStream: Bool = true) async throws {
-        let headers = HPACKHeaders([(":method", method), (":scheme", "https"), (":path", path), (":authority", "localhost")] + extra)
+                 endStream: Bool = true, authority: String = "localhost") async throws {
+        let headers = HPACKHeaders([(":method", method), (":scheme", "https"), (":path", path), (":authority", authority)] + extra)
         try await send(HTTP2Frame(streamID: HTTP2StreamID(stream), payload: .headers(.init(headers: headers, endStream: endStream))))
     }
 

@@ -1,0 +1,60 @@
+import Testing
+@testable import TacetConfig
+
+@Suite("Config: match by host alone, host lists, wildcards, default_host; check's unreachable routes")
+struct HostMatchConfigTests {
+    @Test("A host alone matches every path; a list names several; a wildcard is '*.' and a name")
+    func forms() throws {
+        let config = try parse("""
+            default_host: Example.COM.
+            routes:
+              - match: { host: old.example.com }
+                redirect: { to: "https://example.com{uri}", status: 308 }
+              - match: { host: [Example.com, www.example.com.], path: /app/ }
+                respond: { status: 200 }
+              - match: { host: "*.example.com" }
+                respond: { status: 200 }
+            """)
+        #expect(config.routes[0].match == RouteMatch(hosts: ["old.example.com"], path: "/"))
+        #expect(config.routes[1].match == RouteMatch(hosts: ["example.com", "www.example.com"], path: "/app/"))
+        #expect(config.routes[2].match.hosts == ["*.example.com"])
+        #expect(config.defaultHost == "example.com")
+        #expect(RouteReachability.warnings(config).isEmpty)
+    }
+
+    @Test("Bad hosts are errors at their line and key")
+    func errors() {
+        func error(_ host: String) -> String? {
+            configError("routes:\n  - match: { host: \(host) }\n    respond: { status: 200 }\n")?.description
+        }
+        #expect(error("\"a.*.com\"") == "tacet.yaml:2:20: routes[0].match.host: 'a.*.com': a wildcard is only '*.' in front of a name, as in '*.example.com'")
+        #expect(error("\"*.\"") == "tacet.yaml:2:20: routes[0].match.host: '*.' is not a valid wildcard: '*.' then a host name")
+        #expect(error("a.com:80") == "tacet.yaml:2:20: routes[0].match.host: must be a host name without a port, got 'a.com:80'")
+        #expect(error("[a.com, b.com, a.com]") == "tacet.yaml:2:35: routes[0].match.host[2]: 'a.com' is listed twice")
+        #expect(error("[]") == "tacet.yaml:2:20: routes[0].match.host: must list at least one host")
+        #expect(configError("default_host: \"*.a.com\"\n")?.description == "tacet.yaml:1:15: default_host: must be a host name, not a wildcard")
+    }
+
+    @Test("check warns of a route an earlier one hides, and of a default host no route names")
+    func unreachable() throws {
+        let config = try parse("""
+            default_host: nowhere.example
+            routes:
+              - match: { path: / }
+                respond: { status: 200 }
+              - match: { path: /api/ }
+                respond: { status: 200 }
+              - match: { host: a.com, path: /api/ }
+                respond: { status: 200 }
+              - match: { host: [a.com, b.com], path: /api/v1/ }
+                respond: { status: 200 }
+              - match: { host: a.com, path: /api/v1/ }
+                respond: { status: 200 }
+            """)
+        #expect(RouteReachability.warnings(config) == [
+            "warning: route /api/ (line 5) can never match: route / (line 3) comes first and takes every request it would",
+            "warning: route a.com /api/v1/ (line 11) can never match: route a.com /api/ (line 7) comes first and takes every request it would",
+            "warning: default_host 'nowhere.example' is named by no route: requests for unknown hosts get only the routes without a host",
+        ])
+    }
+}
