@@ -61,7 +61,7 @@ enum FixedResponseParser {
 enum StaticFilesParser {
     /// The root must exist now: a typo found at startup beats a server that answers 404 forever.
     static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> StaticFiles {
-        let map = try node.mapping(allowedKeys: ["root", "index", "precompressed"])
+        let map = try node.mapping(allowedKeys: ["root", "index", "precompressed", "try_files"])
         let rootNode = try map.required("root")
         let root = context.resolve(try rootNode.nonEmptyString())
         guard Paths.exists(root) else {
@@ -89,6 +89,38 @@ enum StaticFilesParser {
             }
             guard !files.precompressed.isEmpty else { throw list.error("must list at least one encoding") }
         }
+        if let list = map["try_files"] { files.tryFiles = try tryFiles(list) }
         return files
+    }
+
+    /// Two entries or more: paths (`/`-rooted, `{path}` the request's) and, last only, `=CODE`.
+    static func tryFiles(_ node: ConfigNode) throws(ConfigError) -> [String] {
+        let items = try node.sequence()
+        guard items.count >= 2 else {
+            throw node.error("needs at least two entries: the paths to try, then the fallback (a path or =CODE)")
+        }
+        var entries: [String] = []
+        for (index, item) in items.enumerated() {
+            let entry = try item.nonEmptyString()
+            if entry.hasPrefix("=") {
+                guard index == items.count - 1 else { throw item.error("'\(entry)': a status is only the last entry") }
+                guard let code = Int(entry.dropFirst()), (400...599).contains(code) else {
+                    throw item.error("'\(entry)': expected =CODE with CODE in 400...599")
+                }
+            } else {
+                guard entry.hasPrefix("/") || entry.hasPrefix("{path}") else {
+                    throw item.error("'\(entry)' must start with '/' or '{path}'")
+                }
+                let rest = entry.replacing("{path}", with: "")
+                guard !rest.contains("{"), !rest.contains("}") else {
+                    throw item.error("'\(entry)': the only placeholder is {path}")
+                }
+                let isBad: (Unicode.Scalar) -> Bool = { $0.properties.isWhitespace || $0.properties.generalCategory == .control }
+                guard !rest.unicodeScalars.contains(where: isBad) else { throw item.error("must not contain spaces or control characters") }
+                guard !rest.split(separator: "/").contains("..") else { throw item.error("'\(entry)' must not contain '..'") }
+            }
+            entries.append(entry)
+        }
+        return entries
     }
 }

@@ -173,6 +173,9 @@ public struct StaticFiles: Sendable, Equatable {
     /// Precompressed siblings to look for (`app.js.br`, `.zst`, `.gz`), in the server's order of
     /// preference: `br`, `zstd`, `gzip`. Empty: none.
     public var precompressed: [String] = []
+    /// nginx's `try_files`: templates (`{path}`) tried in order beneath the root, the last the
+    /// fallback (a path, or `=CODE`). Empty: the request's own path only.
+    public var tryFiles: [String] = []
 
     public init(root: String, index: String = "index.html") {
         self.root = root

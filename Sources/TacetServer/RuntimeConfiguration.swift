@@ -153,7 +153,8 @@ public struct RuntimeConfiguration: Sendable {
                 contentType: fixed.contentType, headers: fixed.headers.map { ($0.name, $0.value) })
         case .staticFiles(let files):
             return StaticResponder(root: files.root, index: files.index,
-                                   precompressed: files.precompressed.compactMap(ContentCoding.init(rawValue:)))
+                                   precompressed: files.precompressed.compactMap(ContentCoding.init(rawValue:)),
+                                   tryFiles: files.tryFiles.isEmpty ? nil : TryFiles(entries: files.tryFiles))
         case .redirect(let redirect):
             return RedirectResponder(redirect)
         case .proxy(let proxy):

@@ -20,9 +20,11 @@ public struct StaticResponder: Responder {
     private let rootDirectory: RootDirectory?
     private let index: String
     private let precompressed: Precompressed?
+    private let tryFiles: TryFiles?
 
     /// `precompressed`: siblings to look for (`app.js.br`), in the server's order of preference.
-    public init(root: String, index: String = "index.html", precompressed: [ContentCoding] = []) {
+    public init(root: String, index: String = "index.html", precompressed: [ContentCoding] = [], tryFiles: TryFiles? = nil) {
+        self.tryFiles = tryFiles
         self.root = StaticRoot(root)
         // The configured path, not its realpath: a root that is a symlink swapped on deploy is followed.
         self.rootDirectory = self.root.map { _ in RootDirectory(path: root) }
@@ -37,13 +39,41 @@ public struct StaticResponder: Responder {
         let path = String(request.path)
         let query = request.query.map(String.init)
         let directory = rootDirectory ?? RootDirectory(path: root.path)
-        var opened = BeneathOpen.open(requestPath: path, root: directory, index: index, query: query)
-        var beneath = true
-        if case .unsupported = opened {
-            beneath = false
-            opened = Self.openResolved(StaticPath.resolve(requestPath: path, root: root, index: index, query: query))
+        guard let tryFiles else {
+            return serve(openBeneath(path, root: root, directory: directory, query: query), request: request, writer: writer, directory: directory)
         }
-        switch opened {
+        for template in tryFiles.candidates {
+            let opened = openBeneath(TryFiles.expand(template, path: path), root: root, directory: directory, query: query)
+            switch opened.result {
+            case .file, .badRequest:
+                return serve(opened, request: request, writer: writer, directory: directory)
+            case .redirect, .notFound, .forbidden, .unsupported:
+                continue  // a directory named without its slash, a file that is not there or not ours
+            }
+        }
+        switch tryFiles.fallback {
+        case .status(let code):
+            return Self.error(HTTPResponseStatus(statusCode: code), HTTPResponseStatus(statusCode: code).reasonPhrase.lowercased(), writer: writer)
+        case .path(let template):
+            var opened = openBeneath(TryFiles.expand(template, path: path), root: root, directory: directory, query: query)
+            if case .redirect = opened.result { opened.result = .notFound }
+            return serve(opened, request: request, writer: writer, directory: directory)
+        }
+    }
+
+    /// `path` opened beneath the root: by openat2, else (kernels before 5.6) as `StaticPath.resolve`
+    /// found it (`beneath` false: no sibling is looked for).
+    private func openBeneath(_ path: String, root: StaticRoot, directory: RootDirectory, query: String?) -> (result: BeneathOpen.Result, beneath: Bool) {
+        let opened = BeneathOpen.open(requestPath: path, root: directory, index: index, query: query)
+        if case .unsupported = opened {
+            return (Self.openResolved(StaticPath.resolve(requestPath: path, root: root, index: index, query: query)), false)
+        }
+        return (opened, true)
+    }
+
+    private func serve(_ opened: (result: BeneathOpen.Result, beneath: Bool), request: Request, writer: ResponseWriter,
+                       directory: RootDirectory) -> (any RequestHandler)? {
+        switch opened.result {
         case .file(let fd, let info, let name, let location):
             guard let precompressed else {
                 serveFile(fd: fd, info: info, path: name, request: request, writer: writer, variant: nil)
@@ -51,7 +81,7 @@ public struct StaticResponder: Responder {
             }
             // Without openat2 (kernels before 5.6) no sibling is looked for: a plain open could
             // follow a symlink out of the root, which RESOLVE_BENEATH refuses.
-            let sibling = beneath ? precompressed.open(location, original: info, for: request) {
+            let sibling = opened.beneath ? precompressed.open(location, original: info, for: request) {
                 BeneathOpen.openSibling($0, root: directory)
             } : nil
             if let sibling {

@@ -58,3 +58,23 @@ struct HostMatchConfigTests {
         ])
     }
 }
+
+@Suite("Config: static try_files")
+struct TryFilesConfigTests {
+    static func yaml(_ list: String) -> String {
+        "routes:\n  - match: { path: / }\n    static: { root: /tmp, try_files: \(list) }\n"
+    }
+
+    @Test func readsAndRefuses() throws {
+        let config = try parse(Self.yaml("[\"{path}\", \"{path}/\", /index.html]"))
+        guard case .staticFiles(let files) = config.routes[0].action else { Issue.record("not static"); return }
+        #expect(files.tryFiles == ["{path}", "{path}/", "/index.html"])
+        func error(_ list: String) -> String? { configError(Self.yaml(list))?.message }
+        #expect(error("[/index.html]") == "needs at least two entries: the paths to try, then the fallback (a path or =CODE)")
+        #expect(error("[\"=404\", /x]") == "'=404': a status is only the last entry")
+        #expect(error("[\"{path}\", \"=200\"]") == "'=200': expected =CODE with CODE in 400...599")
+        #expect(error("[\"{uri}\", \"=404\"]") == "'{uri}' must start with '/' or '{path}'")
+        #expect(error("[\"{path}{query}\", \"=404\"]") == "'{path}{query}': the only placeholder is {path}")
+        #expect(error("[\"{path}\", /../x]") == "'/../x' must not contain '..'")
+    }
+}
