@@ -14,11 +14,10 @@ import Glibc
 ///
 /// A head whose body is compressed waits for the first output: if the whole body arrives before
 /// anything had to leave (a fixed response, a small file), the head goes with a Content-Length.
-final class CompressingSink: ResponseSink {
+final class CompressingSink: ForwardingSink {
     private enum Mode { case awaitingHead, passing, compressing, refused, finished }
     private enum PendingEnd { case none, plain, trailers(HTTPHeaders) }
 
-    let base: ResponseWriter
     private let coding: ContentCoding?
     private let accept: AcceptEncoding?
     private let hasRange: Bool
@@ -55,7 +54,6 @@ final class CompressingSink: ResponseSink {
          settings: CompressionSettings, strippedTags: Set<String>,
          makeEncoder: @escaping (ContentCoding, EncoderParameters) -> (any ContentEncoder)? = ContentEncoders.make) {
         self.makeEncoder = makeEncoder
-        self.base = base
         self.coding = coding
         self.accept = accept
         self.hasRange = hasRange
@@ -63,6 +61,7 @@ final class CompressingSink: ResponseSink {
         self.settings = settings
         self.strippedTags = strippedTags
         self.pending = base.allocator.buffer(capacity: 0)
+        super.init(base: base)
     }
 
     /// Whether the response is not done yet: a file still being read and compressed.
@@ -70,7 +69,7 @@ final class CompressingSink: ResponseSink {
 
     // MARK: the head
 
-    func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool) {
+    override func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool) {
         guard mode == .awaitingHead else { return }
         var fields = head.fields
         let choice = CompressionChoice.decide(coding: coding, accept: accept, hasRange: hasRange,
@@ -144,7 +143,7 @@ final class CompressingSink: ResponseSink {
 
     // MARK: the body
 
-    func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool) {
+    override func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool) {
         switch mode {
         case .passing: base.writeBody(buffer, flush: flush)
         case .compressing:
@@ -159,7 +158,7 @@ final class CompressingSink: ResponseSink {
         }
     }
 
-    func flushResponse(_ id: UInt64) {
+    override func flushResponse(_ id: UInt64) {
         switch mode {
         case .passing: base.flush()
         case .compressing: if file == nil, !encoderFinished { flushOutput() }
@@ -174,7 +173,7 @@ final class CompressingSink: ResponseSink {
         emit(flush: true)
     }
 
-    func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) {
+    override func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) {
         switch mode {
         case .passing: base.writeFile(descriptor: fd, offset: offset, count: count)
         case .compressing where file == nil && count <= 0:
@@ -186,9 +185,9 @@ final class CompressingSink: ResponseSink {
         }
     }
 
-    func endResponse(_ id: UInt64) { end(trailers: nil) }
+    override func endResponse(_ id: UInt64) { end(trailers: nil) }
 
-    func endResponse(_ id: UInt64, trailers: HTTPHeaders) { end(trailers: trailers) }
+    override func endResponse(_ id: UInt64, trailers: HTTPHeaders) { end(trailers: trailers) }
 
     private func end(trailers: HTTPHeaders?) {
         switch mode {
@@ -344,34 +343,18 @@ final class CompressingSink: ResponseSink {
 
     func cancel() { cancelled() }
 
-    // MARK: passed through
+    // MARK: passed through, but for the mode
 
-    var eventLoop: any EventLoop { base.eventLoop }
-    var allocator: ByteBufferAllocator { base.allocator }
-    var isWritable: Bool { base.isWritable }
-    var remoteAddressString: String { base.remoteAddress }
-    var observer: any HTTPObserver { base.observer }
-    var logger: Logger { base.logger }
-    func isCurrent(_ id: UInt64) -> Bool { base.isActive && mode != .refused }
-    func clientAddress(_ id: UInt64) -> String { base.clientAddress }
-    func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
-        base.writeInterim(status, headers: headers)
-    }
-    func setRoutePausedReads(_ id: UInt64, _ paused: Bool) { base.pauseRequestBody(paused) }
-    func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
+    override func isCurrent(_ id: UInt64) -> Bool { base.isActive && mode != .refused }
+    override func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
         cancelled()
-        base.abandon(reason, logStatus: logStatus, logEnd: logEnd)
+        super.abandon(id, reason: reason, logStatus: logStatus, logEnd: logEnd)
     }
-    func cancelStream(_ id: UInt64, logStatus: Int?, logEnd: String?) {
+    override func cancelStream(_ id: UInt64, logStatus: Int?, logEnd: String?) {
         cancelled()
-        base.cancelStream(logStatus: logStatus, logEnd: logEnd)
+        super.cancelStream(id, logStatus: logStatus, logEnd: logEnd)
     }
-    func acceptsInterim(_ id: UInt64) -> Bool { base.acceptsInterimResponses }
-    func setRouteLabel(_ id: UInt64, _ label: String) { base.setRouteLabel(label) }
-    func routeLabel(_ id: UInt64) -> String { base.routeLabel }
-    func setGRPCStatus(_ id: UInt64, _ status: String) { base.setGRPCStatus(status) }
-    func setContentCoding(_ id: UInt64, _ note: CodingNote) { base.setContentCoding(note) }
-    func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? {
+    override func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? {
         guard mode == .passing else { return nil }
         mode = .finished
         return base.handOver(to: glue)

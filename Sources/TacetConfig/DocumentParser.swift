@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression", "default_host"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression", "default_host", "error_pages"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -87,6 +87,9 @@ struct DocumentParser {
         }
         if let node = top["log_level"] {
             configuration.logLevel = try node.logLevel()
+        }
+        if let node = top["error_pages"] {
+            configuration.errorPages = try ErrorPagesParser.parse(node, context: context)
         }
         if let node = top["default_host"] {
             configuration.defaultHost = try HostNameParser.name(node)

@@ -35,6 +35,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var clientLimits = ClientLimitsConfig()
     /// `compression:` at the top level: every route's, unless the route says otherwise. nil: off.
     public var compression: CompressionConfig?
+    /// `error_pages:` at the top level: every route's, and the refusals made before any route.
+    public var errorPages: ErrorPagesConfig?
     /// `default_host:` the host a request is routed as when its own is one no route names
     /// (nginx's `default_server`); nil: such a request gets only the routes with no host.
     public var defaultHost: String?
@@ -83,6 +85,8 @@ public struct Route: Sendable, Equatable {
     public var deny: [String] = []
     /// Fields set or removed on the request and the response (`headers:`).
     public var headers: HeaderRules?
+    /// The route's own `error_pages:`, over the top level's per status and class.
+    public var errorPages: ErrorPagesConfig?
     /// The route's own `compression:` (nil: the top level's).
     public var compression: RouteCompression?
 

@@ -1,7 +1,7 @@
 /// `proxy: { upstream | to, on_client_fin, probe_status, probe_max }`.
 enum ProxyParser {
     static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> ProxyConfig {
-        let map = try node.mapping(allowedKeys: ["upstream", "to", "on_client_fin", "probe_status", "probe_max", "strip_prefix"])
+        let map = try node.mapping(allowedKeys: ["upstream", "to", "on_client_fin", "probe_status", "probe_max", "strip_prefix", "intercept"])
         var proxy: ProxyConfig
         if let to = map["to"], map["upstream"] == nil, let text = try? to.string(), text.lowercased().hasPrefix("https://") {
             // The one-server shorthand over TLS: verified, the host is the name to check.
@@ -32,6 +32,7 @@ enum ProxyParser {
             }
             proxy.stripPrefix = text.hasSuffix("/") ? String(text.dropLast()) : text
         }
+        if let flag = map["intercept"] { proxy.intercept = try flag.flag("intercept") }
         if let max = map["probe_max"] {
             proxy.probeMax = try max.integer(in: 1...100, what: "a number of interim responses")
         }

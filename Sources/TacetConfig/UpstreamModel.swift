@@ -128,6 +128,9 @@ public struct ProxyConfig: Sendable, Equatable {
     public var probeMax: Int
     /// Taken off the front of the request's path before it goes upstream (`/api/x` -> `/x`).
     public var stripPrefix: String?
+    /// The upstream's error responses replaced by the route's error pages (nginx's
+    /// `proxy_intercept_errors`); off: only Tacet's own (502, 504) are.
+    public var intercept = false
 
     public init(target: ProxyTarget, onClientFIN: ClientFINPolicy = .serve, probeStatus: Int = 103, probeMax: Int = 1) {
         self.target = target

@@ -10,7 +10,7 @@ struct AccessControlResponder: Responder {
     let allow: CIDRList
     let deny: CIDRList
     let next: any Responder
-    private static let forbidden = FixedResponder(status: .forbidden, body: "forbidden\n")
+    private static let forbidden = FixedResponder(status: .forbidden, body: "forbidden\n", isRefusal: true)
 
     func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
         let client = writer.clientAddress

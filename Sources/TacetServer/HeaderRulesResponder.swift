@@ -27,15 +27,14 @@ struct HeaderRulesResponder: Responder {
 }
 
 /// Passes a route's response through to the real writer, the head's fields edited on the way.
-final class HeaderEditingSink: ResponseSink {
-    let base: ResponseWriter
+final class HeaderEditingSink: ForwardingSink {
     let set: [(String, String)]
     let remove: [String]
 
     init(base: ResponseWriter, set: [(String, String)], remove: [String]) {
-        self.base = base
         self.set = set
         self.remove = remove
+        super.init(base: base)
     }
 
     /// The head with its fields edited; fields that came as bytes (a proxied response) are read
@@ -50,39 +49,7 @@ final class HeaderEditingSink: ResponseSink {
         return head
     }
 
-    var eventLoop: any EventLoop { base.eventLoop }
-    var allocator: ByteBufferAllocator { base.allocator }
-    var isWritable: Bool { base.isWritable }
-    var remoteAddressString: String { base.remoteAddress }
-    var observer: any HTTPObserver { base.observer }
-    var logger: Logger { base.logger }
-    func isCurrent(_ id: UInt64) -> Bool { base.isActive }
-    func clientAddress(_ id: UInt64) -> String { base.clientAddress }
-    func writeInterim(_ id: UInt64, status: HTTPResponseStatus, headers: HTTPHeaders) -> Bool {
-        base.writeInterim(status, headers: headers)
+    override func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool) {
+        super.writeHead(id, edited(head), body: body, end: end, flush: flush)
     }
-    func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool) {
-        if end {
-            base.respond(edited(head), body: body)
-        } else {
-            base.writeHead(edited(head), flush: flush)
-            if let body { base.writeBody(body, flush: flush) }
-        }
-    }
-    func writeBody(_ id: UInt64, _ buffer: ByteBuffer, flush: Bool) { base.writeBody(buffer, flush: flush) }
-    func flushResponse(_ id: UInt64) { base.flush() }
-    func writeFile(_ id: UInt64, descriptor fd: CInt, offset: Int, count: Int) { base.writeFile(descriptor: fd, offset: offset, count: count) }
-    func endResponse(_ id: UInt64) { base.end() }
-    func endResponse(_ id: UInt64, trailers: HTTPHeaders) { base.end(trailers: trailers) }
-    func setRoutePausedReads(_ id: UInt64, _ paused: Bool) { base.pauseRequestBody(paused) }
-    func abandon(_ id: UInt64, reason: ConnectionEndReason, logStatus: Int?, logEnd: String?) {
-        base.abandon(reason, logStatus: logStatus, logEnd: logEnd)
-    }
-    func cancelStream(_ id: UInt64, logStatus: Int?, logEnd: String?) { base.cancelStream(logStatus: logStatus, logEnd: logEnd) }
-    func acceptsInterim(_ id: UInt64) -> Bool { base.acceptsInterimResponses }
-    func setRouteLabel(_ id: UInt64, _ label: String) { base.setRouteLabel(label) }
-    func routeLabel(_ id: UInt64) -> String { base.routeLabel }
-    func setGRPCStatus(_ id: UInt64, _ status: String) { base.setGRPCStatus(status) }
-    func setContentCoding(_ id: UInt64, _ note: CodingNote) { base.setContentCoding(note) }
-    func handOver(_ id: UInt64, to glue: any ChannelHandler) -> TunnelEnd? { base.handOver(to: glue) }
 }

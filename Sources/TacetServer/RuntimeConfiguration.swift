@@ -50,6 +50,7 @@ public struct RuntimeConfiguration: Sendable {
             settings.isTrustedProxy = { trusted.contains($0) }
         }
         settings.requestID = config.requestID
+        settings.errorPages = config.errorPages.map(ErrorPages.init) ?? ErrorPages()
         if !config.clientLimits.isEmpty {
             let wanted = ClientLimiter.Settings(connectionsPerClient: config.clientLimits.connectionsPerClient,
                                                 requestsPerSecond: config.clientLimits.requestsPerSecondPerClient.map(Double.init),
@@ -121,6 +122,12 @@ public struct RuntimeConfiguration: Sendable {
                 responder = AccessControlResponder(allow: (try? CIDRList(parsing: route.allow)) ?? CIDRList(),
                                                    deny: (try? CIDRList(parsing: route.deny)) ?? CIDRList(), next: responder)
             }
+            // Outermost, so allow/deny's 403 gets its page too; the router's pages for the rest.
+            let intercept = if case .proxy(let proxy) = route.action { proxy.intercept } else { false }
+            if route.errorPages != nil || intercept {
+                let own = route.errorPages.map(ErrorPages.init) ?? ErrorPages()
+                responder = ErrorPagesResponder(pages: own.over(settings.errorPages), intercept: intercept, next: responder)
+            }
             // A route naming several hosts is one route per host, sharing its responder and name.
             let label = (route.match.host ?? "") + route.match.path
             guard !route.match.hosts.isEmpty else {
@@ -129,7 +136,7 @@ public struct RuntimeConfiguration: Sendable {
             return route.match.hosts.map { host in
                 Router.Route(host: host, pathPrefix: route.match.path, responder: responder, label: label)
             }
-        }, defaultHost: config.defaultHost)
+        }, defaultHost: config.defaultHost, errorPages: settings.errorPages)
     }
 
     static func group(for upstream: UpstreamConfig) -> UpstreamGroup {
@@ -180,5 +187,15 @@ extension CompressionSettings {
         }
         self.init(encodings: config.encodings.compactMap(ContentCoding.init(rawValue:)), minSize: config.minSize,
                   types: config.types, levels: levels)
+    }
+}
+
+extension ErrorPages {
+    /// The pages a config file read, each with the Content-Type of its extension.
+    init(_ config: ErrorPagesConfig) {
+        func page(_ file: ErrorPagesConfig.Page) -> Page {
+            Page(body: ByteBuffer(bytes: file.contents), contentType: MimeTypes.contentType(forPath: file.path))
+        }
+        self.init(byStatus: config.byStatus.mapValues(page), byClass: config.byClass.mapValues(page))
     }
 }

@@ -24,7 +24,7 @@ import Testing
                   roots: ./public
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:4:7: routes[0].static: unknown key 'roots' (expected one of: root, index, precompressed)")
+            == "tacet.yaml:4:7: routes[0].static: unknown key 'roots' (expected one of: root, index, precompressed, try_files)")
     }
 
     @Test func unknownTopLevelKey() throws {
@@ -40,7 +40,7 @@ import Testing
                 rewrite: { to: "http://x" }
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:3:5: routes[0]: unknown key 'rewrite' (expected one of: match, respond, static, proxy, redirect, allow, deny, headers, compression)")
+            == "tacet.yaml:3:5: routes[0]: unknown key 'rewrite' (expected one of: match, respond, static, proxy, redirect, allow, deny, headers, compression, error_pages)")
     }
 
     @Test func missingRequiredKeyNamesParentLine() {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TacetConfig
 
@@ -76,5 +77,23 @@ struct TryFilesConfigTests {
         #expect(error("[\"{uri}\", \"=404\"]") == "'{uri}' must start with '/' or '{path}'")
         #expect(error("[\"{path}{query}\", \"=404\"]") == "'{path}{query}': the only placeholder is {path}")
         #expect(error("[\"{path}\", /../x]") == "'/../x' must not contain '..'")
+    }
+}
+
+@Suite("Config: error_pages")
+struct ErrorPagesConfigTests {
+    @Test func readsAndRefuses() throws {
+        let directory = NSTemporaryDirectory()
+        let page = directory + "tacet-page-\(UUID().uuidString).html"
+        try "<p>x</p>".write(toFile: page, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: page) }
+        let config = try parse("error_pages: { 404: \(page), \"5xx\": \(page) }\n")
+        #expect(config.errorPages?.byStatus[404]?.contents == Array("<p>x</p>".utf8))
+        #expect(config.errorPages?.byClass[5]?.path == page)
+        #expect(configError("error_pages: { 404: /nonexistent/404.html }\n")?.description
+            == "tacet.yaml:1:21: error_pages.404: file '/nonexistent/404.html' does not exist")
+        #expect(configError("error_pages: { 302: \(page) }\n")?.message == "'302' is not an error status (400...599) or class (4xx, 5xx)")
+        #expect(configError("error_pages: { 3xx: \(page) }\n")?.message == "'3xx' is not an error status (400...599) or class (4xx, 5xx)")
+        #expect(configError("error_pages: { 404: /tmp }\n")?.message == "'/tmp' is a directory, not a page")
     }
 }

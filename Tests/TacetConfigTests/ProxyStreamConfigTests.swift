@@ -71,7 +71,7 @@ import Testing
             (route + "{ to: \"127.0.0.1:1\", probe_max: 0 }\n",
              "tacet.yaml:3:44: routes[0].proxy.probe_max: must be in 1...100, got 0"),
             (route + "{ to: \"127.0.0.1:1\", timeout: 3s }\n",
-             "tacet.yaml:3:33: routes[0].proxy: unknown key 'timeout' (expected one of: upstream, to, on_client_fin, probe_status, probe_max, strip_prefix)"),
+             "tacet.yaml:3:33: routes[0].proxy: unknown key 'timeout' (expected one of: upstream, to, on_client_fin, probe_status, probe_max, strip_prefix, intercept)"),
         ]
         for (yaml, expected) in cases {
             #expect(configError(yaml)?.description == expected)

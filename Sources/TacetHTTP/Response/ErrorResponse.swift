@@ -11,7 +11,9 @@ public enum ErrorResponse {
     public static func head(status: Int, bodyLength: Int, headers extra: HTTPHeaders = [:]) -> ResponseHead {
         var headers = HTTPHeaders([("Content-Type", contentType)])
         headers.add(contentsOf: extra)
-        return ResponseHead(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .length(bodyLength))
+        var head = ResponseHead(status: HTTPResponseStatus(statusCode: status), headers: headers, body: .length(bodyLength))
+        head.isRefusal = true
+        return head
     }
 
     public static func body(_ reason: String) -> ByteBuffer { ByteBuffer(string: reason + "\n") }

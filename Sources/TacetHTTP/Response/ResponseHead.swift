@@ -21,6 +21,9 @@ public struct ResponseHead: Sendable {
     /// `headers` already serialised (`Name: value\r\n` lines, no framing fields), for a response
     /// sent many times: the connection copies these bytes instead of encoding `headers` again.
     public var encodedFields: ByteBuffer?
+    /// Tacet's own plain-text refusal (`ErrorResponse`), which an error page may replace; an
+    /// upstream's error is replaced only where the route intercepts them.
+    public var isRefusal = false
 
     public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Body, close: Bool = false,
                 encodedFields: ByteBuffer? = nil) {

@@ -12,7 +12,7 @@ public final class FixedResponder: Responder {
     private let head: ResponseHead
 
     public init(status: HTTPResponseStatus, body: String, contentType: String = "text/plain; charset=utf-8",
-                headers: [(String, String)] = []) {
+                headers: [(String, String)] = [], isRefusal: Bool = false) {
         self.status = status
         var h = HTTPHeaders()
         if !body.isEmpty || !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
@@ -23,8 +23,10 @@ public final class FixedResponder: Responder {
         self.body = ByteBuffer(string: body)
         var fields = ByteBuffer()
         ResponseEncoder.writeFields(h, into: &fields)
-        self.head = ResponseHead(status: status, headers: h, body: .length(self.body.readableBytes),
-                                 encodedFields: fields)
+        var head = ResponseHead(status: status, headers: h, body: .length(self.body.readableBytes), encodedFields: fields)
+        // Tacet's own answer (the router's 404, allow/deny's 403), which error pages replace.
+        head.isRefusal = isRefusal
+        self.head = head
     }
 
     public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {

@@ -36,11 +36,14 @@ public struct Router: Responder {
     public let routes: [Route]
     /// The host a request is routed as when no route names its own.
     public let defaultHost: String?
+    /// The top level's `error_pages`, for the router's 404 and every route without its own.
+    public let errorPages: ErrorPages
     private let exactHosts: Set<String>
     private let wildcards: [HostPattern]
-    private let notFound = FixedResponder(status: .notFound, body: "not found\n")
+    private let notFound = FixedResponder(status: .notFound, body: "not found\n", isRefusal: true)
 
-    public init(routes: [Route], defaultHost: String? = nil) {
+    public init(routes: [Route], defaultHost: String? = nil, errorPages: ErrorPages = ErrorPages()) {
+        self.errorPages = errorPages
         // A stable sort: file order within a rank.
         self.routes = routes.enumerated().sorted { ($0.element.rank, $0.offset) < ($1.element.rank, $1.offset) }.map(\.element)
         var exact = Set<String>()
@@ -95,7 +98,14 @@ public struct Router: Responder {
     }
 
     public func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
-        guard let index = routeIndex(for: request) else {
+        let index = routeIndex(for: request)
+        var writer = writer
+        // A route with pages of its own wraps itself (its pages are over these).
+        if !errorPages.isEmpty, !(index.map { routes[$0].responder is ErrorPagesResponder } ?? false) {
+            writer = ResponseWriter(sink: ErrorPagesSink(base: writer, pages: errorPages, intercept: false,
+                                                         isHEAD: request.method == .HEAD), id: 1)
+        }
+        guard let index else {
             writer.setRouteLabel("none")
             return notFound.respond(to: request, writer: writer)
         }

@@ -25,6 +25,9 @@ public struct ServerSettings: Sendable {
     public var lingerTotal: TimeAmount = .seconds(30)
     /// Pipelined bytes buffered ahead of the request being answered before reading pauses.
     public var maxBufferedPipelineBytes = 64 * 1024
+    /// The top level's `error_pages`, for refusals made before any route (400, 408, 413, 431 ...);
+    /// the router's own wrapper gives them to everything after.
+    public var errorPages = ErrorPages()
 
     public init() {}
 }
