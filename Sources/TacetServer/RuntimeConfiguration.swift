@@ -128,6 +128,8 @@ public struct RuntimeConfiguration: Sendable {
                 let own = route.errorPages.map(ErrorPages.init) ?? ErrorPages()
                 responder = ErrorPagesResponder(pages: own.over(settings.errorPages), intercept: intercept, next: responder)
             }
+            // Outside everything: a preflight is answered before allow/deny, and errors get the fields.
+            if let cors = route.cors { responder = CORSResponder(policy: CORSPolicy(cors), next: responder) }
             // A route naming several hosts is one route per host, sharing its responder and name.
             let label = (route.match.host ?? "") + route.match.path
             guard !route.match.hosts.isEmpty else {

@@ -97,3 +97,23 @@ struct ErrorPagesConfigTests {
         #expect(configError("error_pages: { 404: /tmp }\n")?.message == "'/tmp' is a directory, not a page")
     }
 }
+
+@Suite("Config: cors")
+struct CORSConfigTests {
+    static func error(_ cors: String) -> String? {
+        configError("routes:\n  - match: { path: / }\n    respond: { status: 200 }\n    cors: \(cors)\n")?.message
+    }
+
+    @Test func readsAndRefuses() throws {
+        let config = try parse("routes:\n  - match: { path: / }\n    respond: { status: 200 }\n    cors: { origins: [\"HTTPS://Example.com/\", \"http://*.a.org:8080\"], max_age: 60 }\n")
+        #expect(config.routes[0].cors?.origins == ["https://example.com", "http://*.a.org:8080"])
+        #expect(config.routes[0].cors?.methods == ["GET", "HEAD", "POST"])
+        #expect(Self.error("{ origins: [\"*\"], credentials: true }") == "'*' cannot go with credentials: true (browsers refuse it); list the origins")
+        #expect(Self.error("{ origins: [example.com] }") == "'example.com' is not an origin: expected http(s)://host[:port], or *")
+        #expect(Self.error("{ origins: [\"https://a.com/path\"] }") == "'https://a.com/path' is not an origin: expected http(s)://host[:port], or *")
+        #expect(Self.error("{ origins: [\"https://a.com:99999\"] }") == "'https://a.com:99999': the port must be a number in 0...65535")
+        #expect(Self.error("{ origins: [] }") == "must list at least one value")
+        #expect(Self.error("{ origins: [\"https://a.com\"], methods: [\"GET POST\"] }") == "'GET POST' is not a method or field name")
+        #expect(Self.error("{ methods: [GET] }") == "missing required key 'origins'")
+    }
+}
