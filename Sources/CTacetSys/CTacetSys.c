@@ -1,6 +1,7 @@
 #define _GNU_SOURCE  /* SCHED_BATCH */
 #include "CTacetSys.h"
 #include <errno.h>
+#include <fcntl.h>
 
 #if defined(__linux__)
 #include <sched.h>
@@ -43,3 +44,11 @@ int tacet_set_batch_scheduling(void) {
     return -ENOSYS;
 }
 #endif
+
+int tacet_o_path(void) {
+#ifdef O_PATH
+    return O_PATH;
+#else
+    return 0;
+#endif
+}

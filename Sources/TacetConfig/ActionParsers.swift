@@ -61,7 +61,7 @@ enum FixedResponseParser {
 enum StaticFilesParser {
     /// The root must exist now: a typo found at startup beats a server that answers 404 forever.
     static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> StaticFiles {
-        let map = try node.mapping(allowedKeys: ["root", "index", "precompressed", "try_files"])
+        let map = try node.mapping(allowedKeys: ["root", "index", "precompressed", "try_files", "autoindex"])
         let rootNode = try map.required("root")
         let root = context.resolve(try rootNode.nonEmptyString())
         guard Paths.exists(root) else {
@@ -90,6 +90,7 @@ enum StaticFilesParser {
             guard !files.precompressed.isEmpty else { throw list.error("must list at least one encoding") }
         }
         if let list = map["try_files"] { files.tryFiles = try tryFiles(list) }
+        if let flag = map["autoindex"] { files.autoindex = try flag.flag("autoindex") }
         return files
     }
 

@@ -182,6 +182,8 @@ public struct StaticFiles: Sendable, Equatable {
     /// nginx's `try_files`: templates (`{path}`) tried in order beneath the root, the last the
     /// fallback (a path, or `=CODE`). Empty: the request's own path only.
     public var tryFiles: [String] = []
+    /// nginx's `autoindex`: a directory without its index listed (HTML, or JSON by Accept); off: 403.
+    public var autoindex = false
 
     public init(root: String, index: String = "index.html") {
         self.root = root

@@ -163,7 +163,8 @@ public struct RuntimeConfiguration: Sendable {
         case .staticFiles(let files):
             return StaticResponder(root: files.root, index: files.index,
                                    precompressed: files.precompressed.compactMap(ContentCoding.init(rawValue:)),
-                                   tryFiles: files.tryFiles.isEmpty ? nil : TryFiles(entries: files.tryFiles))
+                                   tryFiles: files.tryFiles.isEmpty ? nil : TryFiles(entries: files.tryFiles),
+                                   autoindex: files.autoindex)
         case .redirect(let redirect):
             return RedirectResponder(redirect)
         case .proxy(let proxy):

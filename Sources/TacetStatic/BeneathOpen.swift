@@ -17,12 +17,14 @@ enum BeneathOpen {
         /// its precompressed siblings would be.
         case file(fd: Int32, info: stat, name: String, path: String)
         case redirect(location: String)
+        /// A directory (relative to the root) without its index, on a route with `autoindex`.
+        case listing(relative: String)
         case notFound, forbidden, badRequest
         /// openat2 is not available here: use `StaticPath.resolve`.
         case unsupported
     }
 
-    static func open(requestPath: String, root: RootDirectory, index: String, query: String?) -> Result {
+    static func open(requestPath: String, root: RootDirectory, index: String, query: String?, autoindex: Bool = false) -> Result {
         // A path relative to the root, whether it ended in a slash, and the name it ends with.
         let relative: String
         let trailingSlash: Bool
@@ -56,7 +58,7 @@ enum BeneathOpen {
             }
             // Like nginx without autoindex: a directory without its index is forbidden.
             fd = tacet_openat_beneath(rootFD, relative == "." ? index : relative + "/" + index, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-            guard fd >= 0 else { return .forbidden }
+            guard fd >= 0 else { return autoindex && -fd == ENOENT ? .listing(relative: relative) : .forbidden }
             guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
                 close(fd)
                 return .forbidden

@@ -21,10 +21,13 @@ public struct StaticResponder: Responder {
     private let index: String
     private let precompressed: Precompressed?
     private let tryFiles: TryFiles?
+    private let autoindex: Bool
 
     /// `precompressed`: siblings to look for (`app.js.br`), in the server's order of preference.
-    public init(root: String, index: String = "index.html", precompressed: [ContentCoding] = [], tryFiles: TryFiles? = nil) {
+    public init(root: String, index: String = "index.html", precompressed: [ContentCoding] = [], tryFiles: TryFiles? = nil,
+                autoindex: Bool = false) {
         self.tryFiles = tryFiles
+        self.autoindex = autoindex
         self.root = StaticRoot(root)
         // The configured path, not its realpath: a root that is a symlink swapped on deploy is followed.
         self.rootDirectory = self.root.map { _ in RootDirectory(path: root) }
@@ -45,7 +48,7 @@ public struct StaticResponder: Responder {
         for template in tryFiles.candidates {
             let opened = openBeneath(TryFiles.expand(template, path: path), root: root, directory: directory, query: query)
             switch opened.result {
-            case .file, .badRequest:
+            case .file, .badRequest, .listing:
                 return serve(opened, request: request, writer: writer, directory: directory)
             case .redirect, .notFound, .forbidden, .unsupported:
                 continue  // a directory named without its slash, a file that is not there or not ours
@@ -64,7 +67,7 @@ public struct StaticResponder: Responder {
     /// `path` opened beneath the root: by openat2, else (kernels before 5.6) as `StaticPath.resolve`
     /// found it (`beneath` false: no sibling is looked for).
     private func openBeneath(_ path: String, root: StaticRoot, directory: RootDirectory, query: String?) -> (result: BeneathOpen.Result, beneath: Bool) {
-        let opened = BeneathOpen.open(requestPath: path, root: directory, index: index, query: query)
+        let opened = BeneathOpen.open(requestPath: path, root: directory, index: index, query: query, autoindex: autoindex)
         if case .unsupported = opened {
             return (Self.openResolved(StaticPath.resolve(requestPath: path, root: root, index: index, query: query)), false)
         }
@@ -93,6 +96,8 @@ public struct StaticResponder: Responder {
             return nil
         case .redirect(let location):
             return Self.redirect(location, writer: writer)
+        case .listing(let relative):
+            return Self.list(relative, request: request, writer: writer, directory: directory)
         case .badRequest:
             return Self.error(.badRequest, "bad request path", writer: writer)
         case .forbidden, .unsupported:
@@ -177,6 +182,23 @@ public struct StaticResponder: Responder {
         writer.writeHead(ResponseHead(status: decision.status, headers: headers, body: .length(range.count)), flush: false)
         writer.writeFile(descriptor: fd, offset: range.lowerBound, count: range.count)
         writer.end()
+    }
+
+    /// autoindex: the listing, HTML or JSON by Accept; a directory that cannot be read is 403.
+    private static func list(_ relative: String, request: Request, writer: ResponseWriter, directory: RootDirectory) -> (any RequestHandler)? {
+        guard request.method == .GET || request.method == .HEAD else {
+            return error(.methodNotAllowed, "method not allowed", writer: writer)
+        }
+        guard let rootFD = directory.descriptor, let (entries, truncated) = DirectoryListing.read(rootFD: rootFD, relative: relative) else {
+            return error(.forbidden, "forbidden", writer: writer)
+        }
+        let json = request.headers["accept"].contains { $0.lowercased().contains("application/json") }
+        let text = json ? DirectoryListing.json(entries: entries)
+                        : DirectoryListing.html(path: String(request.path), entries: entries, truncated: truncated)
+        let body = ByteBuffer(string: text)
+        let headers = HTTPHeaders([("Content-Type", json ? "application/json" : "text/html; charset=utf-8"), ("Vary", "Accept")])
+        writer.respond(ResponseHead(status: .ok, headers: headers, body: .length(body.readableBytes)), body: body)
+        return nil
     }
 
     private static func error(_ status: HTTPResponseStatus, _ text: String, writer: ResponseWriter) -> (any RequestHandler)? {

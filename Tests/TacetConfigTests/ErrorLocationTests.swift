@@ -24,7 +24,7 @@ import Testing
                   roots: ./public
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:4:7: routes[0].static: unknown key 'roots' (expected one of: root, index, precompressed, try_files)")
+            == "tacet.yaml:4:7: routes[0].static: unknown key 'roots' (expected one of: root, index, precompressed, try_files, autoindex)")
     }
 
     @Test func unknownTopLevelKey() throws {

@@ -8,6 +8,10 @@
 /// -errno (-ENOSYS where the kernel or platform has no openat2).
 int tacet_openat_beneath(int dirfd, const char *path, int flags);
 
+/// O_PATH (Linux): a descriptor that names a file without opening it for I/O, enough for fstat;
+/// 0 where there is none (the caller then opens read-only).
+int tacet_o_path(void);
+
 /// Puts the calling thread under SCHED_BATCH (Linux): it keeps its fair share of CPU but does not
 /// preempt the running task when it wakes. Returns 0, or -errno (-ENOSYS elsewhere).
 int tacet_set_batch_scheduling(void);
