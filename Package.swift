@@ -109,7 +109,13 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // The YAML config model, loading and validation with file:line errors.
+        // Authentication's pure parts: htpasswd files, bcrypt and SHA-crypt checks, Basic
+        // credentials, the cache of checked ones.
+        .target(name: "TacetAuth", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "TacetConfig", dependencies: [
+            "TacetAuth",
             .product(name: "Yams", package: "Yams"),
         ]),
         // The probe: a raw-socket client and the half-close scenarios. No NIO: plain sockets.
@@ -154,7 +160,8 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", "TacetAuth",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -207,6 +214,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
+        .testTarget(name: "TacetAuthTests", dependencies: ["TacetAuth"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe", "TacetTestSupport"]),
         .testTarget(name: "TacetStreamTests", dependencies: [
             "TacetStream", "TacetUpstream", "TacetProbe", "TacetTestSupport", "TacetProxyProtocol",
