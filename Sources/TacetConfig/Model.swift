@@ -85,6 +85,8 @@ public struct Route: Sendable, Equatable {
     public var deny: [String] = []
     /// Fields set or removed on the request and the response (`headers:`).
     public var headers: HeaderRules?
+    /// `auth:`: who may use the route (nil: anyone).
+    public var auth: AuthConfig?
     /// `cors:`: the preflight answered here, the response fields added (nil: none).
     public var cors: CORSConfig?
     /// The route's own `error_pages:`, over the top level's per status and class.

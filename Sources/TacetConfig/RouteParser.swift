@@ -4,7 +4,7 @@ struct RouteParser {
 
     func route(_ node: ConfigNode) throws(ConfigError) -> Route {
         let actionKeys = RouteActionParsers.all.map(\.key)
-        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny", "headers", "compression", "error_pages", "cors"])
+        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny", "headers", "compression", "error_pages", "cors", "auth"])
         let match = try self.match(map.required("match"))
 
         let present = map.entries.filter { actionKeys.contains($0.key) }
@@ -25,6 +25,7 @@ struct RouteParser {
         if let compression = map["compression"] {
             route.compression = try CompressionParser.parse(compression, inherited: context.compression)
         }
+        if let auth = map["auth"] { route.auth = try AuthParser.parse(auth, context: context) }
         if let cors = map["cors"] { route.cors = try CORSParser.parse(cors) }
         if let pages = map["error_pages"] { route.errorPages = try ErrorPagesParser.parse(pages, context: context) }
         if let headers = map["headers"] { route.headers = try HeaderRulesParser.parse(headers, requestID: context.requestID) }

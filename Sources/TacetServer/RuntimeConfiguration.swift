@@ -117,6 +117,8 @@ public struct RuntimeConfiguration: Sendable {
             if let compression = route.compression(defaultingTo: config.compression) {
                 responder = CompressionResponder(settings: CompressionSettings(compression), next: responder)
             }
+            // Inside allow/deny (nginx checks access before auth_basic), outside compression.
+            if let basic = route.auth?.basic { responder = BasicAuthResponder(config: basic, next: responder) }
             if !route.allow.isEmpty || !route.deny.isEmpty {
                 // Checked by `ListenerSetup` at check, start and reload: valid here.
                 responder = AccessControlResponder(allow: (try? CIDRList(parsing: route.allow)) ?? CIDRList(),

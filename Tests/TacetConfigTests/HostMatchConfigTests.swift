@@ -117,3 +117,21 @@ struct CORSConfigTests {
         #expect(Self.error("{ methods: [GET] }") == "missing required key 'origins'")
     }
 }
+
+@Suite("Config: auth basic")
+struct BasicAuthConfigTests {
+    @Test func refusesWeakHashesWithTheirLine() throws {
+        let file = NSTemporaryDirectory() + "tacet-htpasswd-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "alice:$2y$04$EcaM16eqlmFBG.J7bx5lK.3rYqyJtb9KwMFLYNlcV7Wy1cm4BbIHO\ncarol:$apr1$bjUCdiAz$JNjLs.N5VXlqf7o421ugA.\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let yaml = "routes:\n  - match: { path: / }\n    respond: { status: 200 }\n    auth: { basic: { users: \(file) } }\n"
+        #expect(configError(yaml)?.description == "tacet.yaml:4:29: routes[0].auth.basic.users: \(file):2: user 'carol': MD5 (\"$apr1$\") hashes are refused: re-create the entry with `htpasswd -B` (bcrypt)")
+        try "alice:$2y$04$EcaM16eqlmFBG.J7bx5lK.3rYqyJtb9KwMFLYNlcV7Wy1cm4BbIHO\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try parse(yaml)
+        #expect(config.routes[0].auth?.basic?.users.keys.sorted() == ["alice"])
+        #expect(config.routes[0].auth?.basic?.realm == "restricted")
+        #expect(configError("routes:\n  - match: { path: / }\n    respond: { status: 200 }\n    auth: { basic: { users: /nonexistent } }\n")?.message
+            == "file '/nonexistent' does not exist")
+    }
+}

@@ -18,7 +18,7 @@ final class ScriptedBackend: Stoppable {
     let channel: any Channel
     let port: Int
     let replies: [Reply]
-    private let state = NIOLockedValueBox((connections: 0, requests: [String](), closed: 0,
+    private let state = NIOLockedValueBox((connections: 0, requests: [String](), heads: [String](), closed: 0,
                                            waiting: [(Int, EventLoopPromise<Void>)]()))
 
     init(_ replies: [Reply]) async throws {
@@ -43,6 +43,8 @@ final class ScriptedBackend: Stoppable {
 
     var connections: Int { state.withLockedValue { $0.connections } }
     var requests: [String] { state.withLockedValue { $0.requests } }
+    /// Each request's whole head, as it arrived.
+    var heads: [String] { state.withLockedValue { $0.heads } }
 
     /// Resolves once `count` connections have been closed by Tacet (or ended otherwise).
     func closed(count: Int) async throws {
@@ -57,9 +59,10 @@ final class ScriptedBackend: Stoppable {
     }
 
     fileprivate func opened() { state.withLockedValue { $0.connections += 1 } }
-    fileprivate func request(_ line: String) -> Int {
+    fileprivate func request(_ head: String) -> Int {
         state.withLockedValue { s in
-            s.requests.append(line)
+            s.requests.append(String(head.prefix { $0 != "\r" }))
+            s.heads.append(head)
             return s.requests.count
         }
     }
@@ -100,7 +103,7 @@ private final class ScriptedHandler: ChannelInboundHandler {
         while let end = buffered.range(of: "\r\n\r\n") {
             let head = String(buffered[..<end.lowerBound])
             buffered = String(buffered[end.upperBound...])
-            _ = backend.request(String(head.prefix { $0 != "\r" }))
+            _ = backend.request(head)
             let reply = backend.replies[min(answered, backend.replies.count - 1)]
             answered += 1
             let first = context.channel.writeAndFlush(ByteBuffer(string: reply.bytes))
