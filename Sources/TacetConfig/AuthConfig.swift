@@ -5,9 +5,33 @@ import TacetAuth
 /// (a subrequest to an authentication service, nginx's `auth_request`).
 public struct AuthConfig: Sendable, Equatable {
     public var basic: BasicAuthConfig?
+    public var request: AuthRequestConfig?
 
-    public init(basic: BasicAuthConfig? = nil) {
+    public init(basic: BasicAuthConfig? = nil, request: AuthRequestConfig? = nil) {
         self.basic = basic
+        self.request = request
+    }
+}
+
+/// nginx's `auth_request`, Traefik's forwardAuth: each request asks an authentication service
+/// first (a GET to `url` with the client's cookies and Authorization, X-Original-URI and
+/// X-Original-Method, X-Forwarded-*), and goes on only on a 2xx.
+public struct AuthRequestConfig: Sendable, Equatable {
+    /// The service (plain HTTP, host and port) and the target asked for (path and query).
+    public var address: ListenAddress
+    public var target: String
+    /// Fields of the service's 2xx set on the request that goes on, after the client's own
+    /// fields of these names were removed (a client cannot forge them).
+    public var copyHeaders: [String] = []
+    /// A 401 from the service becomes a 302 here (a login page), e.g.
+    /// `https://auth.example.com/oauth2/start?rd=https://{host}{uri}`.
+    public var redirectOn401: [RedirectConfig.Part]?
+    /// Connect and answer within this; else 504.
+    public var timeout: Duration = .seconds(5)
+
+    public init(address: ListenAddress, target: String) {
+        self.address = address
+        self.target = target
     }
 }
 
@@ -29,9 +53,52 @@ public struct BasicAuthConfig: Sendable, Equatable {
 
 enum AuthParser {
     static func parse(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> AuthConfig {
-        let map = try node.mapping(allowedKeys: ["basic"])
-        guard let basicNode = map["basic"] else { throw node.error("must say how: basic") }
-        return AuthConfig(basic: try basic(basicNode, context: context))
+        let map = try node.mapping(allowedKeys: ["basic", "request"])
+        var config = AuthConfig()
+        if let basicNode = map["basic"] { config.basic = try basic(basicNode, context: context) }
+        if let requestNode = map["request"] { config.request = try request(requestNode) }
+        guard config.basic != nil || config.request != nil else { throw node.error("must say how: basic, request, or both") }
+        return config
+    }
+
+    static func request(_ node: ConfigNode) throws(ConfigError) -> AuthRequestConfig {
+        let map = try node.mapping(allowedKeys: ["url", "copy_headers", "redirect_on_401", "timeout"])
+        let urlNode = try map.required("url")
+        let url = try urlNode.nonEmptyString()
+        guard url.lowercased().hasPrefix("http://") else {
+            throw urlNode.error("expected http://HOST:PORT/PATH (a plain-HTTP service, usually on loopback), got '\(url)'")
+        }
+        let rest = url.dropFirst(7)
+        let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        var target = String(rest[slash...])
+        if target.isEmpty { target = "/" } else if target.hasPrefix("?") { target = "/" + target }
+        guard target.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }), !target.contains("#") else {
+            throw urlNode.error("the path may not contain spaces, control characters or a fragment")
+        }
+        var authority = String(rest[..<slash])
+        if !authority.contains(":") || authority.hasSuffix("]") { authority += ":80" }
+        let address: ListenAddress
+        do {
+            address = try ListenAddress(parsing: authority)
+        } catch {
+            throw urlNode.error("'\(url)': \(error.reason)")
+        }
+        var config = AuthRequestConfig(address: address, target: target)
+        if let list = map["copy_headers"] {
+            for item in try list.sequence() {
+                let name = try item.nonEmptyString()
+                guard name.unicodeScalars.allSatisfy(FixedResponseParser.isTokenCharacter) else { throw item.error("invalid header name '\(name)'") }
+                guard !FixedResponseParser.reservedHeaders.contains(name.lowercased()), name.lowercased() != "host" else {
+                    throw item.error("'\(name)' belongs to the connection and cannot be copied")
+                }
+                config.copyHeaders.append(name)
+            }
+        }
+        if let redirect = map["redirect_on_401"] {
+            config.redirectOn401 = try RedirectParser.template(try redirect.nonEmptyString(), redirect)
+        }
+        if let timeout = map["timeout"] { config.timeout = try timeout.duration() }
+        return config
     }
 
     static func basic(_ node: ConfigNode, context: ParseContext) throws(ConfigError) -> BasicAuthConfig {

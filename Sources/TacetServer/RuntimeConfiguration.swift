@@ -118,6 +118,11 @@ public struct RuntimeConfiguration: Sendable {
                 responder = CompressionResponder(settings: CompressionSettings(compression), next: responder)
             }
             // Inside allow/deny (nginx checks access before auth_basic), outside compression.
+            if let request = route.auth?.request {
+                let service = ProxyResponder(upstream: upstreams.service(at: request.address, timeout: TimeAmount(request.timeout)))
+                responder = AuthRequestResponder(config: request, service: service, next: responder)
+            }
+            // Basic outside the subrequest: with both, a wrong password never reaches the service.
             if let basic = route.auth?.basic { responder = BasicAuthResponder(config: basic, next: responder) }
             if !route.allow.isEmpty || !route.deny.isEmpty {
                 // Checked by `ListenerSetup` at check, start and reload: valid here.

@@ -58,6 +58,19 @@ public final class UpstreamSet: Sendable {
         }
     }
 
+    /// A plain-HTTP service at one address (an `auth.request` service) whose connect and answer
+    /// must come within `timeout`; pooled and retired with the rest.
+    func service(at address: ListenAddress, timeout: TimeAmount) -> Upstream {
+        var settings = Upstream.Settings()
+        settings.connectTimeout = timeout
+        settings.readTimeout = timeout
+        settings.sendTimeout = timeout
+        let upstream = Upstream(name: "\(address)", selector: SingleServer(host: address.host, port: address.port),
+                                settings: settings, group: eventLoopGroup)
+        adHoc.withLockedValue { $0.append(upstream) }
+        return upstream
+    }
+
     /// Idle pooled connections of every proxy upstream (tests, metrics; approximate while loops run).
     public var idleConnectionCount: Int {
         proxies.values.reduce(0) { $0 + $1.idleConnectionCount }

@@ -135,3 +135,25 @@ struct BasicAuthConfigTests {
             == "file '/nonexistent' does not exist")
     }
 }
+
+@Suite("Config: auth request")
+struct AuthRequestConfigTests {
+    static func yaml(_ request: String) -> String {
+        "routes:\n  - match: { path: / }\n    respond: { status: 200 }\n    auth: { request: \(request) }\n"
+    }
+
+    @Test func readsAndRefuses() throws {
+        let config = try parse(Self.yaml("{ url: \"http://127.0.0.1:4180/oauth2/auth?x=1\", copy_headers: [X-User], timeout: 2s }"))
+        let request = try #require(config.routes[0].auth?.request)
+        #expect(request.address == ListenAddress(host: "127.0.0.1", port: 4180))
+        #expect(request.target == "/oauth2/auth?x=1")
+        #expect(request.copyHeaders == ["X-User"] && request.timeout == .seconds(2))
+        #expect(try parse(Self.yaml("{ url: \"http://auth.internal\" }")).routes[0].auth?.request?.address.port == 80)
+        #expect(configError(Self.yaml("{ url: \"https://a:1/x\" }"))?.message
+            == "expected http://HOST:PORT/PATH (a plain-HTTP service, usually on loopback), got 'https://a:1/x'")
+        #expect(configError(Self.yaml("{ url: \"http://a:1/x\", copy_headers: [Content-Length] }"))?.message
+            == "'Content-Length' belongs to the connection and cannot be copied")
+        #expect(configError(Self.yaml("{ url: \"http://a:1/x\", redirect_on_401: \"https://x/{nope}\" }"))?.message.hasPrefix("unknown variable '{nope}'") == true)
+        #expect(configError("routes:\n  - match: { path: / }\n    respond: { status: 200 }\n    auth: {}\n")?.message == "must say how: basic, request, or both")
+    }
+}
