@@ -11,8 +11,8 @@ import Testing
         let text = try String(contentsOf: root.appendingPathComponent("packaging/tacet.yaml"), encoding: .utf8)
         try withTemporaryDirectory { directory in
             let config = try parse(text.replacingOccurrences(of: "/srv/www", with: directory))
-            #expect(config.logLevel == .info)
-            #expect(config.routes.count == 3)
+            #expect(config.logLevel == .notice)
+            #expect(config.routes.count == 4)
             #expect(config.upstreams.map(\.name) == ["app", "db"])
             #expect(config.streams.count == 1)
             #expect(config.accessLog == AccessLogConfig(destination: .file("/var/log/tacet/access.log"), format: .combined))

@@ -31,13 +31,23 @@ struct AuthRequestTests {
                       request:
                         url: "http://127.0.0.1:\(service.port)/oauth2/auth"
                         redirect_on_401: "https://sso.example.com/start?rd=https://{host}{uri}"
+                  - match: { path: /upload }
+                    proxy: { upstream: app }
+                    auth:
+                      request:
+                        url: "http://127.0.0.1:\(service.port)/oauth2/auth"
+                        copy_headers: [X-Auth-Request-User, X-Auth-Request-Email]
+                        timeout: 60s
+                  - match: { path: /slow/ }
+                    proxy: { upstream: app }
+                    auth: { request: { url: "http://127.0.0.1:\(service.port)/oauth2/auth", timeout: 1s } }
                   - match: { path: / }
                     proxy: { upstream: app }
                     auth:
                       request:
                         url: "http://127.0.0.1:\(service.port)/oauth2/auth"
                         copy_headers: [X-Auth-Request-User, X-Auth-Request-Email]
-                        timeout: 1s
+                        timeout: 60s
                 """, file: "tacet.yaml", baseDirectory: "/")
             var logger = Logger(label: "tacet-test")
             logger.logLevel = .critical
@@ -96,7 +106,7 @@ struct AuthRequestTests {
             #expect(login.header("location") == "https://sso.example.com/start?rd=https://app.example.com/login/here?a=b")
             let broken = try await Self.fetch(port, Self.get("/x", cookie: "session=broken"))
             #expect(broken.status == 500)
-            let slow = try await Self.fetch(port, Self.get("/x", cookie: "session=slow"))
+            let slow = try await Self.fetch(port, Self.get("/slow/x", cookie: "session=slow"))
             #expect(slow.status == 504)
             #expect(app.requests.isEmpty, "no refused request reached the app")
         }
@@ -117,6 +127,18 @@ struct AuthRequestTests {
             #expect(appHead.hasPrefix("POST /upload") && appHead.contains("Content-Length: 5") && appHead.contains("X-Auth-Request-User: gated"))
             let asked = try #require(service.heads.last)
             #expect(asked.hasPrefix("GET ") && !asked.lowercased().contains("content-length"), "the service never gets the body")
+        }
+    }
+
+    @Test("A client that resets while its subrequest is in flight cancels it: the service's connection is closed, the app never asked")
+    func resetCancels() async throws {
+        try await Self.withServer { port, service, app in
+            let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)
+            try await client.send(Self.get("/x", cookie: "session=gated"))
+            try await service.gatedArrived()
+            client.reset()
+            try await service.connectionClosed()
+            #expect(app.requests.isEmpty)
         }
     }
 

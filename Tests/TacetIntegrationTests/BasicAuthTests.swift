@@ -45,7 +45,7 @@ struct BasicAuthTests {
         """
     }
 
-    static func withServer(_ body: (Int, ScriptedBackend, String) async throws -> Void) async throws {
+    static func withServer(_ body: (Int, ScriptedBackend, String, TacetServer) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "tacet-basic-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -59,7 +59,7 @@ struct BasicAuthTests {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let server = try TacetServer(configuration: config, group: group, logger: logger)
             try await whileRunning(server) {
-                try await body(try #require(try await server.start().first?.port), backend, directory)
+                try await body(try #require(try await server.start().first?.port), backend, directory, server)
             }
             try await group.shutdownGracefully()
         }
@@ -75,7 +75,7 @@ struct BasicAuthTests {
 
     @Test("HTTP/1.1: challenged, refused, let in; the upstream never sees the password unless pass")
     func http1() async throws {
-        try await Self.withServer { port, backend, _ in
+        try await Self.withServer { port, backend, _, _ in
             let none = try await Self.fetch(port, "/files/a")
             #expect(none.status == 401)
             #expect(none.header("www-authenticate") == "Basic realm=\"files\", charset=\"UTF-8\"")
@@ -101,7 +101,7 @@ struct BasicAuthTests {
 
     @Test("HTTP/2: the same on streams, each stream checked on its own")
     func http2() async throws {
-        try await Self.withServer { port, _, _ in
+        try await Self.withServer { port, _, _, _ in
             let client = try await HTTP2TestClient.connect(port: port)
             let good = "Basic " + Data("alice:correct horse".utf8).base64EncodedString()
             let bad = "Basic " + Data("alice:nope".utf8).base64EncodedString()
@@ -113,6 +113,22 @@ struct BasicAuthTests {
             let challenged = await client.waitForEnd(5)
             #expect(challenged.status == 401 && challenged.headerBlocks.first?.first(name: "www-authenticate") != nil)
             await client.close()
+        }
+    }
+
+    @Test("A reload re-reads the htpasswd file: a user added is let in, one removed is not")
+    func reloadRereadsTheFile() async throws {
+        try await Self.withServer { port, backend, directory, server in
+            #expect(try await Self.fetch(port, "/files/a", Self.basic("alice", "correct horse")).status == 200)
+            // bob (htpasswd -nbB -C 4 bob 'pässwörd €') replaces alice.
+            try "bob:$2y$04$/yc2A1X4IVzRwWf2o7VLoOeg6Jn4yIPbaJVMseY3Vl1.d1T8uiK8u\n"
+                .write(toFile: directory + "/htpasswd", atomically: true, encoding: .utf8)
+            let next = try ConfigLoader.parse(yaml: Self.config(directory: directory, backend: backend.port),
+                                              file: directory + "/tacet.yaml", baseDirectory: directory)
+            _ = try await server.reload(configuration: next)
+            let bob = try await Self.fetch(port, "/files/a", Self.basic("bob", "pässwörd €"))
+            let alice = try await Self.fetch(port, "/files/a", Self.basic("alice", "correct horse"))
+            #expect(bob.status == 200 && alice.status == 401)
         }
     }
 }

@@ -12,7 +12,8 @@ final class AuthService: Stoppable {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let channel: any Channel
     let port: Int
-    private let state = NIOLockedValueBox((heads: [String](), gated: [(any Channel)](), seenGated: [EventLoopPromise<Void>]()))
+    private let state = NIOLockedValueBox((heads: [String](), gated: [(any Channel)](), seenGated: [EventLoopPromise<Void>](),
+                                           closed: 0, waitingClose: [EventLoopPromise<Void>]()))
 
     init() async throws {
         let box = NIOLockedValueBox<AuthService?>(nil)
@@ -40,6 +41,27 @@ final class AuthService: Stoppable {
         }
         if already { promise.succeed() }
         try await promise.futureResult.get()
+    }
+
+    /// Resolves once a connection to the service has been closed (by Tacet).
+    func connectionClosed() async throws {
+        let promise = group.next().makePromise(of: Void.self)
+        let already = state.withLockedValue { s in
+            if s.closed > 0 { return true }
+            s.waitingClose.append(promise)
+            return false
+        }
+        if already { promise.succeed() }
+        try await promise.futureResult.get()
+    }
+
+    fileprivate func closed() {
+        let waiting = state.withLockedValue { s in
+            s.closed += 1
+            defer { s.waitingClose = [] }
+            return s.waitingClose
+        }
+        for promise in waiting { promise.succeed() }
     }
 
     func release() {
@@ -98,6 +120,11 @@ private final class AuthServiceHandler: ChannelInboundHandler {
                 context.writeAndFlush(NIOAny(ByteBuffer(string: reply)), promise: nil)
             }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        service.withLockedValue { $0 }?.closed()
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
