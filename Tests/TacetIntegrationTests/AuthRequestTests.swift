@@ -18,13 +18,19 @@ struct AuthRequestTests {
     static func withServer(_ body: (Int, AuthService, ScriptedBackend) async throws -> Void) async throws {
         let service = try await AuthService()
         let app = try await ScriptedBackend("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\napp")
-        try await whileRunning(service, app) {
+        // Answers only once it has the whole request body: a body or end lost on the way shows.
+        let reader = try await TestBackend()
+        try await whileRunning(service, app, reader) {
             let config = try ConfigLoader.parse(yaml: """
                 listen: [{ address: "127.0.0.1:0", http2: true }]
                 access_log: off
                 upstreams:
                   app: { servers: ["127.0.0.1:\(app.port)"] }
+                  reader: { servers: ["127.0.0.1:\(reader.port)"] }
                 routes:
+                  - match: { path: /post/ }
+                    proxy: { upstream: reader }
+                    auth: { request: { url: "http://127.0.0.1:\(service.port)/oauth2/auth", timeout: 60s } }
                   - match: { path: /login/ }
                     proxy: { upstream: app }
                     auth:
@@ -139,6 +145,21 @@ struct AuthRequestTests {
             client.reset()
             try await service.connectionClosed()
             #expect(app.requests.isEmpty)
+        }
+    }
+
+    @Test("HTTP/2: a POST's DATA held while the service decides reaches the upstream whole, END_STREAM too")
+    func http2Body() async throws {
+        try await Self.withServer { port, service, _ in
+            let client = try await HTTP2TestClient.connect(port: port)
+            try await client.request(1, "/post/x", method: "POST", extra: [("cookie", "session=gated"), ("content-length", "5")],
+                                     endStream: false, authority: "app.example.com")
+            try await client.data(1, "hello", endStream: true)
+            try await service.gatedArrived()
+            service.release()
+            let response = await client.waitForEnd(1)
+            #expect(response.status == 200 && response.body == "backend says hi\n", "the upstream answers only after the whole body")
+            await client.close()
         }
     }
 

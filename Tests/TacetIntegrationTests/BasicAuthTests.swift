@@ -85,6 +85,8 @@ struct BasicAuthTests {
             #expect(unknown.status == 401)
             let alice = try await Self.fetch(port, "/files/a", Self.basic("alice", "correct horse"))
             #expect(alice.status == 200 && alice.bodyString == "the files")
+            let long = try await Self.fetch(port, "/files/a", Self.basic("alice", String(repeating: "p", count: 300)))
+            #expect(long.status == 401, "a password over 256 bytes is refused unchecked")
             let again = try await Self.fetch(port, "/files/b", Self.basic("alice", "correct horse"))
             #expect(again.status == 200, "the checked credential, from the cache")
             let sha = try await Self.fetch(port, "/files/a", Self.basic("sha", "Hello world!"))

@@ -50,6 +50,9 @@ struct ErrorPagesTests {
                 proxy: { upstream: app }
               - match: { path: /down/ }
                 proxy: { upstream: nothing }
+              - match: { path: /404.html }
+                static: { root: \(directory) }
+                error_pages: { 416: 400.html }
               - match: { path: /here }
                 respond: { status: 200, body: "here" }
             """, file: directory + "/tacet.yaml", baseDirectory: directory)
@@ -98,6 +101,9 @@ struct ErrorPagesTests {
                 #expect(head.status == 404 && head.body.isEmpty && head.header("content-length") == "13")
                 let bad = try await Self.fetch(port, "GET / HTTP/1.1\r\nHost: a b\r\n\r\n")
                 #expect(bad.status == 400 && bad.bodyString == "<h1>bad</h1>", "a refusal before any route")
+                let range = try await Self.fetch(port, "GET /404.html HTTP/1.1\r\nHost: t\r\nRange: bytes=999-\r\nConnection: close\r\n\r\n")
+                #expect(range.status == 416 && range.bodyString == "<h1>bad</h1>")
+                #expect(range.header("content-range") == "bytes */13", "a 416 page keeps the size it reports")
                 let fine = try await Self.get(port, "/here")
                 #expect(fine.status == 200 && fine.bodyString == "here")
             }

@@ -27,7 +27,7 @@ final class ErrorPagesSink: ForwardingSink {
     /// Fields that say how to retry or authenticate survive; those about the replaced body do not.
     static let bodyFields: Set<String> = ["content-type", "content-length", "content-encoding", "content-range", "etag",
                                           "last-modified", "transfer-encoding", "accept-ranges", "content-disposition"]
-    /// What an upstream's intercepted error keeps (nginx keeps these too).
+    /// What an upstream's intercepted error keeps (nginx keeps these too), with its CORS fields.
     static let interceptKept: Set<String> = ["www-authenticate", "retry-after", "allow", "location", "vary", "cache-control"]
 
     override func writeHead(_ id: UInt64, _ head: ResponseHead, body: ByteBuffer?, end: Bool, flush: Bool) {
@@ -40,7 +40,10 @@ final class ErrorPagesSink: ForwardingSink {
         var headers = HTTPHeaders()
         for field in head.fields {
             let name = field.name.lowercased()
-            if head.isRefusal ? !Self.bodyFields.contains(name) : Self.interceptKept.contains(name) {
+            let kept = head.isRefusal
+                ? !Self.bodyFields.contains(name) || (name == "content-range" && status == 416)
+                : Self.interceptKept.contains(name) || name.hasPrefix("access-control-")
+            if kept {
                 headers.add(name: field.name, value: field.value)
             }
         }

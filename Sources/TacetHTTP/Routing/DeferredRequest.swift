@@ -15,9 +15,12 @@ public final class DeferredRequest: RequestHandler {
 
     private enum State {
         case waiting([Event])
+        /// Handing what was kept to the next handler; what arrives meanwhile joins the end of
+        /// the queue, so the handler sees everything in order.
+        case replaying(any RequestHandler, [Event])
         case proceeding(any RequestHandler)
         case refused
-        case cancelled
+        case cancelled(ConnectionEndReason)
     }
 
     private var state = State.waiting([])
@@ -34,17 +37,36 @@ public final class DeferredRequest: RequestHandler {
         return false
     }
 
-    /// Goes on: `start` is the next responder's `respond`; what arrived meanwhile is handed to its handler.
+    /// Goes on: `start` is the next responder's `respond`; what arrived meanwhile is handed to its
+    /// handler, in order, before anything newer. Reading resumes first: over HTTP/2 that hands
+    /// over held DATA at once, which is recorded like the rest.
     public func proceed(_ start: () -> (any RequestHandler)?) {
-        guard case .waiting(let events) = state else { return }
+        guard case .waiting = state else { return }
         writer.pauseRequestBody(false)
-        guard let handler = start() else {
-            state = .refused  // the next answered without a handler: the body is not wanted
+        let handler = start()
+        switch state {
+        case .waiting(let events):
+            guard let handler else {
+                state = .refused  // the next answered without a handler: the body is not wanted
+                return
+            }
+            state = .replaying(handler, events)
+            replay(handler)
+        case .cancelled(let reason):
+            handler?.cancel(reason)
+        case .replaying, .proceeding, .refused:
             return
         }
-        state = .proceeding(handler)
-        for event in events {
-            guard case .proceeding = state else { return }
+    }
+
+    private func replay(_ handler: any RequestHandler) {
+        while case .replaying(_, var events) = state {
+            guard !events.isEmpty else {
+                state = .proceeding(handler)
+                return
+            }
+            let event = events.removeFirst()
+            state = .replaying(handler, events)
             switch event {
             case .body(let buffer): handler.requestBodyPart(buffer)
             case .ended: handler.requestEnded()
@@ -63,10 +85,17 @@ public final class DeferredRequest: RequestHandler {
     }
 
     private func record(_ event: Event) {
-        if case .waiting(var events) = state {
+        switch state {
+        case .waiting(var events):
             state = .waiting([])  // one reference to the array while it grows
             events.append(event)
             state = .waiting(events)
+        case .replaying(let handler, var events):
+            state = .waiting([])
+            events.append(event)
+            state = .replaying(handler, events)
+        case .proceeding, .refused, .cancelled:
+            break
         }
     }
 
@@ -87,7 +116,10 @@ public final class DeferredRequest: RequestHandler {
     }
 
     public func cancel(_ reason: ConnectionEndReason) {
-        if case .proceeding(let handler) = state { handler.cancel(reason) }
-        state = .cancelled
+        switch state {
+        case .proceeding(let handler), .replaying(let handler, _): handler.cancel(reason)
+        case .waiting, .refused, .cancelled: break
+        }
+        state = .cancelled(reason)
     }
 }

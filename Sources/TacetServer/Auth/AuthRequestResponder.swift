@@ -11,8 +11,8 @@ import TacetProxy
 /// Authorization, X-Original-URI, X-Original-Method and X-Forwarded-*, never the body. A 2xx lets
 /// the request go on with `copy_headers` taken from the answer (the client's own fields of those
 /// names removed first, so they cannot be forged); a 401 or 403 goes to the client (or the 401
-/// becomes a redirect to a login page); anything else is 500, a service that cannot be reached
-/// in time 504. The request waits meanwhile (`DeferredRequest`): its body, and a half-close, reach
+/// becomes a redirect to a login page); a service that does not answer in time is 504, anything
+/// else (another status, a service that cannot be reached) 500, as nginx answers. The request waits meanwhile (`DeferredRequest`): its body, and a half-close, reach
 /// the action once it goes on; a client that leaves cancels the subrequest.
 struct AuthRequestResponder: Responder {
     let config: AuthRequestConfig
@@ -89,7 +89,8 @@ struct AuthRequestResponder: Responder {
             deferred.refuse { writer.respond(head, body: body) }
         default:
             let timedOut = ownRefusal && status == 504
-            writer.logger.error("auth request answered \(status)\(ownRefusal ? " (the service could not be reached in time)" : ""): refused",
+            let why = !ownRefusal ? "" : timedOut ? " (the service did not answer in time)" : " (the service could not be reached)"
+            writer.logger.error("auth request answered \(status)\(why): refused",
                                 metadata: ["target": "\(config.target)"])
             deferred.refuse {
                 ErrorResponse.write(writer, status: timedOut ? 504 : 500, reason: timedOut ? "authentication timed out" : "authentication failed")

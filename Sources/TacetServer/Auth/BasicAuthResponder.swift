@@ -10,7 +10,7 @@ import TacetHTTP
 /// holds, else 401 with `WWW-Authenticate`. bcrypt and SHA-crypt are slow on purpose, so a check
 /// runs on the thread pool, never the event loop, while the request waits (`DeferredRequest`);
 /// credentials already checked are known from a bounded cache and go on at once. At most
-/// `maxChecks` checks wait at a time: past that a request is answered 503, so a flood of guesses
+/// 256 checks wait at a time, across routes: past that a request is answered 503, so a flood of guesses
 /// cannot queue work without bound. The Authorization field is removed before the action sees
 /// it unless `pass` says otherwise.
 struct BasicAuthResponder: Responder {
@@ -27,25 +27,36 @@ struct BasicAuthResponder: Responder {
         init(limit: Int) { self.limit = limit }
     }
 
-    static let maxChecks = 256
+    /// One count for every route and every generation: a reload does not reset it.
+    static let sharedChecks = Checks(limit: 256)
+    /// Longer passwords are refused unchecked: bcrypt reads 72 bytes, and SHA-crypt's cost
+    /// grows with the length, so a long guess would cost many checks.
+    static let maxPassword = 256
 
     init(config: BasicAuthConfig, next: any Responder, pool: NIOThreadPool = .singleton,
-         verified: VerifiedCredentials = VerifiedCredentials(), checks: Checks = Checks(limit: maxChecks)) {
+         verified: VerifiedCredentials = VerifiedCredentials(), checks: Checks = BasicAuthResponder.sharedChecks) {
         self.config = config
         self.verified = verified
         self.pool = pool
         self.checks = checks
         self.next = next
+        self.decoy = config.users.min { $0.key < $1.key }?.value
     }
+
+    /// An unknown user's password is checked against a real entry's hash too (and always
+    /// refused), so the time of a 401 does not tell which user names exist.
+    private let decoy: PasswordHash?
 
     func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
         guard let credentials = BasicCredentials(authorization: request.headers["authorization"]),
-              let hash = config.users[credentials.user] else {
+              credentials.password.count <= Self.maxPassword, let known = config.users[credentials.user] ?? decoy else {
             return challenge(writer)
         }
+        let isUser = config.users[credentials.user] != nil
+        let hash = known
         var forwarded = request
         if !config.pass { forwarded.headers.remove(name: "authorization") }
-        if verified.contains(user: credentials.user, password: credentials.password, hash: hash.text) {
+        if isUser, verified.contains(user: credentials.user, password: credentials.password, hash: hash.text) {
             return next.respond(to: forwarded, writer: writer)
         }
         guard checks.running.add(1, ordering: .relaxed).newValue <= checks.limit else {
@@ -61,7 +72,7 @@ struct BasicAuthResponder: Responder {
             .whenComplete { [verified, next, realm = config.realm] result in
                 checks.running.subtract(1, ordering: .relaxed)
                 guard !deferred.isCancelled else { return }
-                if case .success(true) = result {
+                if isUser, case .success(true) = result {
                     verified.insert(user: credentials.user, password: password, hash: hash.text)
                     deferred.proceed { next.respond(to: forwarded, writer: writer) }
                 } else {
