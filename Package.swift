@@ -111,6 +111,8 @@ let package = Package(
         // The YAML config model, loading and validation with file:line errors.
         // Authentication's pure parts: htpasswd files, bcrypt and SHA-crypt checks, Basic
         // credentials, the cache of checked ones.
+        // The HTTP cache's pure parts: Cache-Control, freshness and age, storability, Vary keys.
+        .target(name: "TacetCache"),
         .target(name: "TacetAuth", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -215,6 +217,7 @@ let package = Package(
         ]),
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetAuthTests", dependencies: ["TacetAuth"]),
+        .testTarget(name: "TacetCacheTests", dependencies: ["TacetCache"]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe", "TacetTestSupport"]),
         .testTarget(name: "TacetStreamTests", dependencies: [
             "TacetStream", "TacetUpstream", "TacetProbe", "TacetTestSupport", "TacetProxyProtocol",
