@@ -21,7 +21,7 @@ struct AuthRequestTests {
         // Answers only once it has the whole request body: a body or end lost on the way shows.
         let reader = try await TestBackend()
         try await whileRunning(service, app, reader) {
-            let config = try ConfigLoader.parse(yaml: """
+            try await ConfiguredServer.run(yaml: """
                 listen: [{ address: "127.0.0.1:0", http2: true }]
                 access_log: off
                 upstreams:
@@ -54,15 +54,7 @@ struct AuthRequestTests {
                         url: "http://127.0.0.1:\(service.port)/oauth2/auth"
                         copy_headers: [X-Auth-Request-User, X-Auth-Request-Email]
                         timeout: 60s
-                """, file: "tacet.yaml", baseDirectory: "/")
-            var logger = Logger(label: "tacet-test")
-            logger.logLevel = .critical
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let server = try TacetServer(configuration: config, group: group, logger: logger)
-            try await whileRunning(server) {
-                try await body(try #require(try await server.start().first?.port), service, app)
-            }
-            try await group.shutdownGracefully()
+                """) { port, _ in try await body(port, service, app) }
         }
     }
 

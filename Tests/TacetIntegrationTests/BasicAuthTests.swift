@@ -52,16 +52,10 @@ struct BasicAuthTests {
         try htpasswd.write(toFile: directory + "/htpasswd", atomically: true, encoding: .utf8)
         let backend = try await ScriptedBackend("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nupstream")
         try await whileRunning(backend) {
-            let config = try ConfigLoader.parse(yaml: config(directory: directory, backend: backend.port),
-                                                file: directory + "/tacet.yaml", baseDirectory: directory)
-            var logger = Logger(label: "tacet-test")
-            logger.logLevel = .critical
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let server = try TacetServer(configuration: config, group: group, logger: logger)
-            try await whileRunning(server) {
-                try await body(try #require(try await server.start().first?.port), backend, directory, server)
+            try await ConfiguredServer.run(yaml: config(directory: directory, backend: backend.port),
+                                           file: directory + "/tacet.yaml", baseDirectory: directory) { port, server in
+                try await body(port, backend, directory, server)
             }
-            try await group.shutdownGracefully()
         }
     }
 

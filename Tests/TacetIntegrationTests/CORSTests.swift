@@ -37,13 +37,7 @@ struct CORSTests {
         """
 
     static func withServer(_ body: (Int) async throws -> Void) async throws {
-        let config = try ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/")
-        var logger = Logger(label: "tacet-test")
-        logger.logLevel = .critical
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try TacetServer(configuration: config, group: group, logger: logger)
-        try await whileRunning(server) { try await body(try #require(try await server.start().first?.port)) }
-        try await group.shutdownGracefully()
+        try await ConfiguredServer.run(yaml: yaml) { port, _ in try await body(port) }
     }
 
     static func fetch(_ port: Int, _ method: String, _ path: String, _ fields: String) async throws -> ParsedResponse {

@@ -29,7 +29,7 @@ struct ErrorPagesTests {
     static func withServer(backend: Int, _ body: (Int) async throws -> Void) async throws {
         let directory = try pages()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let config = try ConfigLoader.parse(yaml: """
+        try await ConfiguredServer.run(yaml: """
             listen: [{ address: "127.0.0.1:0", http2: true }]
             access_log: off
             error_pages: { 404: 404.html, "5xx": 5xx.html, 400: 400.html }
@@ -55,15 +55,7 @@ struct ErrorPagesTests {
                 error_pages: { 416: 400.html }
               - match: { path: /here }
                 respond: { status: 200, body: "here" }
-            """, file: directory + "/tacet.yaml", baseDirectory: directory)
-        var logger = Logger(label: "tacet-test")
-        logger.logLevel = .critical
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try TacetServer(configuration: config, group: group, logger: logger)
-        try await whileRunning(server) {
-            try await body(try #require(try await server.start().first?.port))
-        }
-        try await group.shutdownGracefully()
+            """, file: directory + "/tacet.yaml", baseDirectory: directory) { port, _ in try await body(port) }
     }
 
     static func fetch(_ port: Int, _ request: String, method: String = "GET") async throws -> ParsedResponse {

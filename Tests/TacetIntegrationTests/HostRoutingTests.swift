@@ -30,15 +30,7 @@ struct HostRoutingIntegrationTests {
         """
 
     static func withServer(_ body: (Int) async throws -> Void) async throws {
-        let config = try ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/")
-        var logger = Logger(label: "tacet-test")
-        logger.logLevel = .warning
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try TacetServer(configuration: config, group: group, logger: logger)
-        try await whileRunning(server) {
-            try await body(try #require(try await server.start().first?.port))
-        }
-        try await group.shutdownGracefully()
+        try await ConfiguredServer.run(yaml: yaml) { port, _ in try await body(port) }
     }
 
     @Test("HTTP/1.1: each Host gets its server's route")
