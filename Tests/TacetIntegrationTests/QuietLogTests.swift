@@ -1,4 +1,5 @@
 import Foundation
+import TacetTestSupport
 import Testing
 
 /// nginx is quiet by default (`error_log` at `error`): Tacet's error log starts at `notice`, so a
@@ -34,9 +35,10 @@ struct QuietLogTests {
         let commands: [[String]] = [[], ["serve"], ["check"], ["probe"], ["probe", "run"], ["probe", "origin"], ["probe", "explain"]]
         for command in commands {
             // Wide enough that nothing wraps: any break left is one the source put there.
-            let help = try CLITests.run(command + ["--help"], environment: ["COLUMNS": "100000"])
+            // posix_spawn: Foundation's pipes and Process have crashed under parallel suites.
+            let help = try #require(Spawn.run(try RunningTacet.binaryPath(), command + ["--help"], environment: ["COLUMNS": "100000"]))
             #expect(help.status == 0)
-            let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let lines = String(decoding: help.output, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             for (line, next) in zip(lines, lines.dropFirst()) {
                 guard let last = line.last, let first = next.drop(while: { $0 == " " }).first else { continue }
                 let continues = (last.isLetter || last == ",") && (first.isLowercase || first == "`")

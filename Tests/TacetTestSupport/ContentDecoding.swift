@@ -85,18 +85,10 @@ public enum ContentDecoding {
             try? FileManager.default.removeItem(atPath: target)
         }
         try Data(bytes).write(to: URL(fileURLWithPath: source))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, coding, mode, source, target]
-        let errors = Pipe()
-        process.standardError = errors
-        try ProcessLaunch.run(process)
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(coding) decode failed (\(process.terminationStatus)): "
-                + String(decoding: message, as: UTF8.self)
-                + " (the tests need python3-brotli and python3-zstandard)")
+        // posix_spawn, not Foundation's Process: its run() crashed here (a memcpy inside it)
+        // with other suites starting processes at the same time.
+        guard let result = Spawn.run(python, ["-c", script, coding, mode, source, target]), result.status == 0 else {
+            throw Failure(description: "\(coding) decode failed (the tests need python3-brotli and python3-zstandard)")
         }
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: target)))
     }

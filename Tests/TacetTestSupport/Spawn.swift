@@ -7,7 +7,8 @@ import Glibc
 /// where Foundation's `Process.run` has crashed here (a memmove inside it, under concurrency).
 /// Blocking: call it off the cooperative pool. Standard error goes to /dev/null.
 public enum Spawn {
-    public static func run(_ path: String, _ arguments: [String]) -> (status: Int32, output: [UInt8])? {
+    /// `environment`: variables set (or replaced) for the child, over this process's own.
+    public static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) -> (status: Int32, output: [UInt8])? {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { return nil }
         var actions = posix_spawn_file_actions_t()
@@ -19,7 +20,22 @@ public enum Spawn {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for case let p? in argv { free(p) } }
         var pid: pid_t = 0
-        let spawned = ProcessLaunch.withLock { posix_spawn(&pid, path, &actions, nil, argv, environ) }
+        let spawned: Int32
+        if environment.isEmpty {
+            spawned = ProcessLaunch.withLock { posix_spawn(&pid, path, &actions, nil, argv, environ) }
+        } else {
+            var inherited: [String] = []
+            var cursor = environ
+            while let entry = cursor.pointee {
+                let text = String(cString: entry)
+                let name = String(text.prefix { $0 != "=" })
+                if environment[name] == nil { inherited.append(text) }
+                cursor += 1
+            }
+            let envp: [UnsafeMutablePointer<CChar>?] = (inherited + environment.map { "\($0.key)=\($0.value)" }).map { strdup($0) } + [nil]
+            defer { for case let p? in envp { free(p) } }
+            spawned = ProcessLaunch.withLock { posix_spawn(&pid, path, &actions, nil, argv, envp) }
+        }
         close(pipeEnds[1])
         guard spawned == 0 else {
             close(pipeEnds[0])
