@@ -51,10 +51,10 @@ extension HTTPConnectionHandler {
         releaseHeld(flush: false)
         // Written here, not through a route's writer: the request never reached one, and the
         // connection closes after it. The head and body are ErrorResponse's, as HTTP/2's are.
-        let page = settings.errorPages.page(for: Int(error.status.code))
-        var body = page?.body ?? ErrorResponse.body(error.reason)
+        let content = ErrorResponse.content(status: Int(error.status.code), reason: error.reason, pages: settings.errorPages)
+        var body = content.body
         var buffer = allocator.buffer(capacity: 256)
-        ResponseEncoder.writeHead(status: error.status, headers: ["Content-Type": page?.contentType ?? ErrorResponse.contentType],
+        ResponseEncoder.writeHead(status: error.status, headers: ["Content-Type": content.contentType],
                                   framing: .contentLength(body.readableBytes), connection: .close, into: &buffer)
         if !suppressBody { buffer.writeBuffer(&body) }
         log.bytesOut += buffer.readableBytes

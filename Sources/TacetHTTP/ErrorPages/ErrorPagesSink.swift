@@ -67,8 +67,6 @@ final class ErrorPagesSink: ForwardingSink {
         close(fd)  // the writer would have owned it
     }
 
-    override func flushResponse(_ id: UInt64) { base.flush() }
-
     override func endResponse(_ id: UInt64, trailers: HTTPHeaders) {
         if replacing { base.end() } else { super.endResponse(id, trailers: trailers) }
     }

@@ -18,9 +18,19 @@ public enum ErrorResponse {
 
     public static func body(_ reason: String) -> ByteBuffer { ByteBuffer(string: reason + "\n") }
 
-    /// Writes the whole refusal through `writer`.
-    public static func write(_ writer: ResponseWriter, status: Int, reason: String, headers: HTTPHeaders = [:]) {
-        let body = body(reason)
-        writer.respond(head(status: status, bodyLength: body.readableBytes, headers: headers), body: body)
+    /// The refusal's Content-Type and body: `pages`' page for the status, else the plain reason.
+    public static func content(status: Int, reason: String, pages: ErrorPages = ErrorPages()) -> (contentType: String, body: ByteBuffer) {
+        if let page = pages.page(for: status) { return (page.contentType, page.body) }
+        return (contentType, body(reason))
+    }
+
+    /// Writes the whole refusal through `writer`. `pages`: for refusals made before any route
+    /// (a route's own go through its error-pages sink instead).
+    public static func write(_ writer: ResponseWriter, status: Int, reason: String, headers: HTTPHeaders = [:],
+                             pages: ErrorPages = ErrorPages()) {
+        let (type, body) = content(status: status, reason: reason, pages: pages)
+        var head = head(status: status, bodyLength: body.readableBytes, headers: headers)
+        if type != contentType { head.headers.replaceOrAdd(name: "Content-Type", value: type) }
+        writer.respond(head, body: body)
     }
 }

@@ -361,13 +361,8 @@ final class HTTP2StreamExchange: ResponseSink {
             let end = (code == 408 ? ConnectionEndReason.timeout : .serverClose).rawValue
             refusalEnd = end
             if request == nil { connection.log.refused(status: code, now: eventLoop.now, end: end, line: refusedLine) }
-            let writer = ResponseWriter(sink: self, id: Self.exchangeID)
-            if let page = connection.settings.errorPages.page(for: code) {
-                writer.respond(ResponseHead(status: HTTPResponseStatus(statusCode: code), headers: ["Content-Type": page.contentType],
-                                            body: .length(page.body.readableBytes)), body: page.body)
-            } else {
-                ErrorResponse.write(writer, status: code, reason: reason)
-            }
+            ErrorResponse.write(ResponseWriter(sink: self, id: Self.exchangeID), status: code, reason: reason,
+                                pages: connection.settings.errorPages)
         case .endBody:
             setBodyDeadline(nil)
             handler?.requestEnded()

@@ -49,11 +49,10 @@ struct BasicAuthResponder: Responder {
 
     func respond(to request: Request, writer: ResponseWriter) -> (any RequestHandler)? {
         guard let credentials = BasicCredentials(authorization: request.headers["authorization"]),
-              credentials.password.count <= Self.maxPassword, let known = config.users[credentials.user] ?? decoy else {
+              credentials.password.count <= Self.maxPassword, let hash = config.users[credentials.user] ?? decoy else {
             return challenge(writer)
         }
         let isUser = config.users[credentials.user] != nil
-        let hash = known
         var forwarded = request
         if !config.pass { forwarded.headers.remove(name: "authorization") }
         if isUser, verified.contains(user: credentials.user, password: credentials.password, hash: hash.text) {
