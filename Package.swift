@@ -111,8 +111,15 @@ let package = Package(
         // The YAML config model, loading and validation with file:line errors.
         // Authentication's pure parts: htpasswd files, bcrypt and SHA-crypt checks, Basic
         // credentials, the cache of checked ones.
-        // The HTTP cache's pure parts: Cache-Control, freshness and age, storability, Vary keys.
-        .target(name: "TacetCache"),
+        // The HTTP cache: its rules (pure: Cache-Control, freshness and age, storability, Vary
+        // keys, fills) and its zones (the index, the disk store).
+        .target(name: "TacetCache", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "TacetAuth", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -162,7 +169,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", "TacetAuth",
+            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", "TacetAuth", "TacetCache",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -5,7 +5,7 @@
 /// the file may be damaged or planted.
 public struct EntryHeader: Sendable, Equatable {
     public static let magic = Array("TACETCACHE\n".utf8)
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     public static let maxKey = 8 * 1024
     public static let maxFields = 256
     public static let maxFieldBytes = 64 * 1024
@@ -18,9 +18,13 @@ public struct EntryHeader: Sendable, Equatable {
     public var responseTime: Int
     public var fields: [(name: String, value: String)]
     public var bodyLength: Int
+    /// Seconds of freshness, as decided when stored (the route's `default_ttl` may have given it).
+    public var lifetime: Int
+    /// The age it already had when received (§4.2.3's corrected_initial_age).
+    public var initialAge: Int
 
     public init(key: String, variant: String, status: Int, requestTime: Int, responseTime: Int,
-                fields: [(name: String, value: String)], bodyLength: Int) {
+                fields: [(name: String, value: String)], bodyLength: Int, lifetime: Int = 0, initialAge: Int = 0) {
         self.key = key
         self.variant = variant
         self.status = status
@@ -28,11 +32,17 @@ public struct EntryHeader: Sendable, Equatable {
         self.responseTime = responseTime
         self.fields = fields
         self.bodyLength = bodyLength
+        self.lifetime = lifetime
+        self.initialAge = initialAge
     }
+
+    /// How old it is at `now` (§4.2.3's current_age).
+    public func age(now: Int) -> Int { initialAge + max(0, now - responseTime) }
 
     public static func == (a: EntryHeader, b: EntryHeader) -> Bool {
         a.key == b.key && a.variant == b.variant && a.status == b.status && a.requestTime == b.requestTime
             && a.responseTime == b.responseTime && a.bodyLength == b.bodyLength
+            && a.lifetime == b.lifetime && a.initialAge == b.initialAge
             && a.fields.map(\.name) == b.fields.map(\.name) && a.fields.map(\.value) == b.fields.map(\.value)
     }
 
@@ -55,6 +65,8 @@ public struct EntryHeader: Sendable, Equatable {
             out += field.value.utf8
         }
         u64(bodyLength)
+        u64(lifetime)
+        u64(initialAge)
         return out
     }
 
@@ -78,9 +90,9 @@ public struct EntryHeader: Sendable, Equatable {
             guard total <= maxFieldBytes else { return nil }
             fields.append((name, value))
         }
-        guard let bodyLength = reader.u64(), bodyLength >= 0 else { return nil }
+        guard let bodyLength = reader.u64(), let lifetime = reader.u64(), let initialAge = reader.u64() else { return nil }
         return (EntryHeader(key: key, variant: variant, status: status, requestTime: requestTime, responseTime: responseTime,
-                            fields: fields, bodyLength: bodyLength), reader.offset)
+                            fields: fields, bodyLength: bodyLength, lifetime: lifetime, initialAge: initialAge), reader.offset)
     }
 }
 

@@ -48,8 +48,9 @@ public struct FillMachine: Sendable {
     /// The most a fill holds for the store; past it the response is passed on, not stored.
     public let maxObjectSize: Int
 
-    public init(first: Reader, maxObjectSize: Int) {
-        waiting = [first]
+    /// `first` nil: a background refresh (stale-while-revalidate) that only the store wants.
+    public init(first: Reader?, maxObjectSize: Int) {
+        waiting = first.map { [$0] } ?? []
         self.maxObjectSize = maxObjectSize
     }
 
@@ -113,9 +114,9 @@ public struct FillMachine: Sendable {
     public mutating func end() -> [Action] {
         guard case .streaming(let storing) = state else { return [] }
         state = .complete
-        var actions: [Action] = []
+        // Stored before anyone sees the end: a reader's next request finds the entry.
+        var actions: [Action] = storing ? [.store] : []
         if !reading.isEmpty { actions.append(.end(reading)) }
-        if storing { actions.append(.store) }
         reading = []
         return actions
     }
@@ -145,16 +146,43 @@ public struct FillMachine: Sendable {
         waiting.removeAll { $0 == reader }
         reading.removeAll { $0 == reader }
         switch state {
-        case .awaitingHead:
-            // Until the head, the store may want it: keep going while anyone waits, and for
-            // the store too (a response is likely storable and others may come).
-            return []
+        case .awaitingHead where waiting.isEmpty:
+            // Nobody waits, and nothing yet says the store wants it: spare the backend.
+            state = .cancelled
+            return [.cancelUpstream]
         case .streaming(storing: false) where reading.isEmpty:
             state = .cancelled
             return [.cancelUpstream]
         default:
             return []
         }
+    }
+
+    /// No upstream answer (Tacet's own 502 or 504): every waiter gets that answer, none stored
+    /// and nothing remembered, so a failing origin is not asked once per waiter.
+    public mutating func error() -> [Action] {
+        guard state == .awaitingHead else { return [] }
+        state = .streaming(storing: false)
+        reading = waiting
+        waiting = []
+        return reading.isEmpty ? [] : [.start(reading, replay: 0)]
+    }
+
+    /// The origin answered a revalidation 304: the stored entry is fresh again, and everyone
+    /// waiting is answered from it.
+    public mutating func revalidated() -> [Action] {
+        guard state == .awaitingHead else { return [] }
+        state = .complete
+        defer { waiting = [] }
+        return waiting.isEmpty ? [] : [.release(waiting)]
+    }
+
+    /// Readers whose request the response's Vary does not match: they look again on their own.
+    public mutating func mismatched(_ readers: [Reader]) -> [Action] {
+        guard state == .awaitingHead else { return [] }
+        let leaving = waiting.filter(readers.contains)
+        waiting.removeAll(where: readers.contains)
+        return leaving.isEmpty ? [] : [.release(leaving)]
     }
 
     /// A reader waited `lock_timeout` for the head: it goes upstream on its own.

@@ -60,6 +60,8 @@ struct ParseContext: Sendable {
     var requestID = false
     /// The top level's `compression:`, which a route's block overrides key by key.
     var compression: CompressionConfig?
+    /// `cache: zones:`, read before the routes that name them.
+    var cacheZones: [CacheZoneConfig] = []
 
     func resolve(_ path: String) -> String {
         Paths.absolute(path, relativeTo: baseDirectory)

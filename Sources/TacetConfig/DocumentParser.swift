@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression", "default_host", "error_pages"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression", "default_host", "error_pages", "cache"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -93,6 +93,10 @@ struct DocumentParser {
         }
         if let node = top["default_host"] {
             configuration.defaultHost = try HostNameParser.name(node)
+        }
+        if let node = top["cache"] {
+            configuration.cacheZones = try CacheParser.zones(node, context: context)
+            context.cacheZones = configuration.cacheZones
         }
         if let node = top["routes"] {
             let parser = RouteParser(context: context)

@@ -40,6 +40,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     /// `default_host:` the host a request is routed as when its own is one no route names
     /// (nginx's `default_server`); nil: such a request gets only the routes with no host.
     public var defaultHost: String?
+    /// `cache: zones:`: the stores cached routes name.
+    public var cacheZones: [CacheZoneConfig] = []
     /// Where `trusted_proxies` was given, for errors found when the entries are read.
     public var trustedProxiesLine = 0
 
@@ -93,6 +95,8 @@ public struct Route: Sendable, Equatable {
     public var errorPages: ErrorPagesConfig?
     /// The route's own `compression:` (nil: the top level's).
     public var compression: RouteCompression?
+    /// `cache:` on a proxy route: answered from a zone where RFC 9111 allows (nil: not cached).
+    public var cache: RouteCacheConfig?
 
     /// What the route compresses with: its own block, else the top level's; nil for none.
     public func compression(defaultingTo top: CompressionConfig?) -> CompressionConfig? {

@@ -10,6 +10,8 @@ public struct RedirectConfig: Sendable, Equatable {
 
     public enum Variable: String, Sendable, Equatable, CaseIterable {
         case host, uri, path, query
+        /// `http` or `https`, as the request arrived (the listener's, not what the client claims).
+        case scheme
         case clientIP = "client_ip"
         /// The request's X-Request-ID (`request_id: true`).
         case requestID = "request_id"

@@ -4,7 +4,7 @@ struct RouteParser {
 
     func route(_ node: ConfigNode) throws(ConfigError) -> Route {
         let actionKeys = RouteActionParsers.all.map(\.key)
-        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny", "headers", "compression", "error_pages", "cors", "auth"])
+        let map = try node.mapping(allowedKeys: ["match"] + actionKeys + ["allow", "deny", "headers", "compression", "error_pages", "cors", "auth", "cache"])
         let match = try self.match(map.required("match"))
 
         let present = map.entries.filter { actionKeys.contains($0.key) }
@@ -28,6 +28,10 @@ struct RouteParser {
         if let auth = map["auth"] { route.auth = try AuthParser.parse(auth, context: context) }
         if let cors = map["cors"] { route.cors = try CORSParser.parse(cors) }
         if let pages = map["error_pages"] { route.errorPages = try ErrorPagesParser.parse(pages, context: context) }
+        if let cache = map["cache"] {
+            guard case .proxy = route.action else { throw cache.error("cache: goes on a proxy route (what it stores is an upstream's answers)") }
+            route.cache = try CacheParser.route(cache, zones: context.cacheZones)
+        }
         if let headers = map["headers"] { route.headers = try HeaderRulesParser.parse(headers, requestID: context.requestID) }
         return route
     }

@@ -31,7 +31,7 @@ enum Units {
         return scaled(sign: sign, digits: digits, by: multiplier)
     }
 
-    /// A bare integer is seconds; otherwise `ms`, `s`, `m` or `h`.
+    /// A bare integer is seconds; otherwise `ms`, `s`, `m`, `h` or `d`.
     static func duration(_ text: String) -> Parsed<Duration> {
         let (sign, digits, suffix) = split(text)
         switch suffix {
@@ -43,6 +43,8 @@ enum Units {
             return scaled(sign: sign, digits: digits, by: 60).map { .seconds($0) }
         case "h":
             return scaled(sign: sign, digits: digits, by: 3600).map { .seconds($0) }
+        case "d":
+            return scaled(sign: sign, digits: digits, by: 86_400).map { .seconds($0) }
         default:
             return .malformed
         }

@@ -22,6 +22,7 @@ public enum ListenerSetup {
     public static func specs(_ config: TacetConfiguration, logger: Logger,
                              observer: any HTTPObserver = NoObserver()) throws(ListenerSetupError) -> [ListenSpec] {
         var specs: [ListenSpec] = []
+        try checkCacheZones(config)
         let trusted: CIDRList
         do {
             trusted = try CIDRList(parsing: config.trustedProxies)
@@ -135,6 +136,7 @@ public enum ListenerSetup {
     public static func report(_ config: TacetConfiguration, now: Int = Int(time(nil))) throws(ListenerSetupError) -> [String] {
         _ = try UpstreamTLSSetup(config, logger: Logger(label: "tacet-check"))
         _ = try streamPreludes(config, logger: Logger(label: "tacet-check"))
+        try checkCacheZones(config)
         var lines: [String] = []
         for (i, listener) in config.listeners.enumerated() {
             guard let tls = listener.tls else { continue }

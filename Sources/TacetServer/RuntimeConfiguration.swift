@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import TacetCache
 import TacetCompression
 import TacetConfig
 import TacetHTTP
@@ -26,6 +27,8 @@ public struct RuntimeConfiguration: Sendable {
     public var healthChecks: [(group: UpstreamGroup, check: HealthCheck, interval: TimeAmount)]
     /// One per `streams:` entry, in file order.
     public var streams: [StreamSettings]
+    /// The open cache zones by name (`openCacheZones`; empty until then, as for `tacet check`).
+    public var cacheZones: [String: CacheZone] = [:]
 
     /// `previous`: on reload, the running configuration. An upstream whose servers, balancing and
     /// passive-health settings are unchanged keeps its `UpstreamGroup`, so its health marks and
@@ -110,6 +113,10 @@ public struct RuntimeConfiguration: Sendable {
     public func makeRouter(upstreams: UpstreamSet) -> Router {
         Router(routes: config.routes.flatMap { route -> [Router.Route] in
             var responder = Self.responder(for: route.action, upstreams: upstreams)
+            // Innermost: the store holds the upstream's answers; every rule outside applies to hits too.
+            if let cache = route.cache, let zone = cacheZones[cache.zone], let proxy = responder as? ProxyResponder {
+                responder = CacheResponder(zone: zone, config: cache, proxy: proxy)
+            }
             if let rules = route.headers, !rules.request.isEmpty || !rules.response.isEmpty {
                 responder = HeaderRulesResponder(rules: rules, next: responder)
             }

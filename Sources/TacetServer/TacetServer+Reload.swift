@@ -32,9 +32,10 @@ extension TacetServer {
     @discardableResult
     public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
         let old = current.withLockedValue { $0 }
-        let runtime = RuntimeConfiguration(configuration, previous: old.runtime)
+        var runtime = RuntimeConfiguration(configuration, previous: old.runtime)
         // Certificates first: one that cannot be read refuses the reload before anything moves.
         let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        try runtime.openCacheZones(previous: old.runtime, logger: logger)
         let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         let accessLog = try Self.makeAccessLog(configuration.accessLog,

@@ -39,10 +39,11 @@ public final class TacetServer: Sendable {
     public init(configuration: TacetConfiguration, threads: Int = System.coreCount,
                 scheduling: LoopScheduling = .normal,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
-        let runtime = RuntimeConfiguration(configuration)
+        var runtime = RuntimeConfiguration(configuration)
         // Certificates first, so a bad file fails before anything is made (metrics see the
         // handshakes of the listeners made again below, once the admin listener exists).
         _ = try ListenerSetup.specs(configuration, logger: logger)
+        try runtime.openCacheZones(previous: nil, logger: logger)
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         self.ownsGroup = group == nil
         let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))

@@ -13,6 +13,7 @@ extension Array where Element == RedirectConfig.Part {
             case .variable(.uri): text += request.target
             case .variable(.path): text += request.path
             case .variable(.query): text += request.query ?? ""
+            case .variable(.scheme): text += request.isSecure ? "https" : "http"
             case .variable(.clientIP): text += clientAddress
             case .variable(.requestID): text += request.headers.first(name: "x-request-id") ?? ""
             }

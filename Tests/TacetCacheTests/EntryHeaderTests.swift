@@ -20,7 +20,7 @@ struct EntryHeaderTests {
         let bytes = Self.header.encoded()
         for length in 0..<bytes.count { #expect(EntryHeader.decode(Array(bytes[..<length])) == nil) }
         var version = bytes
-        version[EntryHeader.magic.count + 1] = 2
+        version[EntryHeader.magic.count + 1] = UInt8(EntryHeader.version + 1)
         #expect(EntryHeader.decode(version) == nil)
         var magic = bytes
         magic[0] = UInt8(ascii: "X")

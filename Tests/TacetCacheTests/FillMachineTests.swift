@@ -10,7 +10,7 @@ struct FillMachineTests {
         #expect(fill.head(storable: true, knownLength: 10) == [.start(Array(0..<100), replay: 0)])
         #expect(fill.body(4) == [.body(Array(0..<100))])
         #expect(fill.body(6) == [.body(Array(0..<100))])
-        #expect(fill.end() == [.end(Array(0..<100)), .store])
+        #expect(fill.end() == [.store, .end(Array(0..<100))])
         #expect(fill.state == .complete)
     }
 
@@ -22,7 +22,7 @@ struct FillMachineTests {
         _ = fill.body(100)
         #expect(fill.leave(0).isEmpty, "no cancel: others and the store want it")
         #expect(fill.body(100) == [.body(Array(1...10))])
-        #expect(fill.end() == [.end(Array(1...10)), .store])
+        #expect(fill.end() == [.store, .end(Array(1...10))])
     }
 
     @Test("Everyone leaves a storable fill: it goes on for the store")
@@ -56,6 +56,39 @@ struct FillMachineTests {
         var early = FillMachine(first: 0, maxObjectSize: 1 << 20)
         _ = early.join(1)
         #expect(early.failed() == [.release([0, 1])], "no head yet: each answered as if uncached")
+    }
+
+    @Test("Before the head: the fill goes on while anyone waits; when the last leaves, the backend is spared")
+    func leaveBeforeHead() {
+        var fill = FillMachine(first: 0, maxObjectSize: 1 << 20)
+        _ = fill.join(1)
+        #expect(fill.leave(0).isEmpty)
+        #expect(fill.leave(1) == [.cancelUpstream])
+        #expect(fill.state == .cancelled)
+    }
+
+    @Test("Tacet's own 502 for the fill goes to every waiter; a 304 releases them to the refreshed entry")
+    func errorAndRevalidated() {
+        var fill = FillMachine(first: 0, maxObjectSize: 1 << 20)
+        _ = fill.join(1)
+        #expect(fill.error() == [.start([0, 1], replay: 0)])
+        #expect(fill.end() == [.end([0, 1])])
+        var again = FillMachine(first: 0, maxObjectSize: 1 << 20)
+        _ = again.join(1)
+        #expect(again.mismatched([1]) == [.release([1])])
+        _ = again.join(2)
+        #expect(again.revalidated() == [.release([0, 2])])
+        #expect(again.state == .complete)
+    }
+
+    @Test("A background refresh has no reader: stored when whole")
+    func background() {
+        var fill = FillMachine(first: nil, maxObjectSize: 1 << 20)
+        #expect(fill.head(storable: true, knownLength: 3).isEmpty)
+        #expect(fill.body(3).isEmpty)
+        #expect(fill.end() == [.store])
+        var refused = FillMachine(first: nil, maxObjectSize: 1 << 20)
+        #expect(refused.head(storable: false, knownLength: nil) == [.markHitForMiss, .cancelUpstream])
     }
 
     @Test("A reader that joins mid-fill gets what arrived so far, then the rest")

@@ -40,7 +40,7 @@ import Testing
                 rewrite: { to: "http://x" }
             """
         #expect(configError(yaml)?.description
-            == "tacet.yaml:3:5: routes[0]: unknown key 'rewrite' (expected one of: match, respond, static, proxy, redirect, allow, deny, headers, compression, error_pages, cors, auth)")
+            == "tacet.yaml:3:5: routes[0]: unknown key 'rewrite' (expected one of: match, respond, static, proxy, redirect, allow, deny, headers, compression, error_pages, cors, auth, cache)")
     }
 
     @Test func missingRequiredKeyNamesParentLine() {

@@ -33,7 +33,7 @@ import Testing
     @Test func badDurations() {
         #expect(Units.duration("5 parsecs") == .malformed)
         #expect(Units.duration("5parsecs") == .malformed)
-        #expect(Units.duration("1d") == .malformed)
+        #expect(Units.duration("1w") == .malformed)
         #expect(Units.duration("5S") == .malformed)
         #expect(Units.duration("0") == .notPositive)
         #expect(Units.duration("0ms") == .notPositive)

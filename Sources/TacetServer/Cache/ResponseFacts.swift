@@ -1,0 +1,70 @@
+import NIOHTTP1
+import TacetCache
+import TacetHTTP
+
+/// What the cache reads off an upstream response's (or a stored entry's) fields, parsed once:
+/// Cache-Control strictly (nil: malformed, so not storable), Vary, validators, Expires, Age.
+struct ResponseFacts {
+    let status: Int
+    let cacheControl: CacheControl?
+    /// nil: `Vary: *`.
+    let vary: [String]?
+    let etag: String?
+    let lastModified: Int?
+    let expires: Int?
+    let expiresInvalid: Bool
+    let age: Int?
+    let hasSetCookie: Bool
+
+    init(status: Int, fields: HTTPHeaders) {
+        self.status = status
+        cacheControl = CacheControl(values: fields["cache-control"])
+        vary = Variant.fields(fields["vary"])
+        etag = fields.first(name: "etag")
+        lastModified = fields.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
+        let expiresValue = fields.first(name: "expires")
+        expires = expiresValue.flatMap { HTTPDate.parse($0) }
+        expiresInvalid = expiresValue != nil && expires == nil
+        age = fields.first(name: "age").flatMap { value in
+            value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) && !value.isEmpty ? Int(value.prefix(10)) : nil
+        }
+        hasSetCookie = fields.contains(name: "set-cookie")
+    }
+
+    init(_ header: EntryHeader) {
+        var fields = HTTPHeaders()
+        for field in header.fields { fields.add(name: field.name, value: field.value) }
+        self.init(status: header.status, fields: fields)
+    }
+
+    var hasValidator: Bool { etag != nil || lastModified != nil }
+
+    func freshness(cacheControl: CacheControl) -> Freshness.Response {
+        var response = Freshness.Response(status: status, cacheControl: cacheControl, date: nil, expires: expires,
+                                          lastModified: lastModified, age: age)
+        response.expiresInvalid = expiresInvalid
+        return response
+    }
+
+    /// What `Reuse` needs of a stored entry at `now`.
+    static func stored(_ header: EntryHeader, now: Int) -> (Reuse.Stored, ResponseFacts) {
+        let facts = ResponseFacts(header)
+        return (Reuse.Stored(lifetime: header.lifetime, age: header.age(now: now), cacheControl: facts.cacheControl ?? CacheControl(),
+                             hasValidator: facts.hasValidator), facts)
+    }
+}
+
+extension ResponseHead {
+    /// One more field on a head in either form (`headers`, or a proxied head's `encodedFields`).
+    mutating func addField(_ name: String, _ value: String) {
+        if var encoded = encodedFields {
+            encoded.writeString(name)
+            encoded.writeStaticString(": ")
+            encoded.writeString(value)
+            encoded.writeStaticString("\r\n")
+            encodedFields = encoded
+        } else {
+            headers.add(name: name, value: value)
+        }
+    }
+}
