@@ -33,6 +33,7 @@ public final class MetricsObserver: HTTPObserver {
     private let proxyRefused: [ProxyProtocolReader.Refusal: CoreMetrics.Counter]
     /// Replaced by `configure` on reload; read at scrape time only.
     private let upstreams: NIOLockedValueBox<UpstreamGauges>
+    private let appendix = NIOLockedValueBox<(@Sendable () -> [UInt8])?>(nil)
 
     /// `routeLabels`: the configured routes, made up front so they are exported (at 0) before
     /// their first request. Others (e.g. "none", for no match) are made on first use.
@@ -152,7 +153,15 @@ public final class MetricsObserver: HTTPObserver {
     public func render() -> [UInt8] {
         upstreams.withLockedValue { $0.refresh() }
         tls.refresh()
-        return registry.emitToBuffer()
+        var text = registry.emitToBuffer()
+        if let more = appendix.withLockedValue({ $0 }) { text += more() }
+        return text
+    }
+
+    /// Families kept elsewhere and written out whole at each scrape (the cache zones' counters,
+    /// which live in the zones): exposition text appended after the registry's.
+    public func configure(appendix: (@Sendable () -> [UInt8])?) {
+        self.appendix.withLockedValue { $0 = appendix }
     }
 }
 

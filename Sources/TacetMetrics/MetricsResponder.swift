@@ -31,8 +31,10 @@ public struct MetricsResponder: Responder {
     /// The admin listener's routes: `/metrics`; `/health` (and `/healthz`) answering "ok" while
     /// the process serves (liveness); `/ready` answering "ok" until a graceful stop begins, then
     /// 503 "draining", so an orchestrator or balancer sends no new traffic while it drains.
-    public static func adminRouter(metrics: MetricsObserver, isDraining: @escaping @Sendable () -> Bool = { false }) -> Router {
-        Router(routes: [
+    /// `extra`: more admin routes (the cache's purge and stats).
+    public static func adminRouter(metrics: MetricsObserver, isDraining: @escaping @Sendable () -> Bool = { false },
+                                   extra: [Router.Route] = []) -> Router {
+        Router(routes: extra + [
             Router.Route(host: nil, pathPrefix: "/metrics", responder: MetricsResponder(metrics: metrics)),
             Router.Route(host: nil, pathPrefix: "/health", responder: FixedResponder(status: .ok, body: "ok\n")),
             Router.Route(host: nil, pathPrefix: "/ready", responder: ReadyResponder(isDraining: isDraining)),

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import TacetCache
 import TacetConfig
 import TacetHTTP
 import TacetMetrics
@@ -15,6 +16,8 @@ final class AdminListener: Sendable {
     private let address: NIOLockedValueBox<ListenAddress>
     /// Set when a graceful stop begins: `/ready` answers 503 from then on.
     private let draining = NIOLockedValueBox(false)
+    /// The running configuration's cache zones, for `/cache` and the cache metrics.
+    private let cacheZones = NIOLockedValueBox<[String: CacheZone]>([:])
 
     /// `routeLabels`: the public router's, so every route is exported from the start.
     init(config: AdminConfig, routeLabels: [String], upstreams: UpstreamSet, group: any EventLoopGroup, logger: Logger) {
@@ -24,11 +27,16 @@ final class AdminListener: Sendable {
         // A handful of scrapers at most; a flood here must not take descriptors from real traffic.
         settings.maxConnections = 64
         let draining = self.draining
-        server = HTTPServer(group: group,
-                            state: ListenerState(settings: settings,
-                                                 responder: MetricsResponder.adminRouter(metrics: metrics) { draining.withLockedValue { $0 } },
-                                                 accessLog: nil),
-                            logger: logger)
+        let zones = cacheZones
+        let cache = Router.Route(host: nil, pathPrefix: "/cache", responder: CacheAdminResponder(zones: zones))
+        let router = MetricsResponder.adminRouter(metrics: metrics, isDraining: { draining.withLockedValue { $0 } }, extra: [cache])
+        server = HTTPServer(group: group, state: ListenerState(settings: settings, responder: router, accessLog: nil), logger: logger)
+        metrics.configure(appendix: { CacheMetricsText.render(zones.withLockedValue { $0 }) })
+    }
+
+    /// The zones `/cache` purges and reports, and `/metrics` counts (at start and each reload).
+    func configure(cacheZones: [String: CacheZone]) {
+        self.cacheZones.withLockedValue { $0 = cacheZones }
     }
 
     /// What the gauges read for each configured upstream, by name.

@@ -82,6 +82,7 @@ extension TacetServer {
         old.upstreams.retire()
         admin?.configure(routeLabels: responder.routes.map(\.label), upstreams: upstreams)
         admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
+        admin?.configure(cacheZones: runtime.cacheZones)
         return summary
     }
 

@@ -63,6 +63,7 @@ public final class TacetServer: Sendable {
         let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
+        admin?.configure(cacheZones: runtime.cacheZones)
         self.http = HTTPServer(group: group,
                                state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
                                                     observer: admin?.metrics ?? NoObserver()),

@@ -17,6 +17,8 @@ final class CacheOrigin: Stoppable {
         var cutShort = false
         /// Chunked instead of Content-Length.
         var chunked = false
+        /// Nothing at all until `release()`.
+        var held = false
 
         init(status: Int = 200, _ fields: [String] = [], body: String = "origin body", gated: Bool = false,
              cutShort: Bool = false, chunked: Bool = false) {
@@ -26,6 +28,12 @@ final class CacheOrigin: Stoppable {
             self.gated = gated
             self.cutShort = cutShort
             self.chunked = chunked
+        }
+
+        static func held(_ answer: Answer) -> Answer {
+            var answer = answer
+            answer.held = true
+            return answer
         }
     }
 
@@ -155,6 +163,12 @@ private final class CacheOriginHandler: ChannelInboundHandler, @unchecked Sendab
                 var all = framed(body[...], last: true)
                 first.writeBuffer(&all)
             }
+        }
+        if answer.held {
+            var whole = first
+            whole.writeImmutableBuffer(rest)
+            if !origin.hold(context.channel, whole) { context.writeAndFlush(wrapOutboundOut(whole), promise: nil) }
+            return
         }
         context.writeAndFlush(wrapOutboundOut(first), promise: nil)
         if answer.cutShort {
