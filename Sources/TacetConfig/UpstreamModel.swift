@@ -21,12 +21,17 @@ public struct UpstreamConfig: Sendable, Equatable {
         case leastConn = "least_conn"
         /// Power of two choices: two random servers, the less loaded wins.
         case random
+        /// nginx's `hash KEY consistent` (ketama): a request goes to the server its `key` hashes
+        /// to, so a tier of caches shards by URL.
+        case consistentHash = "consistent_hash"
     }
 
     public var name: String
     /// Never empty once loaded.
     public var servers: [Server]
     public var balance: Balance
+    /// `key:` for `consistent_hash` (default `{scheme}://{host}{uri}`, the cache's key).
+    public var hashKey: [RedirectConfig.Part] = [.variable(.scheme), .literal("://"), .variable(.host), .variable(.uri)]
     /// Idle pooled connections kept per event loop; 0 disables keep-alive to the backends.
     public var keepalive: Int
     public var connectTimeout: Duration

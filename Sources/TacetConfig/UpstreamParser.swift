@@ -3,7 +3,7 @@ struct UpstreamParser {
     let context: ParseContext
 
     static let keys = [
-        "servers", "balance", "keepalive", "connect_timeout", "read_timeout", "send_timeout",
+        "servers", "balance", "key", "keepalive", "connect_timeout", "read_timeout", "send_timeout",
         "half_close_timeout", "max_fails", "fail_timeout", "health", "tls", "protocol",
     ]
     private static let durationKeys: [(key: String, field: WritableKeyPath<UpstreamConfig, Duration> & Sendable)] = [
@@ -36,6 +36,10 @@ struct UpstreamParser {
                 throw balance.error("unknown balance '\(text)' (expected one of: \(names))")
             }
             config.balance = value
+        }
+        if let key = map["key"] {
+            guard config.balance == .consistentHash else { throw key.error("key goes with balance: consistent_hash") }
+            config.hashKey = try RedirectParser.template(try key.nonEmptyString(), key)
         }
         if let proto = map["protocol"] {
             let text = try proto.string()

@@ -137,7 +137,12 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
     // MARK: the upstream connection
 
     private func connect(excluding: Set<Int>, fresh: Bool) {
-        guard let server = upstream.selector.pick(excluding: excluding) else {
+        let picked = if let hashKey = upstream.settings.hashKey {
+            upstream.selector.pick(excluding: excluding, key: hashKey(request, writer.clientAddress))
+        } else {
+            upstream.selector.pick(excluding: excluding)
+        }
+        guard let server = picked else {
             perform(machine.noServer())
             return
         }

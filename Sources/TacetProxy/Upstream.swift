@@ -21,6 +21,9 @@ public final class Upstream: Sendable {
         public var halfCloseTimeout: TimeAmount = .seconds(60)
         /// HTTP/2 to the servers (`h2c`, or `h2` with the TLS prelude), many requests per connection.
         public var http2 = false
+        /// `balance: consistent_hash`: the request's key (its template expanded for the request
+        /// and the client's address); nil: servers are picked without one.
+        public var hashKey: (@Sendable (Request, String) -> String)?
         public init() {}
     }
 

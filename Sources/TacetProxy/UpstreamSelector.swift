@@ -8,10 +8,16 @@ public protocol UpstreamSelector: AnyObject, Sendable {
     var addresses: [(host: String, port: Int)] { get }
     /// A server that is up and not in `excluding`; nil when there is none (502 at once).
     func pick(excluding: Set<Int>) -> Int?
+    /// As `pick(excluding:)`, for a request whose upstream balances by a key (consistent hash).
+    func pick(excluding: Set<Int>, key: String) -> Int?
     func connectionOpened(_ server: Int)
     func connectionClosed(_ server: Int)
     func recordFailure(_ server: Int)
     func recordSuccess(_ server: Int)
+}
+
+extension UpstreamSelector {
+    public func pick(excluding: Set<Int>, key: String) -> Int? { pick(excluding: excluding) }
 }
 
 /// One fixed server: always picked unless excluded; no health state.

@@ -75,7 +75,7 @@ public struct RuntimeConfiguration: Sendable {
         for upstream in config.upstreams {
             let group: UpstreamGroup
             if let previous, let before = previous.config.upstream(named: upstream.name),
-               before.servers == upstream.servers, before.balance == upstream.balance,
+               before.servers == upstream.servers, before.balance == upstream.balance, before.hashKey == upstream.hashKey,
                before.maxFails == upstream.maxFails, before.failTimeout == upstream.failTimeout,
                let kept = previous.upstreamGroups[upstream.name] {
                 group = kept
@@ -161,6 +161,7 @@ public struct RuntimeConfiguration: Sendable {
         case .roundRobin: balance = .roundRobin
         case .leastConn: balance = .leastConnections
         case .random: balance = .randomTwoChoices
+        case .consistentHash: balance = .consistentHash
         }
         return UpstreamGroup(
             name: upstream.name,

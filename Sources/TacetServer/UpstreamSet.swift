@@ -87,6 +87,7 @@ public final class UpstreamSet: Sendable {
 
 extension UpstreamGroup: UpstreamSelector {
     public var addresses: [(host: String, port: Int)] { servers.map { ($0.host, $0.port) } }
+    public func pick(excluding: Set<Int>, key: String) -> Int? { pick(excluding: excluding, hash: HashRing.hash(key)) }
 }
 
 private final class NoServers: UpstreamSelector {
@@ -107,6 +108,10 @@ extension UpstreamConfig {
         settings.halfCloseTimeout = TimeAmount(halfCloseTimeout)
         settings.keepalive = keepalive
         settings.http2 = self.protocol != .http1
+        if balance == .consistentHash {
+            let key = hashKey
+            settings.hashKey = { request, client in key.expand(for: request, clientAddress: client) }
+        }
         return settings
     }
 }

@@ -23,12 +23,17 @@ public struct BalancerState: Sendable {
     public let maxFails: Int
     public let failTimeout: TimeAmount
     private(set) var slots: [Slot]
+    /// `consistentHash`'s ring.
+    private let ring: HashRing?
 
-    public init(weights: [Int], method: BalanceMethod, maxFails: Int, failTimeout: TimeAmount) {
+    /// `names`: each server's `host:port`, for `consistentHash`'s ring.
+    public init(weights: [Int], method: BalanceMethod, maxFails: Int, failTimeout: TimeAmount, names: [String] = []) {
         self.method = method
         self.maxFails = max(0, maxFails)
         self.failTimeout = failTimeout
         self.slots = weights.map { Slot(weight: max(1, $0)) }
+        let named = names.count == weights.count ? names : weights.indices.map { "server\($0)" }
+        ring = method == .consistentHash ? HashRing(servers: Array(zip(named, weights.map { max(1, $0) }))) : nil
     }
 
     public var count: Int { slots.count }
@@ -46,8 +51,9 @@ public struct BalancerState: Sendable {
 
     /// The server for a new connection among those available and not in `excluding` (servers
     /// the caller already tried for this request); nil when there is none.
+    /// `hash`: the request's key hashed (`HashRing.hash`), for `consistentHash`.
     public mutating func pick(
-        excluding: Set<Int> = [], now: NIODeadline, using generator: inout some RandomNumberGenerator
+        excluding: Set<Int> = [], now: NIODeadline, hash: UInt64? = nil, using generator: inout some RandomNumberGenerator
     ) -> Int? {
         // Per request: no arrays are built unless a method needs a list of candidates.
         if slots.count == 1 {
@@ -56,6 +62,9 @@ public struct BalancerState: Sendable {
         switch method {
         case .roundRobin:
             return smoothWeightedRoundRobin(excluding: excluding, now: now, load: nil)
+        case .consistentHash:
+            guard let hash, let ring else { return smoothWeightedRoundRobin(excluding: excluding, now: now, load: nil) }
+            return ring.server(for: hash) { isCandidate($0, excluding: excluding, now: now) }
         case .leastConnections:
             // Least active per unit of weight: a * wb < b * wa compares a/wa with b/wb exactly.
             var least: Int?

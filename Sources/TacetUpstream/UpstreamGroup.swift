@@ -26,19 +26,25 @@ public final class UpstreamGroup: Sendable {
         self.servers = servers
         self.clock = clock
         self.state = NIOLockedValueBox(BalancerState(
-            weights: servers.map(\.weight), method: balance, maxFails: maxFails, failTimeout: failTimeout))
+            weights: servers.map(\.weight), method: balance, maxFails: maxFails, failTimeout: failTimeout,
+            names: servers.map { "\($0.host):\($0.port)" }))
     }
 
     /// Picks a server that is up and not in `excluding` (indexes); nil when none is: the caller
     /// answers 502 / resets at once.
     public func pick(excluding: Set<Int> = []) -> Int? {
+        pick(excluding: excluding, hash: nil)
+    }
+
+    /// As `pick(excluding:)`, by the request key's `hash` for a consistent-hash group.
+    public func pick(excluding: Set<Int>, hash: UInt64?) -> Int? {
         if servers.count == 1 {
             return excluding.contains(0) || soleServerDown.load(ordering: .relaxed) ? nil : 0
         }
         let now = clock()
         return state.withLockedValue { state in
             var generator = SystemRandomNumberGenerator()
-            return state.pick(excluding: excluding, now: now, using: &generator)
+            return state.pick(excluding: excluding, now: now, hash: hash, using: &generator)
         }
     }
 

@@ -26,6 +26,9 @@ public enum BalanceMethod: Sendable, Equatable {
     case leastConnections
     /// Power of two choices: two weighted random servers, the less loaded one wins.
     case randomTwoChoices
+    /// By a hash of the request's key on a ketama ring (`HashRing`); round robin for a pick
+    /// without a key (a stream, a health check).
+    case consistentHash
 }
 
 /// What a server looks like right now, for metrics and logs.
