@@ -10,7 +10,7 @@ public struct CacheZoneConfig: Sendable, Equatable {
     public var memory: Int
     /// Seconds an entry may go unused before it is dropped, fresh or not.
     public var inactive: Int
-    /// The largest response stored; larger ones are passed on, not stored.
+    /// The largest response stored (16 MiB, or `max_size` if smaller); larger ones are passed on, not stored.
     public var maxObject: Int
     public var line: Int
 
@@ -79,9 +79,13 @@ enum CacheParser {
         if let n = map["max_size"] { zone.maxSize = try n.size() }
         if let n = map["memory"] { zone.memory = try n.size() }
         if let n = map["inactive"] { zone.inactive = try seconds(n) }
-        if let n = map["max_object"] { zone.maxObject = try n.size() }
-        if zone.maxObject > zone.maxSize {
-            throw (map["max_object"] ?? node).error("max_object (\(zone.maxObject) bytes) is larger than max_size (\(zone.maxSize))")
+        if let n = map["max_object"] {
+            zone.maxObject = try n.size()
+            if zone.maxObject > zone.maxSize {
+                throw n.error("max_object (\(zone.maxObject) bytes) is larger than max_size (\(zone.maxSize))")
+            }
+        } else {
+            zone.maxObject = min(zone.maxObject, zone.maxSize)
         }
         return zone
     }
