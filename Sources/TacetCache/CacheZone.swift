@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,9 +44,10 @@ public final class CacheZone: Sendable {
         public var entry: Entry?
         public var fill: (any FillReference)?
         public var hitForMiss: Bool
-        /// The key of the fill this request would join or start.
-        public var fillKey: String
+        public var primary: String
         public var variant: String
+        /// The key of the fill this request would join or start.
+        public var fillKey: String { primary + "\n" + variant }
     }
 
     public struct Stats: Sendable, Equatable {
@@ -79,17 +81,22 @@ public final class CacheZone: Sendable {
     public let disk: DiskStore
     let threadPool: NIOThreadPool
     let logger: Logger
+    /// The HTTP-date parser facts are made with.
+    let date: @Sendable (String) -> Int?
     private let state: NIOLockedValueBox<State>
+    private let counters = Counters()
     /// Seconds a key found not storable is sent straight upstream.
     public static let hitForMissSeconds = 120
 
     /// Opens the zone's directory (created if missing), proving it writable, and loads what a
     /// previous run stored. Throws the reason the path is unusable.
-    public init(settings: Settings, threadPool: NIOThreadPool, logger: Logger) throws(DiskStore.StoreError) {
+    public init(settings: Settings, threadPool: NIOThreadPool, logger: Logger,
+                date: @escaping @Sendable (String) -> Int?) throws(DiskStore.StoreError) {
         self.settings = settings
         self.disk = DiskStore(root: settings.path)
         self.threadPool = threadPool
         self.logger = logger
+        self.date = date
         try disk.prepare()
         var index = ZoneIndex<ByteBuffer>(maxDisk: settings.maxSize, maxMemory: settings.memory)
         let now = Self.now()
@@ -97,7 +104,7 @@ public final class CacheZone: Sendable {
         for found in disk.load() {
             let vary = Variant.fields(found.header.fields.filter { $0.name.lowercased() == "vary" }.map(\.value)) ?? []
             let entry = Entry(id: found.id, header: found.header, bodyOffset: found.bodyOffset, fileSize: found.fileSize,
-                              onDisk: true, body: nil)
+                              onDisk: true, body: nil, facts: EntryFacts(header: found.header, date: date))
             dropped += index.insert(entry, vary: vary, bodySize: 0, now: now)
         }
         for entry in dropped { disk.remove(id: entry.id) }
@@ -113,9 +120,10 @@ public final class CacheZone: Sendable {
             let vary = state.index.varyFields(primary) ?? []
             let variant = Variant.key(fields: vary, request: field)
             let entry = state.index.lookup(primary: primary, variant: variant, now: now)
-            let fillKey = primary + "\n" + variant
-            return Lookup(entry: entry, fill: state.fills[fillKey], hitForMiss: state.index.isHitForMiss(primary, now: now),
-                          fillKey: fillKey, variant: variant)
+            // A fill is looked for only when there is no entry, or it may be stale (the caller decides).
+            let fill = state.fills.isEmpty ? nil : state.fills[primary + "\n" + variant]
+            return Lookup(entry: entry, fill: fill, hitForMiss: entry == nil && state.index.isHitForMiss(primary, now: now),
+                          primary: primary, variant: variant)
         }
     }
 
@@ -145,8 +153,9 @@ public final class CacheZone: Sendable {
         let id = DiskStore.id(key: header.key, variant: header.variant)
         let offset = header.encoded().count
         let keep = body.readableBytes <= settings.memory
+        let facts = EntryFacts(header: header, date: date)
         let entry = Entry(id: id, header: header, bodyOffset: offset, fileSize: offset + body.readableBytes, onDisk: false,
-                          body: keep ? body : nil)
+                          body: keep ? body : nil, facts: facts)
         let dropped = state.withLockedValue { state in
             var dropped = keep ? state.index.insert(entry, vary: vary, bodySize: body.readableBytes, now: now) : []
             if now - state.lastSweep >= 60 {
@@ -164,7 +173,7 @@ public final class CacheZone: Sendable {
                     // Purged or replaced while it was written: the file must not outlive it.
                     if keep && state.index.entries[id]?.header != header { return nil }
                     if !keep { return state.index.insert(Entry(id: id, header: header, bodyOffset: offset, fileSize: size,
-                                                                   onDisk: true, body: nil), vary: vary, bodySize: 0, now: now) }
+                                                                   onDisk: true, body: nil, facts: facts), vary: vary, bodySize: 0, now: now) }
                     return state.index.storedOnDisk(id: id, fileSize: size, now: now)
                 }
                 guard let evicted else { return disk.remove(id: id) }
@@ -178,7 +187,8 @@ public final class CacheZone: Sendable {
 
     /// A 304 from the origin refreshed `entry`: its new header, in memory now and on disk next.
     public func refresh(_ entry: Entry, header: EntryHeader) {
-        state.withLockedValue { $0.index.update(id: entry.id, header: header) }
+        let facts = EntryFacts(header: header, date: date)
+        state.withLockedValue { $0.index.update(id: entry.id, header: header, facts: facts) }
         let disk = self.disk
         let body = entry.body
         submit { [self] in
@@ -212,16 +222,16 @@ public final class CacheZone: Sendable {
         }
     }
 
+    /// One request on a cached route, by its `CacheStatus.Outcome` name (atomics: no lock per hit).
     public func count(_ status: String, bytes: Int = 0) {
-        state.withLockedValue { state in
-            state.stats.requests[status, default: 0] += 1
-            state.stats.bytesServed += bytes
-        }
+        counters.count(status, bytes: bytes)
     }
 
     public var stats: Stats {
         state.withLockedValue { state in
             var stats = state.stats
+            stats.requests = counters.requests
+            stats.bytesServed = counters.bytes.load(ordering: .relaxed)
             stats.entries = state.index.count
             stats.diskBytes = state.index.diskBytes
             stats.memoryBytes = state.index.memoryBytes
@@ -260,5 +270,32 @@ public final class CacheZone: Sendable {
         let disk = self.disk
         submit { for entry in entries { disk.remove(id: entry.id) } }
         return entries.count
+    }
+}
+
+/// The per-status request counts and bytes served, as atomics.
+final class Counters: Sendable {
+    static let names = ["hit", "miss", "stale", "updating", "revalidated", "bypass", "expired"]
+    let hit = Atomic<Int>(0), miss = Atomic<Int>(0), stale = Atomic<Int>(0), updating = Atomic<Int>(0)
+    let revalidated = Atomic<Int>(0), bypass = Atomic<Int>(0), expired = Atomic<Int>(0)
+    let bytes = Atomic<Int>(0)
+
+    func count(_ status: String, bytes served: Int) {
+        switch status {
+        case "hit": hit.add(1, ordering: .relaxed)
+        case "miss": miss.add(1, ordering: .relaxed)
+        case "stale": stale.add(1, ordering: .relaxed)
+        case "updating": updating.add(1, ordering: .relaxed)
+        case "revalidated": revalidated.add(1, ordering: .relaxed)
+        case "bypass": bypass.add(1, ordering: .relaxed)
+        default: expired.add(1, ordering: .relaxed)
+        }
+        if served > 0 { bytes.add(served, ordering: .relaxed) }
+    }
+
+    var requests: [String: Int] {
+        ["hit": hit.load(ordering: .relaxed), "miss": miss.load(ordering: .relaxed), "stale": stale.load(ordering: .relaxed),
+         "updating": updating.load(ordering: .relaxed), "revalidated": revalidated.load(ordering: .relaxed),
+         "bypass": bypass.load(ordering: .relaxed), "expired": expired.load(ordering: .relaxed)]
     }
 }

@@ -13,14 +13,18 @@ public struct ZoneIndex<Body: Sendable>: Sendable {
         public var onDisk: Bool
         /// The body, while it is in the memory hot set.
         public var body: Body?
+        /// What hits read of it, worked out once (nil in tests that need none).
+        public var facts: EntryFacts?
 
-        public init(id: String, header: EntryHeader, bodyOffset: Int, fileSize: Int, onDisk: Bool, body: Body?) {
+        public init(id: String, header: EntryHeader, bodyOffset: Int, fileSize: Int, onDisk: Bool, body: Body?,
+                    facts: EntryFacts? = nil) {
             self.id = id
             self.header = header
             self.bodyOffset = bodyOffset
             self.fileSize = fileSize
             self.onDisk = onDisk
             self.body = body
+            self.facts = facts
         }
     }
 
@@ -86,8 +90,9 @@ public struct ZoneIndex<Body: Sendable>: Sendable {
     }
 
     /// A revalidation's 304 gave the entry new fields and times.
-    public mutating func update(id: String, header: EntryHeader) {
+    public mutating func update(id: String, header: EntryHeader, facts: EntryFacts?) {
         entries[id]?.header = header
+        entries[id]?.facts = facts
     }
 
     /// Every variant of `primary` (a purge, or an unsafe method's invalidation).

@@ -10,10 +10,10 @@ import Testing
 /// again after a restart; eviction keeping the disk under its bound; HTTP/2 clients alike.
 @Suite("Cache fills: coalesced, kept when a client leaves, never stored cut short")
 struct CacheFillTests {
-    @Test("100 concurrent misses for one key: the origin sees one request; all get the whole body")
+    @Test("100 concurrent misses for one key, on two event loops: the origin sees one request; all get the whole body")
     func coalescing() async throws {
         let origin = try await CacheOrigin { _ in .init(["Cache-Control: max-age=60"], body: String(repeating: "c", count: 10_000), gated: true) }
-        try await CacheTests.withCache(origin) { port in
+        try await CacheTests.withCache(origin, threads: 2) { port in
             var clients: [OffPoolClient] = []
             for _ in 0..<100 {
                 let client = try await OffPoolClient.connect(host: "127.0.0.1", port: port)

@@ -11,13 +11,14 @@ import Testing
 @Suite("Cache: stored, hit, revalidated, invalidated")
 struct CacheTests {
     /// `settled`: after `body`, with the server still up (its zone's writes awaited, for one).
-    static func withCache(_ origin: CacheOrigin, extra: String = "", zone: String? = nil, zoneExtra: String = "",
+    static func withCache(_ origin: CacheOrigin, extra: String = "", zone: String? = nil, zoneExtra: String = "", threads: Int = 1,
                           _ body: (Int) async throws -> Void,
                           settled: ((TacetServer) async throws -> Void)? = nil) async throws {
         let path = zone ?? CacheFixture.directory()
         defer { if zone == nil { try? FileManager.default.removeItem(atPath: path) } }
         try await whileRunning(origin) {
-            try await ConfiguredServer.run(yaml: CacheFixture.yaml(origin: origin.port, zone: path, extra: extra, zoneExtra: zoneExtra)) { port, server in
+            try await ConfiguredServer.run(yaml: CacheFixture.yaml(origin: origin.port, zone: path, extra: extra, zoneExtra: zoneExtra),
+                                           threads: threads) { port, server in
                 try await body(port)
                 try await settled?(server)
             }

@@ -47,8 +47,12 @@ struct ReaderLink: Sendable {
     let reader: NIOLoopBound<CacheReader>
     let headers: HTTPHeaders
 
+    /// A release always comes on a later turn of the reader's loop: the reader then looks in
+    /// the zone again, which must not happen inside the fill's own step.
     func send(_ event: FillEvent) {
-        if eventLoop.inEventLoop { return reader.value.fillSent(event) }
+        var later = !eventLoop.inEventLoop
+        if case .release = event { later = true }
+        if !later { return reader.value.fillSent(event) }
         let reader = self.reader
         eventLoop.execute { reader.value.fillSent(event) }
     }
@@ -143,15 +147,16 @@ final class CacheFill {
         let status = Int(head.status.code)
         let fields = head.fields
         if head.isRefusal || status >= 500 {
-            if let stale, Reuse.mayServeOnError(ResponseFacts.stored(stale.header, now: CacheZone.now()).0, overrides: route.overrides) {
+            if let stale, Reuse.mayServeOnError(ResponseFacts.stored(stale.header, now: CacheZone.now()), overrides: route.overrides) {
                 finish(machine.revalidated(), release: .staleIfError)
                 exchange?.cancel(.serverClose)
                 return
             }
-            if head.isRefusal {
-                self.head = head
-                return perform(machine.error())
-            }
+            // The origin failing (or Tacet's own 502/504): every waiter gets this one answer,
+            // nothing is stored or remembered, and the origin is not asked once per waiter.
+            self.head = head
+            unregister()
+            return perform(machine.error())
         }
         if status == 304, let stale {
             route.zone.refresh(stale, header: Self.merged(stale.header, with: fields, requestTime: requestTime, defaultTTL: route.defaultTTL))
@@ -163,16 +168,21 @@ final class CacheFill {
                                             requestTime: requestTime, defaultTTL: route.defaultTTL)
         if let decision {
             pending = (decision.header, decision.vary)
+            // Readers whose request this response's Vary does not match are not served from it.
             let mismatched = readers.filter { id, link in
                 id != firstID && Variant.key(fields: decision.vary, request: { link.headers[$0] }) != decision.header.variant
             }.map(\.key)
-            perform(machine.mismatched(mismatched), release: .lookAgain)
+            perform(machine.mismatched(mismatched), release: .goUpstream(detail: "vary"))
         }
         let length: Int? = if case .length(let n) = head.body { n } else { nil }
-        perform(machine.head(storable: decision != nil, knownLength: length))
-        if decision == nil {
+        let actions = machine.head(storable: decision != nil, knownLength: length)
+        if machine.state != .streaming(storing: true) {
+            // Not stored: out of the zone before anyone is released, so nobody joins it again;
+            // a response found not storable is remembered first (hit-for-miss).
             unregister()
+            if decision == nil { route.zone.markHitForMiss(primary, now: CacheZone.now()) }
         }
+        perform(actions)
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
@@ -234,7 +244,7 @@ final class CacheFill {
                 held = []
                 pending = nil
             case .markHitForMiss:
-                route.zone.markHitForMiss(primary, now: CacheZone.now())
+                break  // marked in upstreamHead, before any reader is released
             case .cancelUpstream:
                 exchange?.cancel(.clientRST)
                 exchange = nil

@@ -43,11 +43,11 @@ final class CacheReader: RequestHandler {
         let now = CacheZone.now()
         let headers = request.headers
         let lookup = route.zone.lookup(primary: primary, field: { headers[$0] }, now: now)
-        let requestCC = CacheControl(values: request.headers["cache-control"])
+        let ccValues = request.headers["cache-control"]
+        let requestCC = ccValues.isEmpty ? CacheControl() : CacheControl(values: ccValues)
         if let entry = lookup.entry {
-            let (stored, _) = ResponseFacts.stored(entry.header, now: now)
-            let pragma = request.headers["cache-control"].isEmpty
-                && request.headers["pragma"].contains { $0.lowercased().contains("no-cache") }
+            let stored = (entry.facts ?? EntryFacts(header: entry.header, date: { HTTPDate.parse($0) })).stored(entry.header, now: now)
+            let pragma = ccValues.isEmpty && request.headers["pragma"].contains { $0.lowercased().contains("no-cache") }
             switch Reuse.decide(stored, request: requestCC, pragmaNoCache: pragma, overrides: route.overrides) {
             case .fresh(let ttl):
                 if serve(entry, CacheStatus(outcome: .hit, ttl: ttl), now: now) { return }

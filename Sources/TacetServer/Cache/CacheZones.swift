@@ -2,6 +2,7 @@ import Logging
 import NIOPosix
 import TacetCache
 import TacetConfig
+import TacetHTTP
 
 extension ListenerSetup {
     /// Each zone's path created if missing and proved writable: for `tacet check`, start and
@@ -30,7 +31,8 @@ extension RuntimeConfiguration {
                 continue
             }
             do {
-                zones[config.name] = try CacheZone(settings: settings, threadPool: .singleton, logger: logger)
+                zones[config.name] = try CacheZone(settings: settings, threadPool: .singleton, logger: logger,
+                                                   date: { HTTPDate.parse($0) })
             } catch {
                 throw ListenerSetupError(keyPath: "cache.zones.\(config.name).path", line: config.line, message: error.description)
             }

@@ -46,11 +46,11 @@ struct ResponseFacts {
         return response
     }
 
-    /// What `Reuse` needs of a stored entry at `now`.
-    static func stored(_ header: EntryHeader, now: Int) -> (Reuse.Stored, ResponseFacts) {
+    /// What `Reuse` needs of a stored entry at `now` (off the hot path: hits use `EntryFacts`).
+    static func stored(_ header: EntryHeader, now: Int) -> Reuse.Stored {
         let facts = ResponseFacts(header)
-        return (Reuse.Stored(lifetime: header.lifetime, age: header.age(now: now), cacheControl: facts.cacheControl ?? CacheControl(),
-                             hasValidator: facts.hasValidator), facts)
+        return Reuse.Stored(lifetime: header.lifetime, age: header.age(now: now), cacheControl: facts.cacheControl ?? CacheControl(),
+                            hasValidator: facts.hasValidator)
     }
 }
 
