@@ -88,6 +88,15 @@ public final class CacheZone: Sendable {
     /// Seconds a key found not storable is sent straight upstream.
     public static let hitForMissSeconds = 120
 
+    /// The zones' writers (each write ends in an fsync): their own threads, never NIO's shared
+    /// pool, where a burst of fills would hold up what else waits there (NIO resolves host
+    /// names for connections on it). Started once, for the process's life, as that pool is.
+    public static let writers: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
     /// Opens the zone's directory (created if missing), proving it writable, and loads what a
     /// previous run stored. Throws the reason the path is unusable.
     public init(settings: Settings, threadPool: NIOThreadPool, logger: Logger,

@@ -53,8 +53,8 @@ public enum Storability: Sendable, Equatable {
         }
     }
 
-    /// Statuses whose responses a cache understands well enough to store (206 is answered from
-    /// whole responses here, never stored itself).
+    /// Statuses whose responses a cache understands well enough to store without explicit
+    /// freshness (206 is answered from whole responses here, never stored itself).
     public static let understood: Set<Int> = [200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501]
 
     public static func decide(request: Request, response: Response, storeSetCookie: Bool = false) -> Storability {
@@ -62,8 +62,13 @@ public enum Storability: Sendable, Equatable {
         guard let responseCC = response.cacheControl else { return .notStorable(.malformedCacheControl) }
         guard let requestCC = request.cacheControl else { return .notStorable(.malformedCacheControl) }
         if response.status == 206 { return .notStorable(.partial) }
-        guard understood.contains(response.status) else { return .notStorable(.status) }
-        if requestCC.noStore || responseCC.noStore { return .notStorable(.noStore) }
+        // Any final status may be stored with explicit freshness (§3: heuristics and
+        // `default_ttl` never give others a lifetime); `must-understand` only the understood,
+        // and for those it overrides `no-store` (§5.2.2.3).
+        let isUnderstood = understood.contains(response.status)
+        guard (200...599).contains(response.status), response.status != 304,
+              isUnderstood || (response.lifetime != nil && !responseCC.mustUnderstand) else { return .notStorable(.status) }
+        if requestCC.noStore || (responseCC.noStore && !(responseCC.mustUnderstand && isUnderstood)) { return .notStorable(.noStore) }
         if responseCC.isPrivate { return .notStorable(.privateResponse) }
         if request.hasAuthorization, !(responseCC.isPublic || responseCC.sMaxAge != nil || responseCC.mustRevalidate) {
             return .notStorable(.authorization)

@@ -96,8 +96,9 @@ final class ProxyExchange: RequestHandler, UpstreamConnectionDelegate, UpstreamR
             writer.writeInterim(head.status, headers: head.headers)
         case .relayHead(let head):
             // Flushed when this read from the upstream is done: head and body leave together.
-            writer.writeHead(ResponseHead(status: head.status, body: Self.bodyKind(head, request: request),
-                                          encodedFields: head.fields), flush: false)
+            var response = ResponseHead(status: head.status, body: Self.bodyKind(head, request: request), encodedFields: head.fields)
+            response.date = head.date
+            writer.writeHead(response, flush: false)
             if !writer.isWritable { pauseUpstreamReads(true) }
         case .relayUpgrade(let head):
             cancelReadTimer()

@@ -38,15 +38,18 @@ public struct UpstreamResponseParser: Sendable {
         public var contentLength: Int?
         /// The upstream's `Upgrade` value (kept for a 101).
         public var upgrade: String?
+        /// The upstream's Date (not among `fields`: the connection writes it, `ResponseHead.date`).
+        public var date: String?
 
         public init(status: HTTPResponseStatus, keepAlive: Bool, framing: Framing, fields: ByteBuffer,
-                    contentLength: Int?, upgrade: String?) {
+                    contentLength: Int?, upgrade: String?, date: String? = nil) {
             self.status = status
             self.keepAlive = keepAlive
             self.framing = framing
             self.fields = fields
             self.contentLength = contentLength
             self.upgrade = upgrade
+            self.date = date
         }
 
         /// `fields` as HTTPHeaders, for the rare heads that need them (1xx, 101) and for tests.
@@ -252,6 +255,7 @@ public struct UpstreamResponseParser: Sendable {
         var contentLength: Int?
         var transferEncoding: String?
         var upgrade: String?
+        var date: String?
         var connectionClose = false
         var connectionKeepAlive = false
         /// Fields named in Connection other than close / keep-alive / upgrade: removed at the end.
@@ -273,7 +277,12 @@ public struct UpstreamResponseParser: Sendable {
             // What this hop frames or owns is not passed on: hop-by-hop fields (read here for
             // framing, keep-alive and upgrade), and the Server and Date that Tacet writes itself.
             switch name.count {
-            case 4 where FieldNames.equalsLower(name, "date"), 6 where FieldNames.equalsLower(name, "server"):
+            case 4 where FieldNames.equalsLower(name, "date"):
+                // Kept aside, to be passed on in the Date line the connection writes; the first
+                // one, and only of an HTTP-date's size.
+                if date == nil, value.count <= Self.maxDateLength { date = String(decoding: value, as: UTF8.self) }
+                continue
+            case 6 where FieldNames.equalsLower(name, "server"):
                 continue
             case 7 where FieldNames.equalsLower(name, "upgrade"):
                 upgrade = String(decoding: value, as: UTF8.self)
@@ -327,8 +336,11 @@ public struct UpstreamResponseParser: Sendable {
         if requestIsHEAD || ResponseHead.forbidsBody(status: code) { framing = .none }
         let keepAlive = framing != .close && !connectionClose && (!http10 || connectionKeepAlive)
         return .success(Head(status: status, keepAlive: keepAlive, framing: framing, fields: fields,
-                             contentLength: contentLength, upgrade: upgrade))
+                             contentLength: contentLength, upgrade: upgrade, date: date))
     }
+
+    /// An IMF-fixdate is 29 bytes; a longer Date is dropped (the connection's clock stands in).
+    static let maxDateLength = 40
 
     /// `fields` without the lines whose name is in `names` (lowercased): the fields a Connection
     /// header named, which may come before it. Rare, so it builds a new buffer.

@@ -108,7 +108,13 @@ struct StorabilityTests {
         #expect(Self.decide(cookie: true) == .notStorable(.setCookie))
         #expect(Self.decide(varyStar: true) == .notStorable(.varyStar))
         #expect(Self.decide(status: 206) == .notStorable(.partial))
-        #expect(Self.decide(status: 500) == .notStorable(.status))
+        #expect(Self.decide(status: 500) == .storable, "any final status with explicit freshness")
+        #expect(Self.decide(status: 599, response: "", lifetime: nil, validator: true) == .notStorable(.status),
+                "an unknown status only with a lifetime")
+        #expect(Self.decide(status: 304) == .notStorable(.status))
+        #expect(Self.decide(status: 599, response: "max-age=60, must-understand") == .notStorable(.status))
+        #expect(Self.decide(status: 200, response: "max-age=60, no-store, must-understand") == .storable,
+                "must-understand overrides no-store for an understood status")
         #expect(Self.decide(response: "", lifetime: nil) == .notStorable(.noFreshness))
         #expect(Self.decide(response: "", lifetime: nil, validator: true) == .storable, "stored to be revalidated")
         #expect(Self.decide(status: 302, response: "", lifetime: nil, validator: true) == .notStorable(.noFreshness))

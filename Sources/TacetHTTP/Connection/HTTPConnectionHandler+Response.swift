@@ -29,7 +29,8 @@ extension HTTPConnectionHandler {
 
         var buffer = spare.take(capacity: 192 + (body?.readableBytes ?? 0), allocator: allocator)
         ResponseEncoder.writeHead(status: head.status, headers: head.headers, encodedFields: head.encodedFields,
-                                  framing: framing, connection: plan.connection, date: dateCache, into: &buffer)
+                                  framing: framing, connection: plan.connection, date: dateCache, originDate: head.date,
+                                  into: &buffer)
         if var body, !current.suppressBody, framing != .none, body.readableBytes > 0 {
             current.bodyBytes += body.readableBytes
             if framing == .chunked {

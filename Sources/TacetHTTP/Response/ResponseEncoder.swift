@@ -18,10 +18,16 @@ enum ResponseEncoder {
     /// without framing fields), as a fixed response keeps them.
     static func writeHead(status: HTTPResponseStatus, headers: HTTPHeaders, encodedFields: ByteBuffer? = nil,
                           framing: Framing, connection: ConnectionHeader, date: DateCache = .current,
-                          into buffer: inout ByteBuffer) {
+                          originDate: String? = nil, into buffer: inout ByteBuffer) {
         writeStatusLine(status, into: &buffer)
         buffer.writeStaticString("Server: tacet\r\n")
-        date.write(into: &buffer)
+        if let originDate {
+            buffer.writeStaticString("Date: ")
+            buffer.writeString(originDate)
+            buffer.writeStaticString("\r\n")
+        } else {
+            date.write(into: &buffer)
+        }
         if let encodedFields {
             buffer.writeImmutableBuffer(encodedFields)
         } else {

@@ -24,6 +24,9 @@ public struct ResponseHead: Sendable {
     /// Tacet's own plain-text refusal (`ErrorResponse`), which an error page may replace; an
     /// upstream's error is replaced only where the route intercepts them.
     public var isRefusal = false
+    /// The origin's Date, sent instead of the connection's clock: a proxy passes it on and a cache
+    /// keeps it (RFC 9110 §6.6.1, RFC 9111 §4.2.3: a stored response's age starts from it).
+    public var date: String?
 
     public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: Body, close: Bool = false,
                 encodedFields: ByteBuffer? = nil) {

@@ -12,7 +12,7 @@ enum ResponseBlock {
         let code = Int(head.status.code)
         HPACKLiteral.status(code, into: &out)
         HPACKLiteral.field(.server, value: "tacet", into: &out)
-        HPACKLiteral.field(.date, value: date, into: &out)
+        HPACKLiteral.field(.date, value: head.date ?? date, into: &out)
         if head.headers.isEmpty, let encoded = head.encodedFields {
             writeEncodedFields(encoded, into: &out)
         } else {

@@ -104,6 +104,7 @@ extension ProxyExchange: HTTP2UpstreamStreamDelegate {
         fields.field("via", "2.0 tacet")
         let framing: UpstreamResponseParser.Framing = head.contentLength.map { $0 == 0 ? .none : .length($0) } ?? .close
         return UpstreamResponseParser.Head(status: HTTPResponseStatus(statusCode: head.status), keepAlive: true,
-                                           framing: framing, fields: fields, contentLength: head.contentLength, upgrade: nil)
+                                           framing: framing, fields: fields, contentLength: head.contentLength, upgrade: nil,
+                                           date: head.headers.first(name: "date").flatMap { $0.utf8.count <= UpstreamResponseParser.maxDateLength ? $0 : nil })
     }
 }

@@ -145,13 +145,19 @@ final class CacheFill {
 
     func upstreamHead(_ head: ResponseHead) {
         let status = Int(head.status.code)
-        let fields = head.fields
-        if head.isRefusal || status >= 500 {
-            if let stale, Reuse.mayServeOnError(ResponseFacts.stored(stale.header, now: CacheZone.now()), overrides: route.overrides) {
-                finish(machine.revalidated(), release: .staleIfError)
-                exchange?.cancel(.serverClose)
-                return
-            }
+        var fields = head.fields
+        // The origin's Date is stored with the rest: a hit sends it, and ages count from it.
+        if let date = head.date { fields.add(name: "Date", value: date) }
+        // A 5xx the origin gave a lifetime is stored like any response (nginx does; RFC 9111 §3).
+        let decision = head.isRefusal ? nil : StoreDecision.decide(status: status, fields: fields, first: firstHeaders, primary: primary,
+                                                                   requestTime: requestTime, defaultTTL: route.defaultTTL)
+        if head.isRefusal || status >= 500,
+           let stale, Reuse.mayServeOnError(ResponseFacts.stored(stale.header, now: CacheZone.now()), overrides: route.overrides) {
+            finish(machine.revalidated(), release: .staleIfError)
+            exchange?.cancel(.serverClose)
+            return
+        }
+        if head.isRefusal || (status >= 500 && decision == nil) {
             // The origin failing (or Tacet's own 502/504): every waiter gets this one answer,
             // nothing is stored or remembered, and the origin is not asked once per waiter.
             self.head = head
@@ -164,8 +170,6 @@ final class CacheFill {
             return
         }
         self.head = head
-        let decision = StoreDecision.decide(status: status, fields: fields, first: firstHeaders, primary: primary,
-                                            requestTime: requestTime, defaultTTL: route.defaultTTL)
         if let decision {
             pending = (decision.header, decision.vary)
             // Readers whose request this response's Vary does not match are not served from it.

@@ -31,7 +31,7 @@ extension RuntimeConfiguration {
                 continue
             }
             do {
-                zones[config.name] = try CacheZone(settings: settings, threadPool: .singleton, logger: logger,
+                zones[config.name] = try CacheZone(settings: settings, threadPool: CacheZone.writers, logger: logger,
                                                    date: { HTTPDate.parse($0) })
             } catch {
                 throw ListenerSetupError(keyPath: "cache.zones.\(config.name).path", line: config.line, message: error.description)

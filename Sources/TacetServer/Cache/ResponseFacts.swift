@@ -3,7 +3,7 @@ import TacetCache
 import TacetHTTP
 
 /// What the cache reads off an upstream response's (or a stored entry's) fields, parsed once:
-/// Cache-Control strictly (nil: malformed, so not storable), Vary, validators, Expires, Age.
+/// Cache-Control strictly (nil: malformed, so not storable; CDN-Cache-Control instead when valid), Vary, validators, Expires, Age.
 struct ResponseFacts {
     let status: Int
     let cacheControl: CacheControl?
@@ -11,6 +11,7 @@ struct ResponseFacts {
     let vary: [String]?
     let etag: String?
     let lastModified: Int?
+    let date: Int?
     let expires: Int?
     let expiresInvalid: Bool
     let age: Int?
@@ -18,15 +19,20 @@ struct ResponseFacts {
 
     init(status: Int, fields: HTTPHeaders) {
         self.status = status
-        cacheControl = CacheControl(values: fields["cache-control"])
+        cacheControl = CacheControl.effective(cacheControl: fields["cache-control"], targeted: fields["cdn-cache-control"])
         vary = Variant.fields(fields["vary"])
         etag = fields.first(name: "etag")
         lastModified = fields.first(name: "last-modified").flatMap { HTTPDate.parse($0) }
+        date = fields.first(name: "date").flatMap { HTTPDate.parse($0) }
         let expiresValue = fields.first(name: "expires")
         expires = expiresValue.flatMap { HTTPDate.parse($0) }
         expiresInvalid = expiresValue != nil && expires == nil
-        age = fields.first(name: "age").flatMap { value in
-            value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) && !value.isEmpty ? Int(value.prefix(10)) : nil
+        // One Age is allowed; of a list (one line or several) the first counts, so an upstream
+        // cannot make a response look younger by adding a second.
+        age = fields["age"].lazy.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.first.flatMap { member in
+            let parts = member.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count == 1, let value = parts.first, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            return Int(value.prefix(10))
         }
         hasSetCookie = fields.contains(name: "set-cookie")
     }
@@ -40,7 +46,7 @@ struct ResponseFacts {
     var hasValidator: Bool { etag != nil || lastModified != nil }
 
     func freshness(cacheControl: CacheControl) -> Freshness.Response {
-        var response = Freshness.Response(status: status, cacheControl: cacheControl, date: nil, expires: expires,
+        var response = Freshness.Response(status: status, cacheControl: cacheControl, date: date, expires: expires,
                                           lastModified: lastModified, age: age)
         response.expiresInvalid = expiresInvalid
         return response

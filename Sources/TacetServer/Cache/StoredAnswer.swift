@@ -52,7 +52,8 @@ enum StoredAnswer {
         }
         let hasBody = ResponseHead.hasBody(status: code, method: request.method)
         let kind: ResponseHead.Body = ResponseHead.forbidsBody(status: code) ? .empty : .length(slice.count)
-        let head = ResponseHead(status: HTTPResponseStatus(statusCode: code), body: kind, encodedFields: encoded)
+        var head = ResponseHead(status: HTTPResponseStatus(statusCode: code), body: kind, encodedFields: encoded)
+        head.date = facts.date
         guard hasBody, !slice.isEmpty else {
             writer.respond(head, body: nil)
             zone.count(status.outcome.rawValue)
