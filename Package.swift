@@ -120,6 +120,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The ACME client (RFC 8555): account key and JWS, the CA conversation over HTTPS (NIO,
+        // one connection per request), orders, challenges, CSRs, and the storage of what it gets.
+        .target(name: "TacetACME", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         .target(name: "TacetAuth", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -169,7 +182,7 @@ let package = Package(
         // Assembles a running server from a configuration: routes, settings, logs, shutdown.
         .target(name: "TacetServer", dependencies: [
             "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProxy", "TacetUpstream", "TacetStream", "TacetMetrics", "CTacetSys",
-            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", "TacetAuth", "TacetCache",
+            "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetHTTP2", "TacetCompression", "TacetAuth", "TacetCache", "TacetACME",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -225,6 +238,12 @@ let package = Package(
         .testTarget(name: "TacetConfigTests", dependencies: ["TacetConfig"]),
         .testTarget(name: "TacetAuthTests", dependencies: ["TacetAuth"]),
         .testTarget(name: "TacetCacheTests", dependencies: ["TacetCache"]),
+        .testTarget(name: "TacetACMETests", dependencies: [
+            "TacetACME",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "TacetProbeTests", dependencies: ["TacetProbe", "TacetTestSupport"]),
         .testTarget(name: "TacetStreamTests", dependencies: [
             "TacetStream", "TacetUpstream", "TacetProbe", "TacetTestSupport", "TacetProxyProtocol",
@@ -241,7 +260,7 @@ let package = Package(
         // Behaviour on real loopback sockets: the server in-process, the probe's raw client.
         .testTarget(name: "TacetIntegrationTests", dependencies: [
             "TacetHTTP2", "TacetHTTP", "TacetStatic", "TacetConfig", "TacetProbe", "TacetProbeTLS", "TacetServer", "TacetProxy", "TacetMetrics", "TacetCompression",
-            "TacetTestSupport", "TacetTLS", "TacetTunnel", "TacetProxyProtocol",
+            "TacetTestSupport", "TacetTLS", "TacetTunnel", "TacetProxyProtocol", "TacetACME",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),

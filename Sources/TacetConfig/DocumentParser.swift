@@ -23,7 +23,7 @@ struct DocumentParser {
 
     /// Every accepted top-level key, in the order the documentation lists them.
     static var topLevelKeys: [String] {
-        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression", "default_host", "error_pages", "cache"]
+        ["listen"] + sizeKeys.map(\.key) + countKeys.map(\.key) + durationKeys.map(\.key) + ["access_log", "log_level", "routes", "upstreams", "streams", "admin", "trusted_proxies", "request_id", "limits", "shutdown_delay", "compression", "default_host", "error_pages", "cache", "acme"]
     }
 
     func configuration(from document: ConfigNode) throws(ConfigError) -> TacetConfiguration {
@@ -65,7 +65,7 @@ struct DocumentParser {
             configuration.trustedProxiesLine = node.line
         }
         if let node = top["listen"] {
-            configuration.listeners = try listen(node)
+            configuration.listeners = try listen(node, hasACME: top["acme"] != nil)
             if configuration.trustedProxies.isEmpty, configuration.listeners.contains(where: \.proxyProtocol) {
                 throw node.error("proxy_protocol needs trusted_proxies: the peers whose headers are believed")
             }
@@ -110,13 +110,16 @@ struct DocumentParser {
         if let node = top["admin"] {
             configuration.admin = try admin(node, configuration: configuration)
         }
+        if let node = top["acme"] {
+            configuration.acme = try ACMEParser.parse(node, context: context)
+        }
         return configuration
     }
 
     /// A single address or a non-empty list; each is `HOST:PORT` or `{ address, tls }`. Duplicates
     /// are rejected because binding the same address twice fails at startup with a less helpful
     /// message.
-    func listen(_ node: ConfigNode) throws(ConfigError) -> [HTTPListenerConfig] {
+    func listen(_ node: ConfigNode, hasACME: Bool = false) throws(ConfigError) -> [HTTPListenerConfig] {
         let items: [ConfigNode]
         if case .sequence = node.node {
             items = try node.sequence()
@@ -133,7 +136,12 @@ struct DocumentParser {
             if case .mapping = item.node {
                 let map = try item.mapping(allowedKeys: ["address", "tls", "proxy_protocol", "http2"])
                 addressNode = try map.required("address")
-                if let tlsNode = map["tls"] { tls = try TLSParser(context: context).tls(tlsNode) }
+                if let tlsNode = map["tls"] {
+                    tls = try TLSParser(context: context).tls(tlsNode)
+                    if tls?.acmeNames.isEmpty == false, !hasACME {
+                        throw tlsNode.error("tls.acme needs a top-level acme: block (the CA, the account's email, the storage)")
+                    }
+                }
                 if let flag = map["proxy_protocol"] { proxyProtocol = try flag.flag("proxy_protocol") }
                 if let flag = map["http2"] { http2 = try flag.flag("http2") }
             } else {

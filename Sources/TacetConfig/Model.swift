@@ -42,6 +42,8 @@ public struct TacetConfiguration: Sendable, Equatable {
     public var defaultHost: String?
     /// `cache: zones:`: the stores cached routes name.
     public var cacheZones: [CacheZoneConfig] = []
+    /// `acme:`: the CA that certifies the names TLS listeners list under `acme:`.
+    public var acme: ACMEConfig?
     /// Where `trusted_proxies` was given, for errors found when the entries are read.
     public var trustedProxiesLine = 0
 

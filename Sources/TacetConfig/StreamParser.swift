@@ -19,6 +19,9 @@ struct StreamParser {
         var stream = StreamConfig(listen: listen, target: target, line: node.line)
         if let tls = map["tls"] {
             stream.tls = try TLSParser(context: context).tls(tls)
+            if stream.tls?.acmeNames.isEmpty == false {
+                throw tls.error("acme certificates are for HTTP listeners (listen:); a stream takes certificates: files")
+            }
         }
         if let flag = map["proxy_protocol"] {
             stream.proxyProtocol = try flag.flag("proxy_protocol")

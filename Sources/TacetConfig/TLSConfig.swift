@@ -42,6 +42,10 @@ public struct TLSListenerConfig: Sendable, Equatable {
     }
 
     public var certificates: [Certificate]
+    /// `acme:`: names whose certificates the ACME client obtains and renews (one each), presented
+    /// after `certificates` (a stand-in, self-signed, until the CA's arrives).
+    public var acmeNames: [String] = []
+    public var acmeLine = 0
     public var minVersion: MinVersion = .tls12
     public var handshakeTimeout: Duration = .seconds(10)
 
@@ -103,8 +107,20 @@ struct TLSParser {
     }
 
     func tls(_ node: ConfigNode) throws(ConfigError) -> TLSListenerConfig {
-        let map = try node.mapping(allowedKeys: ["certificates", "min_version", "handshake_timeout"])
-        let list = try map.required("certificates")
+        let map = try node.mapping(allowedKeys: ["certificates", "acme", "min_version", "handshake_timeout"])
+        var acmeNames: [String] = []
+        if let names = map["acme"] { acmeNames = try ACMEParser.names(names) }
+        let list: ConfigNode
+        if let given = map["certificates"] {
+            list = given
+        } else if acmeNames.isEmpty {
+            list = try map.required("certificates")
+        } else {
+            var config = TLSListenerConfig(certificates: [])
+            config.acmeNames = acmeNames
+            config.acmeLine = map["acme"]?.line ?? node.line
+            return try options(map, into: config)
+        }
         let items = try list.sequence()
         guard !items.isEmpty else { throw list.error("must list at least one { cert, key }") }
         var certificates: [TLSListenerConfig.Certificate] = []
@@ -114,6 +130,13 @@ struct TLSParser {
                                       key: context.resolve(try pair.required("key").nonEmptyString()), line: item.line))
         }
         var config = TLSListenerConfig(certificates: certificates)
+        config.acmeNames = acmeNames
+        config.acmeLine = map["acme"]?.line ?? 0
+        return try options(map, into: config)
+    }
+
+    private func options(_ map: MappingReader, into config: TLSListenerConfig) throws(ConfigError) -> TLSListenerConfig {
+        var config = config
         if let version = map["min_version"] {
             let text = try version.string()
             guard let parsed = TLSListenerConfig.MinVersion(rawValue: text) else {

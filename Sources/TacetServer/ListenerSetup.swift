@@ -19,8 +19,9 @@ import Darwin
 /// and keys are read and checked here, so `tacet check`, a start and a reload refuse the same
 /// files for the same reasons (and a refused reload leaves the old setup serving).
 public enum ListenerSetup {
-    public static func specs(_ config: TacetConfiguration, logger: Logger,
-                             observer: any HTTPObserver = NoObserver()) throws(ListenerSetupError) -> [ListenSpec] {
+    /// `managed`: where the certificates of `tls.acme` names come from (stand-ins without it).
+    public static func specs(_ config: TacetConfiguration, logger: Logger, observer: any HTTPObserver = NoObserver(),
+                             managed: (any ManagedCertificates)? = nil) throws(ListenerSetupError) -> [ListenSpec] {
         var specs: [ListenSpec] = []
         try checkCacheZones(config)
         let trusted: CIDRList
@@ -41,14 +42,21 @@ public enum ListenerSetup {
         for (i, listener) in config.listeners.enumerated() {
             var spec = ListenSpec(host: listener.address.host, port: listener.address.port)
             if let tls = listener.tls {
-                let loaded = try certificates(tls, listener: i)
+                var loaded = try certificates(tls, listener: i)
+                for name in tls.acmeNames {
+                    do {
+                        loaded.append(try (managed ?? StandInCertificates.shared).certificate(for: name))
+                    } catch {
+                        throw ListenerSetupError(keyPath: "listen[\(i)].tls.acme", line: tls.acmeLine, message: "\(name): \(error)")
+                    }
+                }
                 do {
                     spec.prelude = try ServerTLS(
                         certificates: loaded, minimumVersion: tls.minVersion == .tls13 ? .tlsv13 : .tlsv12,
                         handshakeTimeout: TimeAmount(tls.handshakeTimeout), http2: listener.http2, logger: logger,
-                        observer: observer)
+                        observer: observer, challenges: tls.acmeNames.isEmpty ? nil : managed?.alpnChallenges)
                 } catch {
-                    throw ListenerSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates[0].line,
+                    throw ListenerSetupError(keyPath: "listen[\(i)].tls", line: tls.certificates.first?.line ?? tls.acmeLine,
                                         message: "cannot make a TLS context: \(error)")
                 }
             }

@@ -31,10 +31,23 @@ extension TacetServer {
     /// `shutdown_timeout` of a shutdown already under way.
     @discardableResult
     public func reload(configuration: TacetConfiguration) async throws -> ReloadSummary {
+        await reloads.enter()
+        do {
+            let summary = try await reloadNow(configuration)
+            await reloads.leave()
+            return summary
+        } catch {
+            await reloads.leave()
+            throw error
+        }
+    }
+
+    private func reloadNow(_ configuration: TacetConfiguration) async throws -> ReloadSummary {
         let old = current.withLockedValue { $0 }
+        acme?.configure(configuration)
         var runtime = RuntimeConfiguration(configuration, previous: old.runtime)
         // Certificates first: one that cannot be read refuses the reload before anything moves.
-        let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver(), managed: acme)
         try runtime.openCacheZones(previous: old.runtime, logger: logger)
         let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
@@ -46,6 +59,7 @@ extension TacetServer {
                               healthChecker: HealthChecker())
 
         var summary = ReloadSummary()
+        if configuration.acme != acme?.config { summary.needsRestart.append("acme: changed") }
         let adminMovedFrom = try await moveAdmin(to: configuration.admin, summary: &summary)
         let plan: StreamPlan
         do {
@@ -68,7 +82,7 @@ extension TacetServer {
         let responder = runtime.makeRouter(upstreams: upstreams)
         http.update { state in
             state.settings = runtime.settings
-            state.responder = responder
+            state.responder = Self.answeringChallenges(responder, acme)
             state.accessLog = accessLog
         }
         http.setMaxConnections(runtime.settings.maxConnections)

@@ -23,6 +23,10 @@ public final class TacetServer: Sendable {
     let admin: AdminListener?
     let boundAdmin = NIOLockedValueBox<SocketAddress?>(nil)
     public let logger: Logger
+    /// `acme:` as the server started: certificates obtained and renewed in the background.
+    public let acme: ACMEManager?
+    /// Reloads one at a time, whoever asks (SIGHUP, a renewed certificate).
+    let reloads = SerialGate()
 
     /// What one configuration made, besides the listening sockets (which outlive it).
     struct Generation: Sendable {
@@ -40,9 +44,18 @@ public final class TacetServer: Sendable {
                 scheduling: LoopScheduling = .normal,
                 group: MultiThreadedEventLoopGroup? = nil, logger: Logger = Logger(label: "tacet")) throws {
         var runtime = RuntimeConfiguration(configuration)
+        let acme = try configuration.acme.map { config in
+            do {
+                return try ACMEManager(config: config, logger: logger)
+            } catch {
+                throw ListenerSetupError(keyPath: "acme.storage", line: config.line, message: "\(error)")
+            }
+        }
+        acme?.configure(configuration)
+        self.acme = acme
         // Certificates first, so a bad file fails before anything is made (metrics see the
         // handshakes of the listeners made again below, once the admin listener exists).
-        _ = try ListenerSetup.specs(configuration, logger: logger)
+        _ = try ListenerSetup.specs(configuration, logger: logger, managed: acme)
         try runtime.openCacheZones(previous: nil, logger: logger)
         let upstreamTLS = try UpstreamTLSSetup(configuration, logger: logger)
         self.ownsGroup = group == nil
@@ -60,12 +73,13 @@ public final class TacetServer: Sendable {
                           group: group, logger: logger)
         }
         self.admin = admin
-        let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
+        let listeners = try ListenerSetup.specs(configuration, logger: logger, observer: admin?.metrics ?? NoObserver(), managed: acme)
         let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
         admin?.configure(cacheZones: runtime.cacheZones)
         self.http = HTTPServer(group: group,
-                               state: ListenerState(settings: runtime.settings, responder: router, accessLog: accessLog,
+                               state: ListenerState(settings: runtime.settings, responder: Self.answeringChallenges(router, acme),
+                                                    accessLog: accessLog,
                                                     observer: admin?.metrics ?? NoObserver()),
                                logger: logger)
         self.current = NIOLockedValueBox(Generation(runtime: runtime, listeners: listeners, streamPreludes: streamPreludes,
@@ -88,7 +102,24 @@ public final class TacetServer: Sendable {
             boundAdmin.withLockedValue { $0 = address }
         }
         Self.startHealthChecks(generation, on: group)
+        acme?.start(group: group) { [self] in await reloadCertificates() }
         return bound
+    }
+
+    /// http-01 answered before the routes, when ACME is on.
+    static func answeringChallenges(_ router: Router, _ acme: ACMEManager?) -> any Responder {
+        acme.map { ACMEChallengeResponder(tokens: $0.tokens, next: router) } ?? router
+    }
+
+    /// A certificate was stored: the current configuration again, so listeners present it.
+    func reloadCertificates() async {
+        do {
+            _ = try await reload(configuration: current.withLockedValue { $0.runtime.config })
+            logger.notice("ACME: new certificates in use")
+            acme?.swappedIn()
+        } catch {
+            logger.error("ACME: a new certificate is stored but could not be swapped in: \(error)")
+        }
     }
 
     /// The addresses the stream listeners bound, in config order (useful with port 0).
@@ -125,6 +156,7 @@ public final class TacetServer: Sendable {
 
     /// Graceful stop: no new connections, in-flight requests finish within the shutdown timeout.
     public func shutdown() async {
+        acme?.stop()
         admin?.startDraining()
         let generation = current.withLockedValue { $0 }
         // Not ready any more, still accepting: a balancer checking /ready stops sending first.

@@ -12,17 +12,20 @@ public struct SelfSignedCertificate: Sendable {
     /// SHA-256 of the certificate's DER, as colon-separated hex pairs.
     public let fingerprint: String
 
-    public init(days: Double = 30) throws {
+    /// `names`: DNS names instead of localhost and the loopback addresses (an ACME-managed
+    /// name's stand-in until the CA's certificate arrives).
+    public init(days: Double = 30, names: [String]? = nil) throws {
         let key = P256.Signing.PrivateKey()
         let privateKey = Certificate.PrivateKey(key)
-        let name = try DistinguishedName { CommonName("localhost") }
+        let name = try DistinguishedName { CommonName(names?.first ?? "localhost") }
         let now = Date()
+        let alternatives: [GeneralName] = names.map { $0.map { .dnsName($0) } } ?? [
+            .dnsName("localhost"),
+            .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
+        ]
         let extensions = try Certificate.Extensions {
-            SubjectAlternativeNames([
-                .dnsName("localhost"),
-                .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
-            ])
+            SubjectAlternativeNames(alternatives)
             BasicConstraints.notCertificateAuthority
             try ExtendedKeyUsage([.serverAuth])
         }

@@ -16,11 +16,15 @@ public final class ServerTLS: ConnectionPrelude {
     private let context: NIOSSLContext
     private let logger: Logger
     private let observer: any HTTPObserver
+    /// tls-alpn-01 challenges to answer before the listener's own TLS (ACME on), or nil.
+    private let challenges: (any ALPNChallengeCertificates)?
 
     /// `certificates`: the first is the default. Throws when no context can be made of them.
     public init(certificates: [LoadedCertificate], minimumVersion: TLSVersion, handshakeTimeout: TimeAmount,
-                http2: Bool = false, logger: Logger, observer: any HTTPObserver = NoObserver()) throws {
+                http2: Bool = false, logger: Logger, observer: any HTTPObserver = NoObserver(),
+                challenges: (any ALPNChallengeCertificates)? = nil) throws {
         self.observer = observer
+        self.challenges = challenges
         precondition(!certificates.isEmpty, "a TLS listener has at least one certificate")
         self.certificates = certificates
         self.minimumVersion = minimumVersion
@@ -54,10 +58,12 @@ public final class ServerTLS: ConnectionPrelude {
     /// handler, the handshake deadline, TLS's own ends read for what they mean, and files read
     /// into buffers (no sendfile through TLS).
     public func configure(_ channel: any Channel) throws {
+        let tls: any ChannelHandler = challenges.map { ALPNChallengeRouter(context: context, challenges: $0) }
+            ?? NIOSSLServerHandler(context: context)
         let handlers: [any ChannelHandler] = [
             SocketEnd(),
             PlainHTTPOnTLSPort(observer: observer),
-            NIOSSLServerHandler(context: context),
+            tls,
             TLSHandshakeDeadline(timeout: handshakeTimeout, logger: logger, observer: observer),
             TLSEnds(logger: logger, observer: observer),
             FileRegionReader(),

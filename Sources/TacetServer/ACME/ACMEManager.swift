@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+import TacetACME
+import TacetConfig
+import TacetTLS
+import X509
+
+/// The names TLS listeners list under `tls.acme`, kept certified: at start a stored certificate
+/// is served if there is one, a self-signed stand-in if not (startup never waits for the CA);
+/// in the background each name without a certificate, or past two thirds of its lifetime, is
+/// ordered, stored (key and chain written atomically) and swapped in by a reload of the
+/// current configuration, the path SIGHUP takes (open connections keep theirs). Failures are
+/// retried with exponential backoff from 2 minutes (so Let's Encrypt's 5 failed validations per
+/// name per hour are never reached; 5 seconds when the CA was not reached at all), up to 6 hours.
+public final class ACMEManager: ManagedCertificates {
+    public let config: ACMEConfig
+    public let storage: ACMEStorage
+    /// http-01 tokens out, which the listeners answer before any route.
+    public let tokens = HTTP01Tokens()
+    /// tls-alpn-01 certificates out, which TLS listeners with managed names present first.
+    public let alpn = TLSALPNChallenges()
+    private let logger: Logger
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var names: [String] = []
+        var status: [String: NameStatus] = [:]
+        var task: Task<Void, Never>?
+        /// Names whose latest certificate the listeners present, and who waits to hear of one.
+        var inUse: Set<String> = []
+        var watchers: [String: [@Sendable () -> Void]] = [:]
+        /// Obtained and stored, not yet swapped in.
+        var pending: Set<String> = []
+    }
+
+    /// What the log, metrics and `tacet check` say of one name.
+    public struct NameStatus: Sendable {
+        public var notAfter: Date?
+        public var renewAt: Date?
+        public var failures = 0
+        public var retryAt: Date?
+        public var lastError: String?
+    }
+
+    static let firstRetry: TimeInterval = 120
+    /// When the CA was not reached at all (refused, unreachable, its TLS not trusted): nothing
+    /// counted against its limits, so sooner (a CA still coming up at boot, the network late).
+    static let firstUnreachableRetry: TimeInterval = 5
+    static let maxRetry: TimeInterval = 6 * 3600
+
+    /// Creates the storage directories; throws why they cannot be.
+    public init(config: ACMEConfig, logger: Logger) throws {
+        self.config = config
+        self.storage = ACMEStorage(root: config.storage)
+        self.logger = logger
+        try storage.prepare()
+    }
+
+    /// The managed names of `configuration` (on start and every reload).
+    public func configure(_ configuration: TacetConfiguration) {
+        var names: [String] = []
+        for tls in configuration.listeners.compactMap(\.tls) {
+            for name in tls.acmeNames where !names.contains(name) { names.append(name) }
+        }
+        state.withLockedValue { $0.names = names }
+    }
+
+    public var managedNames: [String] { state.withLockedValue { $0.names } }
+
+    /// What is known of `name`: this run's attempts, else what its stored certificate says.
+    public func status(of name: String) -> NameStatus {
+        state.withLockedValue { $0.status[name] } ?? Self.stored(storage, name)
+    }
+
+    public var alpnChallenges: (any ALPNChallengeCertificates)? {
+        config.challenges.contains(.tlsALPN01) ? ALPNChallengeSource(challenges: alpn) : nil
+    }
+
+    /// The stored certificate while it is valid, else the stand-in.
+    public func certificate(for name: String) throws -> LoadedCertificate {
+        let paths = storage.certificatePaths(name)
+        if FileManager.default.fileExists(atPath: paths.cert),
+           let stored = try? LoadedCertificate(certPath: paths.cert, keyPath: paths.key),
+           stored.notValidAfter > Int(Date().timeIntervalSince1970), stored.names.contains(name) {
+            return stored
+        }
+        return try StandInCertificates.shared.certificate(for: name)
+    }
+
+    /// Starts the background work; `renewed` swaps new certificates in (a reload).
+    public func start(group: any EventLoopGroup, renewed: @escaping @Sendable () async -> Void) {
+        let task = Task { [self] in await run(group: group, renewed: renewed) }
+        state.withLockedValue { $0.task = task }
+    }
+
+    public func stop() {
+        state.withLockedValue { $0.task }?.cancel()
+    }
+
+    /// Calls `handler` once the listeners present a certificate obtained for `name` by this
+    /// process (at once if they already do).
+    public func whenInUse(_ name: String, _ handler: @escaping @Sendable () -> Void) {
+        let now = state.withLockedValue { state -> Bool in
+            if state.inUse.contains(name) { return true }
+            state.watchers[name, default: []].append(handler)
+            return false
+        }
+        if now { handler() }
+    }
+
+    /// After the reload that put the new certificates in.
+    func swappedIn() {
+        let handlers = state.withLockedValue { state -> [@Sendable () -> Void] in
+            var handlers: [@Sendable () -> Void] = []
+            for name in state.pending {
+                state.inUse.insert(name)
+                handlers += state.watchers.removeValue(forKey: name) ?? []
+            }
+            state.pending = []
+            return handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    private func run(group: any EventLoopGroup, renewed: @escaping @Sendable () async -> Void) async {
+        let client: ACMEClient
+        do {
+            let transport = try NIOACMETransport(group: group, caFile: config.ca)
+            client = ACMEClient(directoryURL: config.directory, key: try storage.accountKey(for: config.directory),
+                                transport: transport, logger: logger)
+        } catch {
+            logger.error("ACME: cannot start: \(error)")
+            return
+        }
+        let solvers: [any ChallengeSolver] = config.challenges.map { $0 == .http01 ? tokens as any ChallengeSolver : alpn }
+        var registered = false
+        while !Task.isCancelled {
+            var changed = false
+            for name in managedNames where isDue(name, now: Date()) {
+                do {
+                    if !registered {
+                        let url = try await client.register(email: config.email,
+                                                            externalAccount: config.externalAccount.map { ($0.keyID, $0.hmac) })
+                        try? storage.saveAccountURL(url, for: config.directory)
+                        registered = true
+                    }
+                    let issued = try await CertificateOrder(client: client, solvers: solvers, logger: logger).obtain([name])
+                    try storage.save(issued, as: name)
+                    let expiry = recordSuccess(name)
+                    logger.notice("ACME: certificate for \(name) obtained", metadata: [
+                        "ca": "\(config.directory)", "expires": "\(expiry.map { "\($0)" } ?? "?")",
+                    ])
+                    changed = true
+                } catch {
+                    let retry = recordFailure(name, error)
+                    logger.error("ACME: no certificate for \(name) yet: \(error)", metadata: ["retry_in_s": "\(Int(retry))"])
+                }
+            }
+            if changed { await renewed() }
+            do {
+                try await Task.sleep(for: .seconds(nextWake(now: Date())))
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// No valid stored certificate, or past its renewal time; and not backing off.
+    func isDue(_ name: String, now: Date) -> Bool {
+        let status = state.withLockedValue { state in
+            if state.status[name] == nil { state.status[name] = Self.stored(storage, name) }
+            return state.status[name] ?? NameStatus()
+        }
+        if let retryAt = status.retryAt, retryAt > now { return false }
+        guard let renewAt = status.renewAt else { return true }
+        return renewAt <= now
+    }
+
+    /// What the stored certificate says: its expiry and renewal time (two thirds of its
+    /// lifetime, less up to a hundredth of it as jitter, so instances sharing a CA do not renew
+    /// in step).
+    static func stored(_ storage: ACMEStorage, _ name: String) -> NameStatus {
+        var status = NameStatus()
+        guard let chain = storage.certificate(name)?.chainPEM, let end = chain.range(of: "-----END CERTIFICATE-----"),
+              let leaf = try? Certificate(pemEncoded: String(chain[..<end.upperBound])) else { return status }
+        let lifetime = leaf.notValidAfter.timeIntervalSince(leaf.notValidBefore)
+        status.notAfter = leaf.notValidAfter
+        status.renewAt = leaf.notValidBefore.addingTimeInterval(lifetime * 2 / 3 - Double.random(in: 0...max(1, lifetime / 100)))
+        return status
+    }
+
+    private func recordSuccess(_ name: String) -> Date? {
+        let fresh = Self.stored(storage, name)
+        state.withLockedValue {
+            $0.status[name] = fresh
+            $0.pending.insert(name)
+        }
+        return fresh.notAfter
+    }
+
+    /// The backoff: 2 minutes, doubling per failure in a row, at most 6 hours; a CA that said
+    /// when to come back (Retry-After) is believed when that is later.
+    private func recordFailure(_ name: String, _ error: any Error) -> TimeInterval {
+        state.withLockedValue { state in
+            var status = state.status[name] ?? NameStatus()
+            status.failures += 1
+            let first = error is ACMEError ? Self.firstRetry : Self.firstUnreachableRetry
+            var delay = min(Self.maxRetry, first * pow(2, Double(status.failures - 1)))
+            if case ACMEError.retryLater(let seconds, _) = error { delay = max(delay, Double(seconds)) }
+            status.retryAt = Date().addingTimeInterval(delay)
+            status.lastError = "\(error)"
+            state.status[name] = status
+            return delay
+        }
+    }
+
+    /// Seconds until the next name is due, between 1 and an hour.
+    private func nextWake(now: Date) -> Double {
+        let times = state.withLockedValue { state in
+            state.names.compactMap { name -> Date? in
+                guard let status = state.status[name] else { return now }
+                return [status.renewAt, status.retryAt].compactMap { $0 }.max() ?? now
+            }
+        }
+        let next = times.min().map { $0.timeIntervalSince(now) } ?? 3600
+        return min(3600, max(1, next))
+    }
+}
+
+/// The ACME module's tls-alpn-01 store as the TLS listeners ask for it.
+struct ALPNChallengeSource: ALPNChallengeCertificates {
+    let challenges: TLSALPNChallenges
+
+    func certificate(serverName: String) -> (NIOSSLCertificate, NIOSSLPrivateKey)? { challenges.certificate(serverName: serverName) }
+    var isEmpty: Bool { challenges.isEmpty }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import NIOPosix
+import TacetConfig
+import TacetServer
+import TacetTestSupport
+import Testing
+
+/// Certificates from a real ACME server: Debian's pebble on loopback, validating against
+/// Tacet's own listeners. Skipped (saying so) without pebble; `.ci/run` installs it.
+@Suite("ACME against pebble: obtained, served, kept across a restart", .enabled(if: Pebble.isInstalled, "pebble is not installed"))
+struct ACMETests {
+    static let name = "tacet-test.example"
+
+    static func yaml(http: Int, https: Int, directory: String, ca: String, storage: String, challenges: String) -> String {
+        """
+        listen:
+          - "127.0.0.1:\(http)"
+          - address: "127.0.0.1:\(https)"
+            tls: { acme: [\(name)] }
+        acme:
+          email: ops@example.com
+          directory: \(directory)
+          ca: \(ca)
+          storage: \(storage)
+          challenges: [\(challenges)]
+        routes:
+          - match: { path: / }
+            respond: { status: 200, body: "hello over acme\\n" }
+        """
+    }
+
+    /// Tacet bound first (on ports chosen free; chosen again if another test took one meanwhile),
+    /// then pebble pointed at them; Tacet's first attempt may find pebble not yet up, and tries
+    /// again 5 s later (the CA was not reached).
+    static func withTacetAndPebble(_ directory: String, challenges: String, pebbleEnvironment: [String: String] = [:],
+                                   _ body: (TacetServer, Pebble, _ https: Int) async throws -> Void) async throws {
+        let pebblePort = unusedPort()
+        let certificate = try Pebble.makeTLSCertificate(in: directory)
+        let (server, http, https) = try await Self.started { http, https in
+            Self.yaml(http: http, https: https, directory: "https://127.0.0.1:\(pebblePort)/dir", ca: certificate,
+                      storage: directory + "/acme", challenges: challenges)
+        }
+        try await whileRunning(server) {
+            let pebble = try await Pebble(directory: directory, port: pebblePort, httpPort: http, tlsPort: https,
+                                          environment: pebbleEnvironment)
+            defer { pebble.stop() }
+            try await body(server, pebble, https)
+        }
+    }
+
+    /// A server for `yaml(http, https)`, started on two ports chosen free.
+    static func started(_ yaml: (Int, Int) -> String) async throws -> (TacetServer, Int, Int) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let (http, https) = (unusedPort(), unusedPort())
+            let server = try Self.server(yaml(http, https))
+            do {
+                _ = try await server.start()
+                return (server, http, https)
+            } catch {
+                await server.shutdown()
+                if attempt == 3 { throw error }
+            }
+        }
+    }
+
+    static func server(_ yaml: String) throws -> TacetServer {
+        let config = try ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/")
+        var logger = Logger(label: "tacet-test")
+        logger.logLevel = .critical
+        return try TacetServer(configuration: config, threads: 1, logger: logger)
+    }
+
+    static func inUse(_ server: TacetServer, _ name: String, pebble: Pebble) async throws {
+        let acme = try #require(server.acme)
+        let done = OneShot<Void>()
+        acme.whenInUse(name) { done.resolve(()) }
+        do {
+            try await done.value(timeout: 90, failure: "no certificate for \(name)")
+        } catch {
+            throw TestFailure("\(error); last error: \(acme.status(of: name).lastError ?? "none"); pebble: \(pebble.logText.suffix(2000))")
+        }
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let directory = NSTemporaryDirectory() + "tacet-acme-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("http-01: the CA's certificate swapped in without a restart (pebble refusing 30% of nonces); keys stored with mode 0600; a restart serves it at once")
+    func http01() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let storage = directory + "/acme"
+        var pebbleTLS = ""
+        var root = ""
+        var accountDirectory = ""
+        try await Self.withTacetAndPebble(directory, challenges: "http-01", pebbleEnvironment: ["PEBBLE_WFE_NONCEREJECT": "30"]) { server, pebble, https in
+            root = directory + "/pebble-root.pem"
+            try await pebble.rootPEM().write(toFile: root, atomically: true, encoding: .utf8)
+            try await Self.inUse(server, Self.name, pebble: pebble)
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n",
+                    "served with the CA's chain, trusted by pebble's root")
+            pebbleTLS = pebble.tlsCertificatePath
+            accountDirectory = "\(storage)/accounts/127.0.0.1_\(pebble.port)"
+        }
+        let key = try FileManager.default.attributesOfItem(atPath: "\(storage)/certificates/\(Self.name)/key.pem")
+        #expect((key[.posixPermissions] as? Int) == 0o600)
+        let account = try FileManager.default.attributesOfItem(atPath: "\(accountDirectory)/account.key")
+        #expect((account[.posixPermissions] as? Int) == 0o600)
+
+        // A restart, the CA gone: the stored certificate is presented from the first handshake.
+        let (server, _, https) = try await Self.started { http, https in
+            Self.yaml(http: http, https: https, directory: "https://127.0.0.1:\(refusingPort())/dir", ca: pebbleTLS,
+                      storage: storage, challenges: "http-01")
+        }
+        try await whileRunning(server) {
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n")
+            let status = try #require(server.acme).status(of: Self.name)
+            #expect(status.failures == 0 && (status.renewAt ?? .distantPast) > Date(), "nothing due: nothing ordered")
+        }
+    }
+
+    @Test("Without a stored certificate and with the CA unreachable: served at once with a self-signed stand-in for the name")
+    func standIn() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ca = try Pebble.makeTLSCertificate(in: directory)
+        let (server, _, https) = try await Self.started { http, https in
+            Self.yaml(http: http, https: https, directory: "https://127.0.0.1:\(refusingPort())/dir", ca: ca,
+                      storage: directory + "/acme", challenges: "http-01")
+        }
+        try await whileRunning(server) {
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: ca) == nil, "not a certificate any CA signed")
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: nil) == "hello over acme\n", "but a handshake, and an answer")
+        }
+    }
+
+    @Test("tls-alpn-01: answered on the HTTPS listener itself (no plain listener needed), then the certificate served")
+    func tlsALPN01() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.withTacetAndPebble(directory, challenges: "tls-alpn-01") { server, pebble, https in
+            let root = directory + "/pebble-root.pem"
+            try await pebble.rootPEM().write(toFile: root, atomically: true, encoding: .utf8)
+            try await Self.inUse(server, Self.name, pebble: pebble)
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n")
+        }
+    }
+}
