@@ -23,7 +23,7 @@ struct CLITests {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: try #require(binary))
         process.arguments = arguments
         if !environment.isEmpty {
@@ -32,7 +32,7 @@ struct CLITests {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try ProcessLaunch.run(process)
+        try process.run()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -102,13 +102,13 @@ struct CLITests {
           arguments: [true, false])
     func batchScheduling(batch: Bool) async throws {
         let config = try Self.writeConfig("listen: [\"127.0.0.1:0\"]\naccess_log: off\n")
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
         process.arguments = ["serve", "--config", config, "--threads", "2"] + (batch ? ["--scheduling", "batch"] : [])
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try ProcessLaunch.run(process)
+        try process.run()
         defer { if process.isRunning { process.terminate() } }
         // Listening: the loops exist and have run their first task.
         let stdout = out.fileHandleForReading
@@ -142,13 +142,13 @@ struct CLITests {
               - match: { path: / }
                 respond: { status: 200, body: "hi\\n" }
             """)
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
         process.arguments = ["serve", "--config", config, "--threads", "1"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try ProcessLaunch.run(process)
+        try process.run()
         defer { if process.isRunning { process.terminate() } }
         // The first line says where it listens.
         var line = Data()

@@ -106,14 +106,14 @@ struct HAProxyScaleOutTests {
                 server b 127.0.0.1:\(b.port) send-proxy-v2 check port \(adminB)
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        let haproxy = Process()
+        let haproxy = TestProcess()
         haproxy.executableURL = URL(fileURLWithPath: binary)
         haproxy.arguments = ["-f", config, "-db"]
         haproxy.standardOutput = FileHandle.nullDevice
         let errors = directory + "/haproxy.stderr"
         _ = FileManager.default.createFile(atPath: errors, contents: nil)
         haproxy.standardError = FileHandle(forWritingAtPath: errors)
-        try ProcessLaunch.run(haproxy)
+        try haproxy.run()
         defer { if haproxy.isRunning { haproxy.terminate() } }
         let up = await eventually { (try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 1)) != nil }
         #expect(up, "haproxy: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")

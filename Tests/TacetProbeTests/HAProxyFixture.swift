@@ -19,7 +19,7 @@ final class HAProxyFixture {
 
     let port: Int
     private let directory: URL
-    private let process: Process
+    private let process: TestProcess
 
     init(backendPort: Int) throws {
         guard let binary = Self.binary else { throw TestFailure("haproxy is not installed") }
@@ -43,14 +43,14 @@ final class HAProxyFixture {
             """
         let path = directory.appendingPathComponent("haproxy.cfg")
         try (config + "\n").write(to: path, atomically: true, encoding: .utf8)
-        process = Process()
+        process = TestProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-f", path.path, "-db"]
         process.standardOutput = FileHandle.nullDevice
         let log = directory.appendingPathComponent("stderr.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
-        try ProcessLaunch.run(process)
+        try process.run()
         guard !waitUntilListening(port: port, process: process) else { return }
         let errors = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
         stop()

@@ -22,7 +22,7 @@ final class NginxFixture {
 
     let port: Int
     let directory: URL
-    private let process: Process
+    private let process: TestProcess
 
     /// nginx's stream module, when Debian ships it as a dynamic module (libnginx-mod-stream).
     static let streamModule: String? = ["/usr/lib/nginx/modules/ngx_stream_module.so", "/usr/share/nginx/modules/ngx_stream_module.so"]
@@ -74,13 +74,13 @@ final class NginxFixture {
         try config.write(to: configPath, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("stderr.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
+        process = TestProcess()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["-c", configPath.path, "-p", dir + "/", "-g", "daemon off;"]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
-        try ProcessLaunch.run(process)
+        try process.run()
         guard !waitUntilListening(port: port, process: process) else { return }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         let errors = (try? String(contentsOf: directory.appendingPathComponent("error.log"), encoding: .utf8)) ?? ""

@@ -1,12 +1,13 @@
 import Foundation
 @testable import TacetProbe
+import TacetTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Waits (10 s at most) until a server process the test started accepts on `port`: false when
 /// it does not, or exits first. A connect that succeeds is the event; between tries, 20 ms.
-func waitUntilListening(port: Int, process: Process) -> Bool {
+func waitUntilListening(port: Int, process: TestProcess) -> Bool {
     let deadline = Deadline(seconds: 10)
     while !deadline.isExpired {
         if let client = try? RawClient.connect(host: "127.0.0.1", port: port, timeout: 1) {

@@ -16,7 +16,7 @@ final class Pebble: Sendable {
     let managementPort: Int
     /// The PEM pebble's own HTTPS presents, which Tacet's `acme.ca` names.
     let tlsCertificatePath: String
-    private let processes: [Process]
+    private let processes: [TestProcess]
     private let log: String
 
     var directoryURL: String { "https://127.0.0.1:\(port)/dir" }
@@ -50,15 +50,15 @@ final class Pebble: Sendable {
         try "{\"pebble\": {\(settings)}}".write(toFile: config, atomically: true, encoding: .utf8)
         log = directory + "/pebble.log"
 
-        let dns = Process()
+        let dns = TestProcess()
         dns.executableURL = URL(fileURLWithPath: Self.challtestsrv)
         dns.arguments = ["-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", "127.0.0.1:\(dnsPort)", "-http01", "",
                          "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:\(unusedPort())"]
         dns.standardOutput = FileHandle.nullDevice
         dns.standardError = FileHandle.nullDevice
-        try ProcessLaunch.run(dns)
+        try dns.run()
 
-        let pebble = Process()
+        let pebble = TestProcess()
         pebble.executableURL = URL(fileURLWithPath: Self.binary)
         pebble.arguments = ["-config", config, "-dnsserver", "127.0.0.1:\(dnsPort)"]
         pebble.environment = ProcessInfo.processInfo.environment.merging(["PEBBLE_VA_NOSLEEP": "1"].merging(environment) { $1 }) { $1 }
@@ -66,7 +66,7 @@ final class Pebble: Sendable {
         pebble.standardOutput = output
         pebble.standardError = output
         processes = [pebble, dns]
-        try ProcessLaunch.run(pebble)
+        try pebble.run()
         let ready = OneShot<Bool>()
         let logPath = log
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)

@@ -7,13 +7,13 @@ import TacetTestSupport
 /// to stderr so far, signals, and its exit. For behaviour that only the process has (signal
 /// handling, the service group, exit codes).
 final class RunningTacet: Sendable {
-    let process: Process
+    let process: TestProcess
     let port: Int
     /// What it printed up to and including its first "listening" line.
     let announcement: String
     private let stderrText: NIOLockedValueBox<String>
 
-    private init(process: Process, port: Int, announcement: String, stderrText: NIOLockedValueBox<String>) {
+    private init(process: TestProcess, port: Int, announcement: String, stderrText: NIOLockedValueBox<String>) {
         self.process = process
         self.port = port
         self.announcement = announcement
@@ -32,14 +32,14 @@ final class RunningTacet: Sendable {
     }
 
     private static func launch(arguments: [String]) throws -> RunningTacet {
-        let process = Process()
+        let process = TestProcess()
         process.executableURL = URL(fileURLWithPath: try binaryPath())
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         let text = NIOLockedValueBox("")
-        try ProcessLaunch.run(process)
+        try process.run()
         // stderr read by a blocking loop on a thread of its own until EOF, not readabilityHandler:
         // on Linux that handler's dispatch source can crash libdispatch (`_dispatch_event_loop_drain`,
         // swift-corelibs-foundation#3276), which took down a full test run here.
