@@ -81,7 +81,10 @@ public struct ACMEStorage: Sendable {
 
     /// Creates the storage directories (0700); throws why not.
     public func prepare() throws {
-        for dir in [root, "\(root)/accounts", "\(root)/certificates"] { try makeDirectory(dir) }
+        for dir in [root, "\(root)/accounts", "\(root)/certificates"] {
+            try makeDirectory(dir)
+            guard access(dir, W_OK | X_OK) == 0 else { throw StorageError(description: "\(dir): not writable (\(String(cString: strerror(errno))))") }
+        }
     }
 
     private func makeDirectory(_ path: String) throws {
@@ -90,11 +93,15 @@ public struct ACMEStorage: Sendable {
             guard isDirectory.boolValue else { throw StorageError(description: "\(path): not a directory") }
             return
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StorageError(description: "\(path): cannot be created (\(error.localizedDescription))")
+        var partial = ""
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if mkdir(partial, 0o700) != 0 && errno != EEXIST {
+                throw StorageError(description: "\(path): cannot be created (\(partial): \(String(cString: strerror(errno))))")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StorageError(description: "\(path): cannot be created (a file is in the way)")
         }
     }
 

@@ -6,6 +6,7 @@ import TacetConfig
 import TacetHTTP
 import TacetHTTP2
 import TacetMetrics
+import TacetACME
 import TacetTLS
 import TacetProxyProtocol
 
@@ -145,6 +146,13 @@ public enum ListenerSetup {
         _ = try UpstreamTLSSetup(config, logger: Logger(label: "tacet-check"))
         _ = try streamPreludes(config, logger: Logger(label: "tacet-check"))
         try checkCacheZones(config)
+        if let acme = config.acme {
+            do {
+                try ACMEStorage(root: acme.storage).prepare()
+            } catch {
+                throw ListenerSetupError(keyPath: "acme.storage", line: acme.line, message: "\(error)")
+            }
+        }
         var lines: [String] = []
         for (i, listener) in config.listeners.enumerated() {
             guard let tls = listener.tls else { continue }
@@ -159,6 +167,9 @@ public enum ListenerSetup {
                     line = "warning: " + line + ": renew it"
                 }
                 lines.append(line)
+            }
+            for name in tls.acmeNames {
+                lines.append("listen[\(i)] \(listener.address): acme \(name): " + ACMEManager.report(name, config: config.acme, now: now))
             }
         }
         return lines

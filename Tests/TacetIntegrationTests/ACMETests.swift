@@ -151,3 +151,26 @@ struct ACMETests {
         }
     }
 }
+
+@Suite("ACME in tacet check: the storage checked, each managed name's state reported")
+struct ACMECheckTests {
+    @Test("Nothing stored: says it is ordered at start; a storage path under a file is an error with acme's line")
+    func report() throws {
+        let directory = try ACMETests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let yaml = ACMETests.yaml(http: 8080, https: 8443, directory: "https://ca.example/dir", ca: "/dev/null",
+                                  storage: directory + "/acme", challenges: "http-01")
+        let lines = try ListenerSetup.report(try ConfigLoader.parse(yaml: yaml, file: "tacet.yaml", baseDirectory: "/"))
+        #expect(lines.contains { $0.contains("acme \(ACMETests.name): nothing stored under \(directory)/acme yet: ordered from https://ca.example/dir at start") },
+                "\(lines)")
+        _ = FileManager.default.createFile(atPath: directory + "/file", contents: Data())
+        let bad = ACMETests.yaml(http: 8080, https: 8443, directory: "https://ca.example/dir", ca: "/dev/null",
+                                 storage: directory + "/file/acme", challenges: "http-01")
+        do {
+            _ = try ListenerSetup.report(try ConfigLoader.parse(yaml: bad, file: "tacet.yaml", baseDirectory: "/"))
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("line 6: acme.storage") && "\(error)".contains("Not a directory"), "\(error)")
+        }
+    }
+}

@@ -5,6 +5,7 @@ import NIOCore
 import NIOSSL
 import TacetACME
 import TacetConfig
+import TacetHTTP
 import TacetTLS
 import X509
 
@@ -190,6 +191,20 @@ public final class ACMEManager: ManagedCertificates {
         status.notAfter = leaf.notValidAfter
         status.renewAt = leaf.notValidBefore.addingTimeInterval(lifetime * 2 / 3 - Double.random(in: 0...max(1, lifetime / 100)))
         return status
+    }
+
+    /// `tacet check`'s line for a managed name: what is stored, and when it renews.
+    public static func report(_ name: String, config: ACMEConfig?, now: Int) -> String {
+        guard let config else { return "no acme: block" }
+        let status = stored(ACMEStorage(root: config.storage), name)
+        guard let notAfter = status.notAfter, let renewAt = status.renewAt else {
+            return "nothing stored under \(config.storage) yet: ordered from \(config.directory) at start (a self-signed stand-in until then)"
+        }
+        let expires = Int(notAfter.timeIntervalSince1970)
+        let renews = Int(renewAt.timeIntervalSince1970)
+        let line = "stored, expires \(HTTPDate.format(epochSeconds: expires)) (in \((expires - now) / 86_400) days), "
+            + (renews <= now ? "renewal due now" : "renews around \(HTTPDate.format(epochSeconds: renews))")
+        return expires <= now ? "warning: " + line + ": EXPIRED (ordered again at start)" : line
     }
 
     private func recordSuccess(_ name: String) -> Date? {
