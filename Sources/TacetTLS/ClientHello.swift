@@ -6,6 +6,11 @@ public struct ClientHello: Equatable, Sendable {
     public var serverName: String?
     public var protocols: [String]
 
+    public init(serverName: String?, protocols: [String]) {
+        self.serverName = serverName
+        self.protocols = protocols
+    }
+
     public enum Reading: Equatable, Sendable {
         /// More bytes needed (at most `maxLength` in all).
         case incomplete
