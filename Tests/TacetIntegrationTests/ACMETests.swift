@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import TacetConfig
 import TacetServer
@@ -33,7 +34,7 @@ struct ACMETests {
     /// Tacet bound first (on ports chosen free; chosen again if another test took one meanwhile),
     /// then pebble pointed at them; Tacet's first attempt may find pebble not yet up, and tries
     /// again 5 s later (the CA was not reached).
-    static func withTacetAndPebble(_ directory: String, challenges: String, pebbleEnvironment: [String: String] = [:],
+    static func withTacetAndPebble(_ directory: String, challenges: String, pebbleEnvironment: [String: String] = [:], validity: Int? = nil,
                                    _ body: (TacetServer, Pebble, _ https: Int) async throws -> Void) async throws {
         let pebblePort = unusedPort()
         let certificate = try Pebble.makeTLSCertificate(in: directory)
@@ -43,7 +44,7 @@ struct ACMETests {
         }
         try await whileRunning(server) {
             let pebble = try await Pebble(directory: directory, port: pebblePort, httpPort: http, tlsPort: https,
-                                          environment: pebbleEnvironment)
+                                          validity: validity, environment: pebbleEnvironment)
             defer { pebble.stop() }
             try await body(server, pebble, https)
         }
@@ -121,6 +122,70 @@ struct ACMETests {
             #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n")
             let status = try #require(server.acme).status(of: Self.name)
             #expect(status.failures == 0 && (status.renewAt ?? .distantPast) > Date(), "nothing due: nothing ordered")
+        }
+    }
+
+    @Test("A short-lived certificate (pebble: 30 s) renewed at two thirds of its life and swapped in while requests keep being answered")
+    func renewal() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await Self.withTacetAndPebble(directory, challenges: "http-01", validity: 30) { server, pebble, https in
+            let root = directory + "/pebble-root.pem"
+            try await pebble.rootPEM().write(toFile: root, atomically: true, encoding: .utf8)
+            try await Self.inUse(server, Self.name, pebble: pebble)
+            let acme = try #require(server.acme)
+            let stored = directory + "/acme/certificates/\(Self.name)/cert.pem"
+            let first = try String(contentsOfFile: stored, encoding: .utf8)
+            let renewed = OneShot<Void>()
+            acme.whenSwapped(Self.name) { renewed.resolve(()) }
+            // Requests all the while, from a thread of their own: every one answered.
+            let answers = NIOLockedValueBox<(ok: Int, failed: Int)>((0, 0))
+            let stop = NIOLockedValueBox(false)
+            let stopped = OneShot<Void>()
+            Thread {
+                while !stop.withLockedValue({ $0 }) {
+                    let ok = curlHTTPSBlocking(name: Self.name, port: https, caFile: root) == "hello over acme\n"
+                    answers.withLockedValue { ok ? ($0.ok += 1) : ($0.failed += 1) }
+                }
+                stopped.resolve(())
+            }.start()
+            try await renewed.value(timeout: 90, failure: "not renewed; last error: \(acme.status(of: Self.name).lastError ?? "none")")
+            stop.withLockedValue { $0 = true }
+            try await stopped.value(timeout: 30, failure: "requests did not stop")
+            let counts = answers.withLockedValue { $0 }
+            #expect(counts.ok > 0 && counts.failed == 0, "\(counts)")
+            #expect(try String(contentsOfFile: stored, encoding: .utf8) != first, "a new certificate stored")
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n")
+        }
+    }
+
+    @Test("A refused challenge: reported with the CA's reason, retried later, the stand-in still served")
+    func refused() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pebblePort = unusedPort()
+        let certificate = try Pebble.makeTLSCertificate(in: directory)
+        let (server, _, https) = try await Self.started { http, https in
+            Self.yaml(http: http, https: https, directory: "https://127.0.0.1:\(pebblePort)/dir", ca: certificate,
+                      storage: directory + "/acme", challenges: "http-01")
+        }
+        try await whileRunning(server) {
+            let acme = try #require(server.acme)
+            // pebble validates http-01 on a port nobody listens on: the CA's verdict is a refusal.
+            let pebble = try await Pebble(directory: directory, port: pebblePort, httpPort: refusingPort(), tlsPort: https)
+            defer { pebble.stop() }
+            // An attempt before pebble was up failed without a verdict; the next one reaches it.
+            var reason = ""
+            for _ in 0..<3 {
+                let next = OneShot<String>()
+                acme.whenFailed(Self.name) { next.resolve($0) }
+                reason = try await next.value(timeout: 60, failure: "no attempt")
+                if reason.contains("is invalid") { break }
+            }
+            #expect(reason.contains("the http-01 challenge for \(Self.name) is invalid") && reason.contains("onnection refused"), "\(reason)")
+            let status = acme.status(of: Self.name)
+            #expect(status.failures >= 1 && (status.retryAt ?? .distantPast) > Date() && status.lastError == reason)
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: nil) == "hello over acme\n", "the stand-in still serves")
         }
     }
 

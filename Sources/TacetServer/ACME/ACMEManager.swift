@@ -33,6 +33,9 @@ public final class ACMEManager: ManagedCertificates {
         /// Names whose latest certificate the listeners present, and who waits to hear of one.
         var inUse: Set<String> = []
         var watchers: [String: [@Sendable () -> Void]] = [:]
+        /// Called at the next swap of a name's certificate, or at its next failure.
+        var swapWatchers: [String: [@Sendable () -> Void]] = [:]
+        var failureWatchers: [String: [@Sendable (String) -> Void]] = [:]
         /// Obtained and stored, not yet swapped in.
         var pending: Set<String> = []
     }
@@ -112,6 +115,16 @@ public final class ACMEManager: ManagedCertificates {
         if now { handler() }
     }
 
+    /// Calls `handler` once, after the next certificate obtained for `name` is swapped in (a renewal).
+    public func whenSwapped(_ name: String, _ handler: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.swapWatchers[name, default: []].append(handler) }
+    }
+
+    /// Calls `handler` once, with the error, at the next failed attempt for `name`.
+    public func whenFailed(_ name: String, _ handler: @escaping @Sendable (String) -> Void) {
+        state.withLockedValue { $0.failureWatchers[name, default: []].append(handler) }
+    }
+
     /// After the reload that put the new certificates in.
     func swappedIn() {
         let handlers = state.withLockedValue { state -> [@Sendable () -> Void] in
@@ -119,6 +132,7 @@ public final class ACMEManager: ManagedCertificates {
             for name in state.pending {
                 state.inUse.insert(name)
                 handlers += state.watchers.removeValue(forKey: name) ?? []
+                handlers += state.swapWatchers.removeValue(forKey: name) ?? []
             }
             state.pending = []
             return handlers
@@ -219,7 +233,7 @@ public final class ACMEManager: ManagedCertificates {
     /// The backoff: 2 minutes, doubling per failure in a row, at most 6 hours; a CA that said
     /// when to come back (Retry-After) is believed when that is later.
     private func recordFailure(_ name: String, _ error: any Error) -> TimeInterval {
-        state.withLockedValue { state in
+        let (delay, watchers) = state.withLockedValue { state -> (TimeInterval, [@Sendable (String) -> Void]) in
             var status = state.status[name] ?? NameStatus()
             status.failures += 1
             let first = error is ACMEError ? Self.firstRetry : Self.firstUnreachableRetry
@@ -228,8 +242,10 @@ public final class ACMEManager: ManagedCertificates {
             status.retryAt = Date().addingTimeInterval(delay)
             status.lastError = "\(error)"
             state.status[name] = status
-            return delay
+            return (delay, state.failureWatchers.removeValue(forKey: name) ?? [])
         }
+        for watcher in watchers { watcher("\(error)") }
+        return delay
     }
 
     /// Seconds until the next name is due, between 1 and an hour.

@@ -111,11 +111,14 @@ final class Pebble: Sendable {
 /// `curl -k`): curl, `name` resolved to 127.0.0.1; the body, or nil when the TLS handshake or
 /// the verification fails.
 func curlHTTPS(name: String, port: Int, caFile: String?, path: String = "/") async -> String? {
+    await blocking { curlHTTPSBlocking(name: name, port: port, caFile: caFile, path: path) }
+}
+
+/// `curlHTTPS` on the calling thread.
+func curlHTTPSBlocking(name: String, port: Int, caFile: String?, path: String = "/") -> String? {
     let trust = caFile.map { ["--cacert", $0] } ?? ["-k"]
-    let result = await blocking {
-        Spawn.run("/usr/bin/curl", ["-sS", "--max-time", "10"] + trust + ["--resolve", "\(name):\(port):127.0.0.1",
-                                   "https://\(name):\(port)\(path)"])
-    }
+    let result = Spawn.run("/usr/bin/curl", ["-sS", "--max-time", "10"] + trust + ["--resolve", "\(name):\(port):127.0.0.1",
+                                            "https://\(name):\(port)\(path)"])
     guard let result, result.status == 0 else { return nil }
     return String(decoding: result.output, as: UTF8.self)
 }
