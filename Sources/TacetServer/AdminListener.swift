@@ -18,6 +18,7 @@ final class AdminListener: Sendable {
     private let draining = NIOLockedValueBox(false)
     /// The running configuration's cache zones, for `/cache` and the cache metrics.
     private let cacheZones = NIOLockedValueBox<[String: CacheZone]>([:])
+    private let acme = NIOLockedValueBox<ACMEManager?>(nil)
 
     /// `routeLabels`: the public router's, so every route is exported from the start.
     init(config: AdminConfig, routeLabels: [String], upstreams: UpstreamSet, group: any EventLoopGroup, logger: Logger) {
@@ -31,7 +32,15 @@ final class AdminListener: Sendable {
         let cache = Router.Route(host: nil, pathPrefix: "/cache", responder: CacheAdminResponder(zones: zones))
         let router = MetricsResponder.adminRouter(metrics: metrics, isDraining: { draining.withLockedValue { $0 } }, extra: [cache])
         server = HTTPServer(group: group, state: ListenerState(settings: settings, responder: router, accessLog: nil), logger: logger)
-        metrics.configure(appendix: { CacheMetricsText.render(zones.withLockedValue { $0 }) })
+        let acme = self.acme
+        metrics.configure(appendix: {
+            CacheMetricsText.render(zones.withLockedValue { $0 }) + ACMEMetricsText.render(acme.withLockedValue { $0 })
+        })
+    }
+
+    /// The ACME manager whose state `/metrics` reports (the server's, from its start).
+    func configure(acme: ACMEManager?) {
+        self.acme.withLockedValue { $0 = acme }
     }
 
     /// The zones `/cache` purges and reports, and `/metrics` counts (at start and each reload).

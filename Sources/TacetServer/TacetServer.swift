@@ -77,6 +77,7 @@ public final class TacetServer: Sendable {
         let streamPreludes = try ListenerSetup.streamPreludes(configuration, logger: logger, observer: admin?.metrics ?? NoObserver())
         admin?.metrics.configure(certificates: ListenerSetup.certificates(of: listeners))
         admin?.configure(cacheZones: runtime.cacheZones)
+        admin?.configure(acme: acme)
         self.http = HTTPServer(group: group,
                                state: ListenerState(settings: runtime.settings, responder: Self.answeringChallenges(router, acme),
                                                     accessLog: accessLog,

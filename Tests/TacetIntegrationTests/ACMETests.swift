@@ -25,6 +25,7 @@ struct ACMETests {
           ca: \(ca)
           storage: \(storage)
           challenges: [\(challenges)]
+        admin: { listen: "127.0.0.1:0" }
         routes:
           - match: { path: / }
             respond: { status: 200, body: "hello over acme\\n" }
@@ -85,6 +86,12 @@ struct ACMETests {
         }
     }
 
+    /// The admin listener's `/metrics` text.
+    static func metrics(_ server: TacetServer) async throws -> String {
+        let port = try #require(server.adminAddress?.port)
+        return try await CacheFixture.get(port, "/metrics").bodyString
+    }
+
     static func temporaryDirectory() throws -> String {
         let directory = NSTemporaryDirectory() + "tacet-acme-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -105,6 +112,10 @@ struct ACMETests {
             try await Self.inUse(server, Self.name, pebble: pebble)
             #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n",
                     "served with the CA's chain, trusted by pebble's root")
+            let metrics = try await Self.metrics(server)
+            #expect(metrics.contains("tacet_acme_orders_total{outcome=\"issued\"} 1"), "\(metrics)")
+            #expect(metrics.contains("tacet_acme_certificate_expiry_timestamp_seconds{name=\"\(Self.name)\"}"))
+            #expect(metrics.contains("tacet_acme_failures{name=\"\(Self.name)\"} 0"))
             pebbleTLS = pebble.tlsCertificatePath
             accountDirectory = "\(storage)/accounts/127.0.0.1_\(pebble.port)"
         }
@@ -186,6 +197,9 @@ struct ACMETests {
             let status = acme.status(of: Self.name)
             #expect(status.failures >= 1 && (status.retryAt ?? .distantPast) > Date() && status.lastError == reason)
             #expect(await curlHTTPS(name: Self.name, port: https, caFile: nil) == "hello over acme\n", "the stand-in still serves")
+            let metrics = try await Self.metrics(server)
+            #expect(metrics.contains("tacet_acme_last_error_info{name=\"\(Self.name)\",error=\""), "\(metrics)")
+            #expect(metrics.contains("tacet_acme_orders_total{outcome=\"failed\"}"))
         }
     }
 

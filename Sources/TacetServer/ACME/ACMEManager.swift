@@ -38,6 +38,9 @@ public final class ACMEManager: ManagedCertificates {
         var failureWatchers: [String: [@Sendable (String) -> Void]] = [:]
         /// Obtained and stored, not yet swapped in.
         var pending: Set<String> = []
+        /// Orders by outcome, for the metrics.
+        var issued = 0
+        var failed = 0
     }
 
     /// What the log, metrics and `tacet check` say of one name.
@@ -207,6 +210,12 @@ public final class ACMEManager: ManagedCertificates {
         return status
     }
 
+    /// What `/metrics` reports: orders by outcome, and each managed name's state.
+    public var metrics: (issued: Int, failed: Int, names: [(String, NameStatus)]) {
+        let (issued, failed, names) = state.withLockedValue { ($0.issued, $0.failed, $0.names) }
+        return (issued, failed, names.map { ($0, status(of: $0)) })
+    }
+
     /// `tacet check`'s line for a managed name: what is stored, and when it renews.
     public static func report(_ name: String, config: ACMEConfig?, now: Int) -> String {
         guard let config else { return "no acme: block" }
@@ -226,6 +235,7 @@ public final class ACMEManager: ManagedCertificates {
         state.withLockedValue {
             $0.status[name] = fresh
             $0.pending.insert(name)
+            $0.issued += 1
         }
         return fresh.notAfter
     }
@@ -242,6 +252,7 @@ public final class ACMEManager: ManagedCertificates {
             status.retryAt = Date().addingTimeInterval(delay)
             status.lastError = "\(error)"
             state.status[name] = status
+            state.failed += 1
             return (delay, state.failureWatchers.removeValue(forKey: name) ?? [])
         }
         for watcher in watchers { watcher("\(error)") }
