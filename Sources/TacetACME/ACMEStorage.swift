@@ -79,6 +79,40 @@ public struct ACMEStorage: Sendable {
         try write(issued.chainPEM, to: paths.cert, private: false)
     }
 
+    /// Instances sharing the storage order a name one at a time: `certificates/<name>/order.lock`,
+    /// created exclusively, holds its holder and the end of its lease. A lock past its end (its
+    /// holder died, or hangs) is taken over: renamed aside first, so of two instances that find it
+    /// stale only one removes it, then created afresh. False: another holds it.
+    public func lockOrder(_ name: String, holder: String, lease: TimeInterval, now: Date = Date()) -> Bool {
+        let dir = (certificatePaths(name).cert as NSString).deletingLastPathComponent
+        guard (try? makeDirectory(dir)) != nil else { return false }
+        let path = dir + "/order.lock"
+        for _ in 0..<2 {
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                let text = Array("\(holder)\n\(Int(now.addingTimeInterval(lease).timeIntervalSince1970))\n".utf8)
+                _ = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+                return true
+            }
+            guard errno == EEXIST else { return false }
+            let held = (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n") ?? []
+            if held.count == 2, let end = Int(held[1]), end > Int(now.timeIntervalSince1970) { return false }
+            // Stale (or unreadable: a holder that died while writing it).
+            let aside = "\(path).stale.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+            guard rename(path, aside) == 0 else { continue }
+            unlink(aside)
+        }
+        return false
+    }
+
+    /// Removes the lock if `holder` still holds it.
+    public func unlockOrder(_ name: String, holder: String) {
+        let path = ((certificatePaths(name).cert as NSString).deletingLastPathComponent) + "/order.lock"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.split(separator: "\n").first.map(String.init) == holder else { return }
+        unlink(path)
+    }
+
     /// Creates the storage directories (0700); throws why not.
     public func prepare() throws {
         for dir in [root, "\(root)/accounts", "\(root)/certificates"] {

@@ -104,3 +104,25 @@ struct ACMEClientTests {
         #expect(tokens.response(path: "/.well-known/acme-challenge/abc_DEF-123") == nil)
     }
 }
+
+@Suite("ACME storage: the order lock instances sharing it take turns with")
+struct OrderLockTests {
+    @Test("One holder at a time; only the holder releases it; a lease past its end is taken over")
+    func lock() throws {
+        let root = NSTemporaryDirectory() + "tacet-lock-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let storage = ACMEStorage(root: root)
+        try storage.prepare()
+        #expect(storage.lockOrder("a.example", holder: "one", lease: 600))
+        #expect(!storage.lockOrder("a.example", holder: "two", lease: 600), "held")
+        #expect(storage.lockOrder("b.example", holder: "two", lease: 600), "per name")
+        storage.unlockOrder("a.example", holder: "two")
+        #expect(!storage.lockOrder("a.example", holder: "two", lease: 600), "only its holder releases it")
+        storage.unlockOrder("a.example", holder: "one")
+        #expect(storage.lockOrder("a.example", holder: "two", lease: 600))
+        #expect(storage.lockOrder("a.example", holder: "three", lease: 600, now: Date().addingTimeInterval(601)),
+                "past its lease: taken over")
+        let file = try String(contentsOfFile: "\(root)/certificates/a.example/order.lock", encoding: .utf8)
+        #expect(file.hasPrefix("three\n"))
+    }
+}

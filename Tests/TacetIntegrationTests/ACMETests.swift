@@ -5,6 +5,7 @@ import NIOPosix
 import TacetConfig
 import TacetServer
 import TacetTestSupport
+import TacetTLS
 import Testing
 
 /// Certificates from a real ACME server: Debian's pebble on loopback, validating against
@@ -200,6 +201,40 @@ struct ACMETests {
             let metrics = try await Self.metrics(server)
             #expect(metrics.contains("tacet_acme_last_error_info{name=\"\(Self.name)\",error=\""), "\(metrics)")
             #expect(metrics.contains("tacet_acme_orders_total{outcome=\"failed\"}"))
+        }
+    }
+
+    @Test("Another instance holds the name's order lock: nothing ordered here; the certificate it stores is picked up and swapped in")
+    func sharedStorage() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ca = try Pebble.makeTLSCertificate(in: directory)
+        let storage = directory + "/acme"
+        let certificates = "\(storage)/certificates/\(Self.name)"
+        try FileManager.default.createDirectory(atPath: certificates, withIntermediateDirectories: true)
+        let lease = Int(Date().timeIntervalSince1970) + 600
+        try "other-host:4242\n\(lease)\n".write(toFile: certificates + "/order.lock", atomically: true, encoding: .utf8)
+        let (server, _, https) = try await Self.started { http, https in
+            // The CA unreachable: had it ordered, that would be a failure.
+            Self.yaml(http: http, https: https, directory: "https://127.0.0.1:\(refusingPort())/dir", ca: ca,
+                      storage: storage, challenges: "http-01")
+        }
+        try await whileRunning(server) {
+            let acme = try #require(server.acme)
+            let deferred = OneShot<String>()
+            acme.whenDeferred(Self.name) { deferred.resolve($0) }
+            _ = try await deferred.value(timeout: 30, failure: "the order was not left to the lock's holder")
+            #expect(acme.status(of: Self.name).failures == 0, "nothing ordered, so nothing failed")
+            // The holder stores its certificate and lets go.
+            let theirs = try SelfSignedCertificate(days: 30, names: [Self.name])
+            try theirs.keyPEM.write(toFile: certificates + "/key.pem", atomically: true, encoding: .utf8)
+            try theirs.certificatePEM.write(toFile: certificates + "/cert.pem", atomically: true, encoding: .utf8)
+            try FileManager.default.removeItem(atPath: certificates + "/order.lock")
+            let inUse = OneShot<Void>()
+            acme.whenInUse(Self.name) { inUse.resolve(()) }
+            try await inUse.value(timeout: 60, failure: "the stored certificate was not picked up")
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: certificates + "/cert.pem") == "hello over acme\n",
+                    "the certificate the other instance stored is the one presented")
         }
     }
 

@@ -36,6 +36,7 @@ public final class ACMEManager: ManagedCertificates {
         /// Called at the next swap of a name's certificate, or at its next failure.
         var swapWatchers: [String: [@Sendable () -> Void]] = [:]
         var failureWatchers: [String: [@Sendable (String) -> Void]] = [:]
+        var deferWatchers: [String: [@Sendable (String) -> Void]] = [:]
         /// Obtained and stored, not yet swapped in.
         var pending: Set<String> = []
         /// Orders by outcome, for the metrics.
@@ -157,7 +158,15 @@ public final class ACMEManager: ManagedCertificates {
         var registered = false
         while !Task.isCancelled {
             var changed = false
-            for name in managedNames where isDue(name, now: Date()) {
+            for name in managedNames {
+                // Another instance sharing the storage may have stored one meanwhile.
+                if pickUp(name) { changed = true }
+                guard isDue(name, now: Date()) else { continue }
+                guard storage.lockOrder(name, holder: holder, lease: Self.orderLease) else {
+                    deferOrder(name)
+                    continue
+                }
+                defer { storage.unlockOrder(name, holder: holder) }
                 do {
                     if !registered {
                         let url = try await client.register(email: config.email,
@@ -183,6 +192,52 @@ public final class ACMEManager: ManagedCertificates {
             } catch {
                 return
             }
+        }
+    }
+
+    /// Who holds an order lock: this host and process.
+    private let holder: String = {
+        var name = [UInt8](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return "\(String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)):\(getpid())"
+    }()
+
+    /// How long an order lock holds (an order takes seconds; a holder that died frees it then),
+    /// and how soon an instance that found it held looks again.
+    static let orderLease: TimeInterval = 600
+    static let lockRetry: TimeInterval = 10
+
+    /// Another instance holds the order: nothing counted as a failure; looked at again soon,
+    /// when its certificate may be stored.
+    private func deferOrder(_ name: String) {
+        let watchers = state.withLockedValue { state -> [@Sendable (String) -> Void] in
+            var status = state.status[name] ?? NameStatus()
+            status.retryAt = Date().addingTimeInterval(Self.lockRetry)
+            state.status[name] = status
+            return state.deferWatchers.removeValue(forKey: name) ?? []
+        }
+        logger.info("ACME: another instance is ordering \(name); looking again in \(Int(Self.lockRetry)) s")
+        for watcher in watchers { watcher(name) }
+    }
+
+    /// Calls `handler` once, when `name`'s order is left to another instance holding the lock.
+    public func whenDeferred(_ name: String, _ handler: @escaping @Sendable (String) -> Void) {
+        state.withLockedValue { $0.deferWatchers[name, default: []].append(handler) }
+    }
+
+    /// A certificate in storage that this process has not loaded (another instance's): taken as
+    /// this name's, to be swapped in. True when there is one.
+    private func pickUp(_ name: String) -> Bool {
+        let fresh = Self.stored(storage, name)
+        return state.withLockedValue { state in
+            guard let known = state.status[name] else {
+                state.status[name] = fresh
+                return false
+            }
+            guard let notAfter = fresh.notAfter, notAfter != known.notAfter else { return false }
+            state.status[name] = fresh
+            state.pending.insert(name)
+            return true
         }
     }
 
