@@ -14,7 +14,8 @@ import Testing
 struct ACMETests {
     static let name = "tacet-test.example"
 
-    static func yaml(http: Int, https: Int, directory: String, ca: String, storage: String, challenges: String) -> String {
+    static func yaml(http: Int, https: Int, directory: String, ca: String, storage: String, challenges: String,
+                     extra: String = "") -> String {
         """
         listen:
           - "127.0.0.1:\(http)"
@@ -25,7 +26,7 @@ struct ACMETests {
           directory: \(directory)
           ca: \(ca)
           storage: \(storage)
-          challenges: [\(challenges)]
+          challenges: [\(challenges)]\(extra)
         admin: { listen: "127.0.0.1:0" }
         routes:
           - match: { path: / }
@@ -37,16 +38,18 @@ struct ACMETests {
     /// then pebble pointed at them; Tacet's first attempt may find pebble not yet up, and tries
     /// again 5 s later (the CA was not reached).
     static func withTacetAndPebble(_ directory: String, challenges: String, pebbleEnvironment: [String: String] = [:], validity: Int? = nil,
+                                   externalAccount: (keyID: String, hmac: String)? = nil,
                                    _ body: (TacetServer, Pebble, _ https: Int) async throws -> Void) async throws {
         let pebblePort = unusedPort()
         let certificate = try Pebble.makeTLSCertificate(in: directory)
         let (server, http, https) = try await Self.started { http, https in
             Self.yaml(http: http, https: https, directory: "https://127.0.0.1:\(pebblePort)/dir", ca: certificate,
-                      storage: directory + "/acme", challenges: challenges)
+                      storage: directory + "/acme", challenges: challenges,
+                      extra: externalAccount.map { "\n  external_account: { key_id: \($0.keyID), hmac: \"\($0.hmac)\" }" } ?? "")
         }
         try await whileRunning(server) {
             let pebble = try await Pebble(directory: directory, port: pebblePort, httpPort: http, tlsPort: https,
-                                          validity: validity, environment: pebbleEnvironment)
+                                          validity: validity, externalAccount: externalAccount, environment: pebbleEnvironment)
             defer { pebble.stop() }
             try await body(server, pebble, https)
         }
@@ -250,6 +253,19 @@ struct ACMETests {
         try await whileRunning(server) {
             #expect(await curlHTTPS(name: Self.name, port: https, caFile: ca) == nil, "not a certificate any CA signed")
             #expect(await curlHTTPS(name: Self.name, port: https, caFile: nil) == "hello over acme\n", "but a handshake, and an answer")
+        }
+    }
+
+    @Test("External Account Binding: a CA that requires it registers the account bound to the key ID and MAC key given")
+    func externalAccountBinding() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let account = (keyID: "kid-tacet", hmac: "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W")
+        try await Self.withTacetAndPebble(directory, challenges: "http-01", externalAccount: account) { server, pebble, https in
+            let root = directory + "/pebble-root.pem"
+            try await pebble.rootPEM().write(toFile: root, atomically: true, encoding: .utf8)
+            try await Self.inUse(server, Self.name, pebble: pebble)
+            #expect(await curlHTTPS(name: Self.name, port: https, caFile: root) == "hello over acme\n")
         }
     }
 

@@ -33,7 +33,9 @@ final class Pebble: Sendable {
     /// `httpPort`, `tlsPort`: where pebble validates http-01 and tls-alpn-01 (Tacet's listeners).
     /// `environment`: pebble's knobs (PEBBLE_WFE_NONCEREJECT, PEBBLE_CHAIN_LENGTH, ...).
     /// The TLS certificate is `makeTLSCertificate`'s in `directory`.
-    init(directory: String, port: Int, httpPort: Int, tlsPort: Int, validity: Int? = nil, environment: [String: String] = [:]) async throws {
+    /// `externalAccount`: External Account Binding required, with this key ID and base64url MAC key.
+    init(directory: String, port: Int, httpPort: Int, tlsPort: Int, validity: Int? = nil,
+         externalAccount: (keyID: String, hmac: String)? = nil, environment: [String: String] = [:]) async throws {
         self.directory = directory
         self.port = port
         managementPort = unusedPort()
@@ -43,9 +45,14 @@ final class Pebble: Sendable {
         var settings = """
             "listenAddress": "127.0.0.1:\(port)", "managementListenAddress": "127.0.0.1:\(managementPort)",
             "certificate": "\(tlsCertificatePath)", "privateKey": "\(keyPath)", "httpPort": \(httpPort), "tlsPort": \(tlsPort),
-            "ocspResponderURL": "", "externalAccountBindingRequired": false
+            "ocspResponderURL": ""
             """
         if let validity { settings += ", \"certificateValidityPeriod\": \(validity)" }
+        if let externalAccount {
+            settings += ", \"externalAccountBindingRequired\": true, \"externalAccountMACKeys\": {\"\(externalAccount.keyID)\": \"\(externalAccount.hmac)\"}"
+        } else {
+            settings += ", \"externalAccountBindingRequired\": false"
+        }
         let config = directory + "/pebble.json"
         try "{\"pebble\": {\(settings)}}".write(toFile: config, atomically: true, encoding: .utf8)
         log = directory + "/pebble.log"
