@@ -31,14 +31,8 @@ public struct CertificateOrder: Sendable {
         }
         let key = P256.Signing.PrivateKey()
         let csr = try CertificateRequest.der(names: names, key: key)
-        var finalized = try await client.finalize(try await ready(orderURL, order), csr: csr)
-        var polls = 0
-        while finalized.status == "processing" || finalized.status == "ready" {
-            polls += 1
-            guard polls <= maxPolls else { throw ACMEError.protocolViolation("the order stayed \(finalized.status)") }
-            try await pause(polls)
-            finalized = try await client.order(orderURL)
-        }
+        let finalized = try await poll(try await client.finalize(try await ready(orderURL, order), csr: csr), what: "the order",
+                                       while: { $0.status == "processing" || $0.status == "ready" }) { try await client.order(orderURL) }
         guard finalized.status == "valid", let certificateURL = finalized.certificate else {
             throw ACMEError.invalid("the order for \(names.joined(separator: ", "))", finalized.error)
         }
@@ -65,13 +59,8 @@ public struct CertificateOrder: Sendable {
         defer { solver.remove(name: name, token: token) }
         logger.info("ACME: answering \(challenge.type) for \(name)")
         try await client.respond(to: challenge)
-        var polls = 0
-        while authorization.status == "pending" {
-            polls += 1
-            guard polls <= maxPolls else { throw ACMEError.protocolViolation("the authorization for \(name) stayed pending") }
-            try await pause(polls)
-            authorization = try await client.authorization(url)
-        }
+        authorization = try await poll(authorization, what: "the authorization for \(name)",
+                                       while: { $0.status == "pending" }) { try await client.authorization(url) }
         guard authorization.status == "valid" else {
             let problem = authorization.challenges.first { $0.type == challenge.type }?.error
             throw ACMEError.invalid("the \(challenge.type) challenge for \(name)", problem)
@@ -80,21 +69,24 @@ public struct CertificateOrder: Sendable {
 
     /// The order once its authorizations are done: `ready` (or already further).
     private func ready(_ url: String, _ order: ACMEOrder) async throws -> ACMEOrder {
-        var current = order.status == "pending" ? try await client.order(url) : order
-        var polls = 0
-        while current.status == "pending" {
-            polls += 1
-            guard polls <= maxPolls else { throw ACMEError.protocolViolation("the order stayed pending") }
-            try await pause(polls)
-            current = try await client.order(url)
-        }
+        let first = order.status == "pending" ? try await client.order(url) : order
+        let current = try await poll(first, what: "the order", while: { $0.status == "pending" }) { try await client.order(url) }
         guard current.status == "ready" else { throw ACMEError.invalid("the order (\(current.status))", current.error) }
         return current
     }
 
-    /// Between polls: quick at first (pebble and most CAs decide in well under a second), then
-    /// up to 5 s.
-    private func pause(_ poll: Int) async throws {
-        try await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(poll, 6)))))
+    /// `current` fetched again while `waiting` holds, at most `maxPolls` times; between polls,
+    /// quick at first (pebble and most CAs decide in well under a second), then up to 5 s.
+    private func poll<T: Sendable>(_ current: T, what: String, while waiting: (T) -> Bool,
+                                   _ fetch: () async throws -> T) async throws -> T {
+        var current = current
+        var polls = 0
+        while waiting(current) {
+            polls += 1
+            guard polls <= maxPolls else { throw ACMEError.protocolViolation("\(what) stayed unfinished after \(maxPolls) polls") }
+            try await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(polls, 6)))))
+            current = try await fetch()
+        }
+        return current
     }
 }
